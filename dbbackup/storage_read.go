@@ -1,0 +1,159 @@
+package dbbackup
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	bucketPattern    = regexp.MustCompile(`^[^/\x00-\x20\x7f]+$`)
+	endpointPattern  = regexp.MustCompile(`^https?://[^/@\x00-\x20\x7f]+(/[^\x00-\x20\x7f]*)?$`)
+	attributePattern = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+=.*$`)
+)
+
+var storageKeys = map[string]bool{
+	"bucket": true, "access-key": true, "secret-key": true, "path": true, "endpoint": true,
+	"region": true, "s3-uri-style": true, "storage-class": true, "tls-ca-chain": true,
+	"s3-api-version": true, "attributes": true,
+}
+
+// readStorage reads a storage-config object (the s3 interface's fields),
+// normalising the shapes the ecosystem writes (see interface/v0/README.md).
+func readStorage(f field) StorageConfig {
+	var s StorageConfig
+	s.Bucket = f.nonEmpty("bucket")
+	if s.Bucket != "" && !bucketPattern.MatchString(s.Bucket) {
+		f.c.add(f.path+".bucket", "must be a bucket name, without '/' or white space")
+		s.Bucket = ""
+	}
+	s.AccessKey = f.nonEmpty("access-key")
+	s.SecretKey = f.nonEmpty("secret-key")
+	if p, ok := f.str("path", false); ok {
+		if msg := keyPathProblem(p); msg != "" {
+			f.c.add(f.path+".path", msg)
+		} else {
+			s.Path = p
+		}
+	}
+	if e, ok := f.str("endpoint", false); ok && e != "" {
+		if endpointPattern.MatchString(e) {
+			s.Endpoint = e
+		} else {
+			f.c.add(f.path+".endpoint", "must be an http:// or https:// URL, without credentials or white space")
+		}
+	}
+	s.Region, _ = f.str("region", false)
+	s.StorageClass, _ = f.str("storage-class", false)
+	s.URIStyle = f.oneOf("s3-uri-style", false, "path", "host")
+	s.TLSCAChain = f.stringList("tls-ca-chain", nil)
+	s.Attributes = f.stringList("attributes", splitAttributes)
+	for i, a := range s.Attributes {
+		if !attributePattern.MatchString(a) {
+			f.c.add(fmt.Sprintf("%s.attributes[%d]", f.path, i), "must be Name=value, Name a header token")
+		}
+	}
+	s.APIVersion = f.apiVersion("s3-api-version")
+	s.Extra = f.extra(storageKeys)
+	return s
+}
+
+// stringList reads a list of strings written as a JSON array (the schema),
+// as a string holding a JSON array (data-platform-libs), or as a plain
+// string (the s3 README), which split turns into items (nil: one item).
+func (f field) stringList(key string, split func(string) []string) []string {
+	v, ok := f.raw(key)
+	if !ok {
+		return nil
+	}
+	path := f.path + "." + key
+	switch kindOf(v) {
+	case "array":
+		var items []json.RawMessage
+		if json.Unmarshal(v, &items) != nil {
+			f.c.add(path, "must be an array of strings")
+			return nil
+		}
+		out := make([]string, 0, len(items))
+		for i, it := range items {
+			var s string
+			if kindOf(it) != "string" || json.Unmarshal(it, &s) != nil {
+				f.c.add(fmt.Sprintf("%s[%d]", path, i), "must be a string, got "+kindOf(it))
+				continue
+			}
+			out = append(out, s)
+		}
+		return out
+	case "string":
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			f.c.add(path, "must be a string")
+			return nil
+		}
+		if t := strings.TrimSpace(s); strings.HasPrefix(t, "[") {
+			var out []string
+			if err := json.Unmarshal([]byte(t), &out); err != nil {
+				f.c.add(path, "holds a string that starts like a JSON array but is not an array of strings")
+				return nil
+			}
+			return out
+		}
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		if split == nil {
+			return []string{s}
+		}
+		return split(s)
+	default:
+		f.c.add(path, "must be an array of strings or a string, got "+kindOf(v))
+		return nil
+	}
+}
+
+// splitAttributes splits the s3 README's ";"-joined attributes.
+func splitAttributes(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ";") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// apiVersion reads s3-api-version: the integer 2 or 4, or a string holding it.
+func (f field) apiVersion(key string) int {
+	v, ok := f.raw(key)
+	if !ok {
+		return 0
+	}
+	path := f.path + "." + key
+	var text string
+	switch kindOf(v) {
+	case "number":
+		text = string(v)
+	case "string":
+		_ = json.Unmarshal(v, &text)
+		text = strings.TrimSpace(text)
+	default:
+		f.c.add(path, "must be 2 or 4, got "+kindOf(v))
+		return 0
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || (n != 2 && n != 4) {
+		f.c.add(path, fmt.Sprintf("must be 2 or 4, got %q", truncate(text, 20)))
+		return 0
+	}
+	return n
+}
+
+// truncate shortens s to at most n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
