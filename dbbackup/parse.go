@@ -114,7 +114,11 @@ func jsonErrorText(text string, err error, want string) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d (%s): %v", syn.Offset, lineCol(text, syn.Offset), syn)
+		at := syn.Offset - 1 // the decoder counts the offending byte as read
+		if at < 0 {
+			at = 0
+		}
+		return fmt.Sprintf("invalid JSON at byte %d (%s): %v", at, lineCol(text, at), syn)
 	case errors.As(err, &typ):
 		return fmt.Sprintf("must be %s, got %s", want, typ.Value)
 	default:
@@ -122,14 +126,14 @@ func jsonErrorText(text string, err error, want string) string {
 	}
 }
 
-// lineCol turns a byte offset into "line L, column C".
+// lineCol turns a 0-based byte offset into "line L, column C" (1-based).
 func lineCol(text string, off int64) string {
 	if off > int64(len(text)) {
 		off = int64(len(text))
 	}
 	before := text[:off]
 	line := strings.Count(before, "\n") + 1
-	col := int(off) - (strings.LastIndexByte(before, '\n') + 1)
+	col := int(off) - strings.LastIndexByte(before, '\n')
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
