@@ -1,0 +1,93 @@
+package s3
+
+import (
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/store"
+)
+
+// fail wraps err from operation op on key into a *store.Error naming the
+// bucket and endpoint, classified permanent or transient, with any
+// credential masked out of its text.
+func (s *Store) fail(op, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	e := &store.Error{Op: op, Bucket: s.bucket, Endpoint: s.endpoint, Key: key}
+	e.Permanent, e.Hint = classify(err)
+	if errors.Is(err, store.ErrNotFound) {
+		e.Err = err
+	} else if resp := minio.ToErrorResponse(err); resp.Code == "NoSuchKey" || (resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket" && resp.Code != "NoSuchUpload" && op != "list") {
+		e.Err, e.Permanent, e.Hint = store.ErrNotFound, true, ""
+	} else {
+		e.Err = scrub(err, s.secrets)
+	}
+	return e
+}
+
+// classify tells whether err is permanent and what the user should check.
+func classify(err error) (permanent bool, hint string) {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostname):
+		return true, "check tls-ca-chain and the endpoint's certificate"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return true, "check the endpoint's host name and s3-uri-style"
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return true, "the endpoint speaks http, not https"
+	}
+	resp := minio.ToErrorResponse(err)
+	switch resp.Code {
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed", "InvalidRequest":
+		return true, "check access-key, secret-key, region and s3-api-version"
+	case "NoSuchBucket":
+		return true, "check that the bucket exists"
+	case "InvalidStorageClass":
+		return true, "check storage-class"
+	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed":
+		return false, ""
+	}
+	switch {
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusRequestTimeout:
+		return false, ""
+	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+		return true, "check access-key, secret-key, region and s3-api-version"
+	case resp.StatusCode >= 400:
+		return true, ""
+	}
+	return false, ""
+}
+
+// scrubbed is an error whose text has the credentials masked; it keeps the
+// original for errors.Is and errors.As.
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }
+
+func scrub(err error, secrets []string) error {
+	msg := err.Error()
+	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, s, dbbackup.Mask)
+	}
+	if resp := minio.ToErrorResponse(err); resp.Code != "" && !strings.Contains(msg, resp.Code) {
+		msg += " (" + resp.Code + ")"
+	}
+	return &scrubbed{msg: msg, err: err}
+}

@@ -1,0 +1,236 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/dbbackup/dbbackup/store"
+)
+
+// Put streams r into key. An object smaller than one part goes up in a
+// single request; a larger one in a multipart upload with at most
+// Concurrency+1 parts in memory. Each request is retried on its own, so a
+// transient fault costs one part, not the upload. A failed upload is
+// aborted so that the bucket keeps no orphan parts.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
+	if err := store.CheckKey(key); err != nil {
+		return store.Object{}, &store.Error{Op: "put", Bucket: s.bucket, Key: key, Err: err, Permanent: true}
+	}
+	full := s.full(key)
+	if err := ctx.Err(); err != nil {
+		return store.Object{}, s.fail("put", full, err)
+	}
+	popts := s.put
+	popts.ContentType = opts.ContentType
+	first := make([]byte, partSize(s.opts.PartSize, 1))
+	n, err := io.ReadFull(r, first)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return store.Object{}, s.fail("put", full, sourceError(err))
+	}
+	if n < len(first) {
+		return s.putSingle(ctx, key, full, first[:n], popts)
+	}
+	return s.putMultipart(ctx, key, full, first, r, popts)
+}
+
+func (s *Store) putSingle(ctx context.Context, key, full string, data []byte, popts minio.PutObjectOptions) (store.Object, error) {
+	var info minio.UploadInfo
+	err := s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
+		var err error
+		info, err = s.core.PutObject(ctx, s.bucket, full, bytes.NewReader(data), int64(len(data)), "", "", popts)
+		return s.fail("put", full, err)
+	})
+	if err != nil {
+		return store.Object{}, err
+	}
+	return store.Object{Key: key, Size: int64(len(data)), ETag: info.ETag, ModTime: info.LastModified}, nil
+}
+
+// part is one buffered part of a multipart upload.
+type part struct {
+	number int
+	data   []byte
+}
+
+// upload is the state of one multipart upload shared by its workers.
+type upload struct {
+	s        *Store
+	full, id string
+	free     chan []byte // buffers to reuse
+
+	mu    sync.Mutex
+	parts []minio.CompletePart
+	err   error
+}
+
+func (s *Store) putMultipart(ctx context.Context, key, full string, first []byte, r io.Reader, popts minio.PutObjectOptions) (store.Object, error) {
+	var id string
+	err := s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
+		var err error
+		id, err = s.core.NewMultipartUpload(ctx, s.bucket, full, popts)
+		return s.fail("start upload of", full, err)
+	})
+	if err != nil {
+		return store.Object{}, err
+	}
+	up := &upload{s: s, full: full, id: id, free: make(chan []byte, s.opts.Concurrency+1)}
+	size, err := up.run(ctx, first, r)
+	if err == nil {
+		err = up.complete(ctx, popts)
+	}
+	if err != nil {
+		up.abort()
+		return store.Object{}, err
+	}
+	st, err := s.Stat(ctx, key)
+	if err != nil {
+		return store.Object{}, err
+	}
+	if st.Size != size {
+		return store.Object{}, s.fail("put", full, fmt.Errorf("stored %d bytes, sent %d", st.Size, size))
+	}
+	return st, nil
+}
+
+// run reads parts from r and uploads them with Concurrency workers. It
+// returns the number of bytes read, or the first error.
+func (u *upload) run(ctx context.Context, first []byte, r io.Reader) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan part)
+	var wg sync.WaitGroup
+	for range u.s.opts.Concurrency {
+		wg.Go(func() {
+			for p := range work {
+				if err := u.send(ctx, p); err != nil {
+					u.setErr(err)
+					cancel()
+				}
+				u.free <- p.data[:0]
+			}
+		})
+	}
+	size, err := u.feed(ctx, first, r, work)
+	if err != nil {
+		u.setErr(err)
+		cancel()
+	}
+	close(work)
+	wg.Wait()
+	return size, u.firstErr()
+}
+
+// feed sends the parts of first+r to work until r ends or ctx is done.
+func (u *upload) feed(ctx context.Context, first []byte, r io.Reader, work chan<- part) (int64, error) {
+	size := int64(len(first))
+	// Tokens for the buffers still to allocate; the first is in hand.
+	for range u.s.opts.Concurrency {
+		u.free <- nil
+	}
+	next := part{number: 1, data: first}
+	for {
+		select {
+		case work <- next:
+		case <-ctx.Done():
+			return size, ctx.Err()
+		}
+		if len(next.data) < cap(next.data) || next.number == maxParts {
+			// A short part was the last one; the part limit ends the upload.
+			if next.number == maxParts {
+				if n, _ := r.Read(make([]byte, 1)); n > 0 {
+					return size, errors.New("object exceeds the multipart upload's 10,000 parts")
+				}
+			}
+			return size, nil
+		}
+		var buf []byte
+		select {
+		case buf = <-u.free:
+		case <-ctx.Done():
+			return size, ctx.Err()
+		}
+		want := partSize(u.s.opts.PartSize, next.number+1)
+		if cap(buf) < want {
+			buf = make([]byte, want)
+		}
+		buf = buf[:want]
+		n, err := io.ReadFull(r, buf)
+		size += int64(n)
+		switch {
+		case err == io.EOF:
+			return size, nil
+		case err == io.ErrUnexpectedEOF, err == nil:
+		default:
+			return size, sourceError(err)
+		}
+		next = part{number: next.number + 1, data: buf[:n:want]}
+	}
+}
+
+func (u *upload) send(ctx context.Context, p part) error {
+	return u.s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
+		info, err := u.s.core.PutObjectPart(ctx, u.s.bucket, u.full, u.id, p.number,
+			bytes.NewReader(p.data), int64(len(p.data)), minio.PutObjectPartOptions{})
+		if err != nil {
+			return u.s.fail(fmt.Sprintf("upload part %d of", p.number), u.full, err)
+		}
+		u.mu.Lock()
+		u.parts = append(u.parts, minio.CompletePart{PartNumber: p.number, ETag: info.ETag})
+		u.mu.Unlock()
+		return nil
+	})
+}
+
+func (u *upload) complete(ctx context.Context, popts minio.PutObjectOptions) error {
+	slices.SortFunc(u.parts, func(a, b minio.CompletePart) int { return a.PartNumber - b.PartNumber })
+	return u.s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
+		_, err := u.s.core.CompleteMultipartUpload(ctx, u.s.bucket, u.full, u.id, u.parts, popts)
+		if err != nil && minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+			// An earlier try completed it but its answer was lost; Put's
+			// final Stat checks the size.
+			return nil
+		}
+		return u.s.fail("complete upload of", u.full, err)
+	})
+}
+
+// abort drops the parts of a failed upload, best effort, even when the
+// caller's context is already done.
+func (u *upload) abort() {
+	ctx, cancel := context.WithTimeout(context.Background(), u.s.opts.IdleTimeout)
+	defer cancel()
+	_ = u.s.core.AbortMultipartUpload(ctx, u.s.bucket, u.full, u.id)
+}
+
+func (u *upload) setErr(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.err == nil || (errors.Is(u.err, context.Canceled) && !errors.Is(err, context.Canceled)) {
+		u.err = err
+	}
+}
+
+func (u *upload) firstErr() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.err
+}
+
+// partSize returns the size of part number n (from 1): base for the first
+// 2,000 parts, doubling every 2,000 after.
+func partSize(base, n int) int {
+	return base << ((n - 1) / 2000)
+}
+
+// sourceError marks a failure to read the data to upload: retrying the
+// request cannot help, as the bytes are gone.
+func sourceError(err error) error {
+	return &store.Error{Op: "read source", Err: err, Permanent: true}
+}

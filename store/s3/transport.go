@@ -1,0 +1,84 @@
+package s3
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// dialContext is replaced by tests that reach host-style bucket names
+// (bucket.localhost) on 127.0.0.1.
+var dialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+
+// newTransport returns an HTTP transport that trusts the given CA chain
+// besides the system's roots and drops connections idle for idle.
+func newTransport(caChain []string, idle time.Duration) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	tr.IdleConnTimeout = idle / 2
+	tr.ResponseHeaderTimeout = idle
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &idleConn{Conn: c, idle: idle}, nil
+	}
+	if len(caChain) > 0 {
+		pool, err := caPool(caChain)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return tr, nil
+}
+
+// caPool returns the system roots plus the certificates of chain, each
+// entry base64-encoded PEM (or plain PEM, as some writers send it).
+func caPool(chain []string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for i, entry := range chain {
+		pem := []byte(entry)
+		if !strings.Contains(entry, "-----BEGIN") {
+			pem, err = base64.StdEncoding.DecodeString(strings.TrimSpace(entry))
+			if err != nil {
+				return nil, fmt.Errorf("tls-ca-chain entry %d is neither PEM nor base64: %w", i+1, err)
+			}
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls-ca-chain entry %d holds no PEM certificate", i+1)
+		}
+	}
+	return pool, nil
+}
+
+// idleConn fails a Read or Write that makes no progress for idle, turning
+// a stalled peer into an error the retry policy handles.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
