@@ -1,0 +1,69 @@
+// Command jujuc is jujusim's hook tool binary. Installed under each hook
+// tool's name (relation-get, status-set, juju-exec, ...) as symlinks to one
+// file, it forwards its name, arguments and standard input to the jujusim
+// harness over the unix socket named by JUJU_AGENT_SOCKET_ADDRESS (or
+// JUJUSIM_SOCKET for juju-exec outside a hook), with the hook's
+// JUJU_CONTEXT_ID, and prints the answer.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/dbbackup/dbbackup/jujusim/wire"
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	tool := filepath.Base(argv[0])
+	args := argv[1:]
+	req := wire.Request{Tool: tool, Args: args, ContextID: os.Getenv("JUJU_CONTEXT_ID")}
+	req.Dir, _ = os.Getwd()
+	addr := os.Getenv("JUJU_AGENT_SOCKET_ADDRESS")
+	timeout := 30 * time.Second
+	if tool == "juju-exec" {
+		if req.ContextID != "" {
+			fmt.Fprintln(stderr, "ERROR juju-exec cannot be called from within a hook, have context \""+req.ContextID+"\"")
+			return 1
+		}
+		addr = os.Getenv("JUJUSIM_SOCKET")
+		timeout = 10 * time.Minute
+	}
+	if addr == "" {
+		fmt.Fprintf(stderr, "ERROR %s: no jujusim agent socket in the environment\n", tool)
+		return 1
+	}
+	if wantsStdin(args) {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "ERROR cannot read standard input: %v\n", err)
+			return 1
+		}
+		req.Stdin = b
+	}
+	resp, err := wire.Call(addr, req, timeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "ERROR %v\n", err)
+		return 1
+	}
+	_, _ = stdout.Write(resp.Stdout)
+	_, _ = stderr.Write(resp.Stderr)
+	return resp.Code
+}
+
+// wantsStdin reports whether an argument names standard input as a file.
+func wantsStdin(args []string) bool {
+	for i, a := range args {
+		if a == "--file=-" || (a == "--file" && i+1 < len(args) && args[i+1] == "-") {
+			return true
+		}
+	}
+	return slices.Contains(args, "--stdin")
+}

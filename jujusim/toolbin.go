@@ -1,0 +1,71 @@
+package jujusim
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+)
+
+// ToolNames are the hook tools jujusim installs, each a symlink to jujuc.
+var ToolNames = []string{
+	"action-fail", "action-get", "action-log", "action-set",
+	"application-version-set", "close-port", "config-get",
+	"is-leader", "juju-exec", "juju-log", "network-get", "open-port", "opened-ports",
+	"relation-get", "relation-ids", "relation-list", "relation-model-get", "relation-set",
+	"secret-add", "secret-get", "secret-grant", "secret-ids", "secret-info-get",
+	"secret-remove", "secret-revoke", "secret-set",
+	"state-delete", "state-get", "state-set", "status-get", "status-set", "unit-get",
+}
+
+// ToolPackage is the import path of the hook tool binary.
+const ToolPackage = "github.com/dbbackup/dbbackup/cmd/jujuc"
+
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// BuildTool builds the hook tool binary (cmd/jujuc) once per process into a
+// temporary folder and returns its path. It runs `go build`, so the working
+// directory must be inside this module; the go build cache makes it quick
+// after the first time.
+func BuildTool() (string, error) {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "jujusim-tool-")
+		if err != nil {
+			buildOnce.err = fmt.Errorf("cannot build jujuc: %w", err)
+			return
+		}
+		out := filepath.Join(dir, "jujuc")
+		cmd := exec.Command("go", "build", "-o", out, ToolPackage)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			buildOnce.err = fmt.Errorf("cannot build jujuc: %v: %s", err, stderr.String())
+			return
+		}
+		buildOnce.path = out
+	})
+	return buildOnce.path, buildOnce.err
+}
+
+// installTools makes dir hold one symlink per hook tool to the jujuc binary.
+func installTools(bin, dir string) error {
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return fmt.Errorf("cannot install hook tools: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot install hook tools: %w", err)
+	}
+	for _, name := range ToolNames {
+		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("cannot install hook tool %s: %w", name, err)
+		}
+	}
+	return nil
+}
