@@ -1,0 +1,118 @@
+package requirer
+
+import (
+	"slices"
+	"sort"
+	"strings"
+)
+
+// HistoryKey is the key of the history in the manager's peer application
+// databag.
+const HistoryKey = "job-history"
+
+// MaxCompleted is how many terminal records Merge and Request keep; older
+// ones are counted in History.Dropped (see the package doc).
+const MaxCompleted = 1000
+
+// History is the manager's full record of jobs. Records are sorted by job
+// id, which is their request order for ids made by NewJobID. Functions of
+// this package never modify a History they are given; they return a new one.
+type History struct {
+	// Records holds one record per job, sorted by job id.
+	Records []Record
+	// Dropped counts the terminal records dropped to bound the history, per
+	// application, sorted by application.
+	Dropped []Dropped
+}
+
+// Dropped summarises the terminal records of one application that were
+// dropped from the history to bound its size.
+type Dropped struct {
+	// Application is the related database application.
+	Application string `json:"application"`
+	// Success, Error and Lost count the dropped records by status.
+	Success int `json:"success,omitempty"`
+	Error   int `json:"error,omitempty"`
+	Lost    int `json:"lost,omitempty"`
+	// Through is the newest dropped job id: every dropped job is at or before it.
+	Through string `json:"through,omitempty"`
+}
+
+// Find returns the record of job id and whether there is one.
+func (h History) Find(id string) (Record, bool) {
+	i, ok := h.index(id)
+	if !ok {
+		return Record{}, false
+	}
+	return h.Records[i], true
+}
+
+// index returns the position of id in the sorted records, or where it would go.
+func (h History) index(id string) (int, bool) {
+	i := sort.Search(len(h.Records), func(i int) bool { return h.Records[i].JobID >= id })
+	return i, i < len(h.Records) && h.Records[i].JobID == id
+}
+
+// clone returns a copy of h that shares nothing mutable with it.
+func (h History) clone() History {
+	return History{Records: slices.Clone(h.Records), Dropped: slices.Clone(h.Dropped)}
+}
+
+// Pending returns the waiting and running records of app, in job id order.
+func (h History) Pending(app string) []Record {
+	var out []Record
+	for _, r := range h.Records {
+		if r.Application == app && !r.Status.Terminal() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Compact returns h keeping at most max terminal records: the oldest ones
+// (smallest job ids) are dropped and counted in Dropped. Non-terminal
+// records are always kept.
+func Compact(h History, max int) (History, int) {
+	terminal := 0
+	for _, r := range h.Records {
+		if r.Status.Terminal() {
+			terminal++
+		}
+	}
+	excess := terminal - max
+	if excess <= 0 {
+		return h, 0
+	}
+	out := History{Records: make([]Record, 0, len(h.Records)-excess), Dropped: slices.Clone(h.Dropped)}
+	left := excess
+	for _, r := range h.Records {
+		if left > 0 && r.Status.Terminal() {
+			out.Dropped = countDropped(out.Dropped, r)
+			left--
+			continue
+		}
+		out.Records = append(out.Records, r)
+	}
+	return out, excess
+}
+
+// countDropped adds r to the summary of its application.
+func countDropped(ds []Dropped, r Record) []Dropped {
+	i := sort.Search(len(ds), func(i int) bool { return ds[i].Application >= r.Application })
+	if i == len(ds) || ds[i].Application != r.Application {
+		ds = slices.Insert(ds, i, Dropped{Application: r.Application})
+	}
+	d := &ds[i]
+	switch r.Status {
+	case Success:
+		d.Success++
+	case Error:
+		d.Error++
+	default:
+		d.Lost++
+	}
+	if strings.Compare(r.JobID, d.Through) > 0 {
+		d.Through = r.JobID
+	}
+	return ds
+}

@@ -1,0 +1,142 @@
+package requirer
+
+import (
+	"time"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+)
+
+// Status is the manager's view of a job's state.
+type Status string
+
+// The statuses of a record. Success, Error and Lost are terminal.
+const (
+	// Waiting: requested, and no unit has reported it yet.
+	Waiting Status = "waiting"
+	// Running: a unit reports it running.
+	Running Status = "running"
+	// Success: a unit reports it done.
+	Success Status = "success"
+	// Error: a unit reports it failed.
+	Error Status = "error"
+	// Lost: no unit reported it within the lost timeout; see Merge.
+	Lost Status = "lost"
+	// Requested is what MergeDatabags shows for a job the manager requests
+	// and no unit reports; it is never stored in a History.
+	Requested Status = "requested"
+)
+
+// Terminal reports whether s is final: success, error or lost.
+func (s Status) Terminal() bool { return s == Success || s == Error || s == Lost }
+
+// valid reports whether s may be stored in a history.
+func (s Status) valid() bool {
+	switch s {
+	case Waiting, Running, Success, Error, Lost:
+		return true
+	}
+	return false
+}
+
+// Source says what asked for a job.
+type Source string
+
+// The sources of a job.
+const (
+	// FromAction is a job requested by an admin through an action.
+	FromAction Source = "action"
+	// FromSchedule is a job requested by the manager's schedule.
+	FromSchedule Source = "schedule"
+)
+
+// Storage is where a job's artefacts go or come from: the storage
+// configuration without its credentials. It has no field for a key, so a
+// history can never hold one; attributes, CA chains and unknown fields are
+// left out too, as they may carry secrets (an SSE-C key header) or are large.
+type Storage struct {
+	// Bucket is the bucket name.
+	Bucket string `json:"bucket,omitempty"`
+	// Path is the key prefix inside the bucket.
+	Path string `json:"path,omitempty"`
+	// Endpoint is the S3 endpoint URL; empty means AWS.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region is the S3 region.
+	Region string `json:"region,omitempty"`
+	// URIStyle is "path", "host" or empty.
+	URIStyle string `json:"s3-uri-style,omitempty"`
+	// StorageClass is the storage class of uploaded objects.
+	StorageClass string `json:"storage-class,omitempty"`
+	// APIVersion is the S3 signature version, 2 or 4; 0 means unset.
+	APIVersion int `json:"s3-api-version,omitempty"`
+}
+
+// StorageOf returns the parts of c that a history may keep.
+func StorageOf(c dbbackup.StorageConfig) Storage {
+	return Storage{
+		Bucket: c.Bucket, Path: c.Path, Endpoint: c.Endpoint, Region: c.Region,
+		URIStyle: c.URIStyle, StorageClass: c.StorageClass, APIVersion: c.APIVersion,
+	}
+}
+
+// Record is the manager's record of one job. Times are UTC, to the second,
+// as observed by the manager (the now of the hook that saw the change);
+// zero means not yet.
+type Record struct {
+	// JobID is the job-id, unique in the history.
+	JobID string
+	// Application is the related database application the job is for.
+	Application string
+	// Type is backup or restore.
+	Type dbbackup.JobType
+	// Compression is the job-config's compression.
+	Compression bool
+	// Source says what requested the job.
+	Source Source
+	// Storage is where the artefacts go (backup) or come from (restore).
+	Storage Storage
+	// RequestedAt is when the job was requested.
+	RequestedAt time.Time
+	// StartedAt is when a unit was first seen running it.
+	StartedAt time.Time
+	// SeenAt is when a unit last reported it; it starts the lost timeout.
+	SeenAt time.Time
+	// FinishedAt is when it was first seen terminal.
+	FinishedAt time.Time
+	// Unit is the unit that reported it running or terminal.
+	Unit string
+	// Status is waiting, running, success, error or lost.
+	Status Status
+	// Message is the unit's message, or the manager's for a lost job.
+	Message string
+	// ArtefactPath is the backup to restore (a restore, set when requested)
+	// or where a backup's artefacts were stored (as reported).
+	ArtefactPath string
+}
+
+// MaxMessage is the most bytes of a reported message a record keeps.
+const MaxMessage = 2048
+
+// clip cuts s to MaxMessage bytes on a rune boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	const mark = " ...(truncated)"
+	cut := MaxMessage - len(mark)
+	for cut > 0 && !runeStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+// runeStart reports whether b starts a UTF-8 encoded rune.
+func runeStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// stamp normalises an observation time: UTC, whole seconds, no monotonic
+// reading, so a history written and read back is equal.
+func stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Second)
+}
