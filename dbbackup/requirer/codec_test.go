@@ -16,7 +16,9 @@ func sampleHistory() requirer.History {
 			waiting("job-20261125T130000Z-00000001", "mysql", dbbackup.Backup, 0),
 			running(waiting("job-20261125T130000Z-00000002", "mysql", dbbackup.Restore, 0), "mysql/0", time.Minute),
 			with(finished(waiting("job-20261125T130000Z-00000003", "pg", dbbackup.Backup, 0), requirer.Success, "pg/1", time.Hour),
-				func(r *requirer.Record) { r.ArtefactPath, r.Compression, r.Source = "prod/pg/job-3/", true, requirer.FromSchedule }),
+				func(r *requirer.Record) {
+					r.ArtefactPath, r.Compression, r.Source = "prod/pg/job-3/", true, requirer.FromSchedule
+				}),
 			with(finished(waiting("job-20261125T130000Z-00000004", "pg", dbbackup.Backup, 0), requirer.Error, "pg/0", time.Hour),
 				func(r *requirer.Record) { r.Message = `pg_dump: error: "quoted" <html> & more` }),
 			finished(waiting("job-20261125T130000Z-00000005", "pg", dbbackup.Backup, 0), requirer.Lost, "", 2*time.Hour),

@@ -97,4 +97,3 @@ func TestMergeDatabags(t *testing.T) {
 		})
 	}
 }
-
