@@ -28,7 +28,7 @@ func (s *Store) fail(op, key string, err error) error {
 	e.Permanent, e.Hint = classify(err)
 	if errors.Is(err, store.ErrNotFound) {
 		e.Err = err
-	} else if resp := minio.ToErrorResponse(err); resp.Code == "NoSuchKey" || (resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchBucket" && resp.Code != "NoSuchUpload" && op != "list") {
+	} else if code := minio.ToErrorResponse(err).Code; code == "NoSuchKey" || code == "NotFound" {
 		e.Err, e.Permanent, e.Hint = store.ErrNotFound, true, ""
 	} else {
 		e.Err = scrub(err, s.secrets)
@@ -51,7 +51,7 @@ func classify(err error) (permanent bool, hint string) {
 	}
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed", "InvalidRequest":
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "XAdminUserNotFound", "AuthorizationHeaderMalformed", "InvalidRequest":
 		return true, "check access-key, secret-key, region and s3-api-version"
 	case "NoSuchBucket":
 		return true, "check that the bucket exists"

@@ -217,3 +217,12 @@ func normalisePath(p string) string {
 
 // full maps a relative key to the bucket's key.
 func (s *Store) full(key string) string { return s.prefix + key }
+
+// String describes the store without its credentials, as
+// "s3://bucket/path at endpoint".
+func (s *Store) String() string {
+	return "s3://" + s.bucket + "/" + s.prefix + " at " + s.endpoint
+}
+
+// GoString is String, so that %#v shows no credential either.
+func (s *Store) GoString() string { return s.String() }

@@ -1,0 +1,141 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/store"
+)
+
+func randomData(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(7, 9))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func TestTransientFaultsAreRetried(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	cfg := newBucket(t, srv)
+	// The first connections: a 503, a reset in the middle of a part, a
+	// stall; then a second round, so that single puts, multipart parts and
+	// reads all meet faults.
+	p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, unavailable, reset, stall, pass, unavailable, reset)
+	cfg.Endpoint = p.endpoint("http")
+	opts := testOptions
+	opts.IdleTimeout = time.Second
+	var retries int
+	opts.Backoff.Notify = func(int, error, time.Duration) { retries++ }
+	s := newStore(t, cfg, opts)
+	data := randomData(17 << 20) // four parts of 5 MiB
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "db/big", io.MultiReader(bytes.NewReader(data)), store.PutOptions{}); err != nil {
+		t.Fatalf("Put through faults: %v", err)
+	}
+	for _, f := range []fault{unavailable, reset, stall} {
+		if p.count(f) == 0 {
+			t.Errorf("fault %d never fired", f)
+		}
+	}
+	if retries < 3 {
+		t.Errorf("retries = %d, want at least 3", retries)
+	}
+	r, err := s.Get(ctx, "db/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after faults: %d bytes, equal %v, err %v", len(got), bytes.Equal(got, data), err)
+	}
+}
+
+func TestGetResumesAfterReset(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	cfg := newBucket(t, srv)
+	data := randomData(3 << 20)
+	direct := newStore(t, cfg, testOptions)
+	if _, err := direct.Put(context.Background(), "obj", bytes.NewReader(data), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The first two connections are cut after 1 MiB of the answer, in the
+	// middle of the body: the reader must resume twice at the offset reached.
+	p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, cut, cut)
+	cfg.Endpoint = p.endpoint("http")
+	s := newStore(t, cfg, testOptions)
+	r, err := s.Get(context.Background(), "obj")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("read %d of %d bytes, err %v", len(got), len(data), err)
+	}
+	if p.count(cut) != 2 {
+		t.Errorf("cut connections = %d, want 2", p.count(cut))
+	}
+}
+
+func TestPermanentFaults(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	good := newBucket(t, srv)
+	tests := []struct {
+		name string
+		edit func(c *dbbackup.StorageConfig)
+		hint string
+	}{
+		{"wrong secret", func(c *dbbackup.StorageConfig) { c.SecretKey = "sk-canary-WRONG-" + c.SecretKey[:4] }, "check access-key, secret-key"},
+		{"unknown access key", func(c *dbbackup.StorageConfig) { c.AccessKey = "AKCANARYWRONG" }, "check access-key, secret-key"},
+		{"missing bucket", func(c *dbbackup.StorageConfig) { c.Bucket = "no-such-bucket" }, "check that the bucket exists"},
+		{"https to http", func(c *dbbackup.StorageConfig) { c.Endpoint = strings.Replace(c.Endpoint, "http:", "https:", 1) }, "speaks http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.edit(&cfg)
+			opts := testOptions
+			opts.Backoff.Initial = time.Second // a retry would show in the time taken
+			s := newStore(t, cfg, opts)
+			start := time.Now()
+			_, err := s.Put(context.Background(), "k", strings.NewReader("v"), store.PutOptions{})
+			if err == nil {
+				t.Fatal("Put succeeded")
+			}
+			if took := time.Since(start); took > 900*time.Millisecond {
+				t.Errorf("permanent failure took %v, so it was retried", took)
+			}
+			msg := err.Error()
+			for _, want := range []string{`bucket "` + cfg.Bucket + `"`, hostOf(cfg.Endpoint), tt.hint} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q lacks %q", msg, want)
+				}
+			}
+			var se *store.Error
+			if !errors.As(err, &se) || !se.Permanent {
+				t.Errorf("error %v is not a permanent *store.Error", err)
+			}
+			assertNoSecret(t, msg, cfg.AccessKey, cfg.SecretKey, good.AccessKey, good.SecretKey)
+		})
+	}
+}
+
+func assertNoSecret(t *testing.T, text string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("output shows a credential: %q", text)
+		}
+	}
+}
