@@ -1,0 +1,113 @@
+// Package provider holds the pure decisions of the provider (database) side
+// of the database_backup relation: which requested jobs are new, which unit
+// runs each, which may start under the locking rules, and what each unit
+// reports. It does no I/O: callers pass plain values read from databags and
+// write back what it returns.
+//
+// # Who decides: the provider leader assigns, units obey
+//
+// A provider unit cannot read its siblings' unit databags on the
+// database_backup relation, and a non-leader cannot read its own
+// application databag, so no rule "every unit computes the same answer" can
+// see enough. Instead the charm keeps two documents in its peer relation:
+//
+//   - the assignment table (Assignments), in the peer application databag,
+//     written by the leader only (Marshal, ParseAssignments);
+//   - each unit's reports ([]Report), in its own peer unit databag: the
+//     mirror of its runner's state, which the leader reads
+//     (MarshalReports, ParseReports).
+//
+// In every hook the leader calls Assign with the requirer's list, the last
+// table it wrote, the live units and their reports, and writes Plan.Table
+// (equal input gives equal output, independent of map order, so writing an
+// unchanged table is a no-op). Every unit, the leader included, calls
+// UnitPlan with the requirer's list, the table and its runner's state; it
+// starts UnitDecision.Start, then calls UnitPlan again with the runner's new
+// state and writes UnitDecision.Reports to its database_backup unit databag
+// and UnitDecision.Peer to its peer unit databag.
+//
+// # The life of a job in the table
+//
+//	waiting ──release──▶ released ──unit reports running──▶ running
+//	   │                    │ unit reports terminal            │
+//	   │                    ▼                                  ▼
+//	   │                  done ◀───────── unit reports terminal
+//	   ▼
+//	settled (invalid request; unit departed while running; reporter departed)
+//
+// Waiting jobs have no unit and are not reported (v0 has no "waiting"
+// status); New lists the requested jobs the table does not hold yet.
+// Released and running jobs hold a lock. Done and settled jobs carry their
+// Outcome, so a result survives the departure of the unit that reported it.
+//
+// # Locking: by releasing, cluster-wide, in the requirer's order
+//
+// A unit starts only the jobs released to it. The leader walks the waiting
+// jobs in the requirer's list order and:
+//
+//   - releases a backup unless a restore holds a lock or an earlier restore
+//     waits (backups run concurrently, up to MaxBackupsPerUnit per unit
+//     when it is set);
+//   - releases a restore only when no job holds a lock, and only when no
+//     earlier restore waits;
+//   - releases nothing after a waiting restore (first in, first out), so a
+//     stream of later backups never starves a restore: once the jobs ahead
+//     of it finish, it is released.
+//
+// A job holds its lock from its release until the leader sees its unit
+// report it terminal, or sees the unit depart. A job a live unit reports
+// running also holds a lock, even when the table lost it. So no restore
+// ever runs beside a backup or another restore, whatever the order in which
+// hooks see each other's writes: a unit reports a job terminal only after
+// its runner has finished it.
+//
+// # Choice of unit
+//
+// The leader releases a job to the live unit with the fewest jobs holding a
+// lock; ties go to the highest rendezvous hash (FNV-64a) of job-id and unit
+// name. Exactly one unit is named per job, and exactly that unit reports it.
+//
+// # Units joining and leaving
+//
+// A unit joining is one more candidate from the next Assign on; nothing
+// moves to it. When a unit is no longer live (it departed the peer
+// relation; it must stop its runner then), the next Assign handles its jobs:
+//
+//   - released but never seen running: released to another live unit (the
+//     job is not lost; it keeps its lock while it moves);
+//   - seen running: settled as error "unit <name> departed while running
+//     the job", reported by the leader; its lock is freed;
+//   - done or settled: the leader reports the recorded outcome from then on.
+//
+// When the leader leaves, the new leader starts from the last table written
+// and applies the same rules. A job is never left "running" forever: either
+// its unit reports it, or the unit departed and the job is settled. If a
+// unit's runner has no record of a job the leader saw running, the unit
+// reports it as error (MsgNoRecord). If the table is lost, jobs that live
+// units report are adopted back to those units.
+//
+// # Invalid requests
+//
+// An entry with problems but a usable job-id is settled at once as error,
+// with all its problems ("path: message", joined by "; ") as the message,
+// and reported by the leader; it takes no lock. Entries without a usable
+// job-id, and later entries repeating a job-id, are not assigned; Assign
+// logs them as EventSkipped. A report of an invalid request fills what the
+// request lacked (job-type backup, storage-interface s3, Mask for bucket
+// and credentials) so that it stays valid for the provider schema.
+//
+// # History clears and garbage collection
+//
+// Units report only the jobs the requirer still lists. The leader removes
+// from the table the jobs the requirer no longer lists, except those still
+// holding a lock: a released or running job dropped by the requirer stays
+// (and keeps blocking a restore) until its unit reports it terminal or
+// departs. A unit never starts a job the requirer no longer lists; it
+// reports it to the leader as error (MsgNotListed) so its lock is freed.
+//
+// # Credentials
+//
+// The table and the peer reports hold no storage configuration. Start holds
+// the requested jobs with their credentials, for the runner only; Reports
+// hold them masked with dbbackup.Mask.
+package provider
