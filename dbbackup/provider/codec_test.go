@@ -89,9 +89,9 @@ func TestReportsRoundTrip(t *testing.T) {
 	}
 	for text, wantErr := range map[string]string{
 		"": "",
-		`{"version":1,"reports":[{"job-id":"j1","job-type":"backup","status":"queued"}]}`:                                                 "status: must be",
-		`{"version":1,"reports":[{"job-id":"","job-type":"backup","status":"running"}]}`:                                                  "job-id: invalid",
-		`{"version":1,"reports":[{"job-id":"a","job-type":"x","status":"running"}]}`:                                                      "job-type: must be",
+		`{"version":1,"reports":[{"job-id":"j1","job-type":"backup","status":"queued"}]}`:                                                       "status: must be",
+		`{"version":1,"reports":[{"job-id":"","job-type":"backup","status":"running"}]}`:                                                        "job-id: invalid",
+		`{"version":1,"reports":[{"job-id":"a","job-type":"x","status":"running"}]}`:                                                            "job-type: must be",
 		`{"version":1,"reports":[{"job-id":"a","job-type":"backup","status":"running"},{"job-id":"a","job-type":"backup","status":"running"}]}`: "duplicate",
 		`{"version":3,"reports":[]}`: "version: must be 1",
 	} {

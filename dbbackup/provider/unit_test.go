@@ -65,8 +65,8 @@ func TestUnitPlan(t *testing.T) {
 		reports: []string{"j1|backup|success||p/"},
 		peer:    []string{"j1|backup|success||p/"},
 	}, {
-		name: "a running job the runner has no record of is an error",
-		in:   UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Running, "db/0")}},
+		name:    "a running job the runner has no record of is an error",
+		in:      UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Running, "db/0")}},
 		reports: []string{"j1|backup|error|" + MsgNoRecord + "|"},
 		peer:    []string{"j1|backup|error|" + MsgNoRecord + "|"},
 	}, {
@@ -74,8 +74,8 @@ func TestUnitPlan(t *testing.T) {
 		in:   UnitInput{Unit: "db/0", Requested: list(), Table: Assignments{row("r1", R, Released, "db/0")}},
 		peer: []string{"r1|restore|error|" + MsgNotListed + "|"},
 	}, {
-		name: "a released job whose request became invalid is not started",
-		in:   UnitInput{Unit: "db/0", Requested: list("x:r1"), Table: Assignments{row("r1", R, Released, "db/0")}},
+		name:    "a released job whose request became invalid is not started",
+		in:      UnitInput{Unit: "db/0", Requested: list("x:r1"), Table: Assignments{row("r1", R, Released, "db/0")}},
 		reports: []string{"r1|restore|error|not started: invalid request: jobs[0].artefact-path: required for a restore (which backup to restore)|"},
 		peer:    []string{"r1|restore|error|not started: invalid request: jobs[0].artefact-path: required for a restore (which backup to restore)|"},
 	}, {
@@ -89,8 +89,8 @@ func TestUnitPlan(t *testing.T) {
 			Runner: map[string]RunState{"s1": run(B), "s2": {Status: dbbackup.Running}, "s3": {Type: B, Status: dbbackup.Success}}},
 		peer: []string{"s1|backup|running||", "s2|restore|running||"},
 	}, {
-		name:  "a started job is not started again",
-		in:    UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Released, "db/0")}, Runner: map[string]RunState{"j1": {Type: B, Status: dbbackup.Error, Message: "crashed"}}},
+		name:    "a started job is not started again",
+		in:      UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Released, "db/0")}, Runner: map[string]RunState{"j1": {Type: B, Status: dbbackup.Error, Message: "crashed"}}},
 		reports: []string{"j1|backup|error|crashed|"},
 		peer:    []string{"j1|backup|error|crashed|"},
 	}}
