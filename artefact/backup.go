@@ -1,0 +1,219 @@
+package artefact
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/store"
+)
+
+// Producer writes one backup stream into w and the tool's log into log, and
+// describes what it wrote. engine.Engine.Backup fits it.
+type Producer func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error)
+
+// BackupOptions says where and how to store one backup.
+type BackupOptions struct {
+	// Scope and JobID name the backup folder <scope>/<job-id>/.
+	Scope, JobID string
+	// Compression compresses the data with zstd.
+	Compression bool
+	// Key, when set, encrypts the data and the log with AES-256-GCM.
+	Key []byte
+	// FrameSize is the payload size of one frame; 0 means DefaultFrameSize.
+	FrameSize int
+	// Secrets are scrubbed from the log before it is stored.
+	Secrets []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+var errUploadEnded = errors.New("the upload ended early")
+
+// ErrExists is returned when the backup folder already holds a manifest.
+var ErrExists = errors.New("a complete backup with this job id already exists")
+
+// Backup streams what produce writes through compression, framing and
+// checksums (and encryption) into the store, never holding the whole
+// backup in memory or on disk; then stores the log; then the manifest, the
+// commit point. On failure it removes the partial data, keeps the log for
+// the post-mortem, and writes no manifest.
+func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Producer) (Manifest, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	prefix, err := Prefix(opts.Scope, opts.JobID)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if _, err := st.Stat(ctx, prefix+ManifestName); err == nil {
+		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrExists)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Manifest{}, fmt.Errorf("cannot check for an existing backup: %w", err)
+	}
+	m := Manifest{
+		FormatVersion: ManifestVersion, JobID: opts.JobID, Scope: opts.Scope,
+		StartedAt: now().UTC(), Compression: CompressionNone, Encryption: EncryptionNone,
+	}
+	if opts.Compression {
+		m.Compression = CompressionZstd
+	}
+	if opts.Key != nil {
+		if len(opts.Key) != KeySize {
+			return Manifest{}, fmt.Errorf("an encryption key must be %d bytes", KeySize)
+		}
+		m.Encryption, m.KeyFingerprint = EncryptionAES, Fingerprint(opts.Key)
+	}
+	log := newLogBuffer(1<<20, 3<<20)
+	data, res, err := writeData(ctx, st, prefix, opts, produce, log)
+	logPart, logErr := putLog(ctx, st, prefix, opts, log.Bytes())
+	if err != nil {
+		_ = st.Delete(context.WithoutCancel(ctx), prefix+data.Name)
+		return Manifest{}, err
+	}
+	if logErr != nil {
+		return Manifest{}, logErr
+	}
+	m.Engine, m.Parts, m.Log = res, []Part{data}, logPart
+	m.RawSHA256, m.RawBytes, m.StoredBytes = data.RawSHA256, data.RawBytes, data.StoredBytes
+	m.FinishedAt = now().UTC()
+	if err := m.Validate(); err != nil {
+		return Manifest{}, fmt.Errorf("cannot commit backup %s: %w", prefix, err)
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		return Manifest{}, err
+	}
+	if _, err := st.Put(ctx, prefix+ManifestName, bytes.NewReader(b), store.PutOptions{ContentType: "application/json"}); err != nil {
+		_ = st.Delete(context.WithoutCancel(ctx), prefix+data.Name)
+		return Manifest{}, fmt.Errorf("cannot store the manifest of %s: %w", prefix, err)
+	}
+	return m, nil
+}
+
+// dataName names the data object: engine, method, compression.
+func dataName(opts BackupOptions) string {
+	name := "data"
+	if opts.Compression {
+		name += ".zst"
+	}
+	return name + ".dbbk"
+}
+
+// writeData runs the producer into the store through the pipeline.
+func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOptions, produce Producer, log io.Writer) (Part, engine.Result, error) {
+	part := Part{Name: dataName(opts), Container: ContainerFramed}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	type putResult struct {
+		obj store.Object
+		err error
+	}
+	done := make(chan putResult, 1)
+	stored := newDigest()
+	var producerDone, uploadFailedFirst atomic.Bool
+	go func() {
+		obj, err := st.Put(ctx, prefix+part.Name, teeReader{r: pr, d: stored}, store.PutOptions{})
+		if err != nil {
+			uploadFailedFirst.Store(!producerDone.Load())
+			pr.CloseWithError(errUploadEnded) // unblock the producer
+		}
+		done <- putResult{obj, err}
+	}()
+	frameSize := opts.FrameSize
+	if frameSize == 0 {
+		frameSize = DefaultFrameSize
+	}
+	raw := newDigest()
+	res, err := func() (engine.Result, error) {
+		fw, err := newFrameWriter(pw, opts.Key, frameSize)
+		if err != nil {
+			return engine.Result{}, err
+		}
+		var sink io.Writer = fw
+		var zw *zstd.Encoder
+		if opts.Compression {
+			zw, err = zstd.NewWriter(fw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2), zstd.WithLowerEncoderMem(true))
+			if err != nil {
+				return engine.Result{}, fmt.Errorf("cannot start compression: %v", err)
+			}
+			sink = zw
+		}
+		res, err := produce(ctx, teeWriter{w: sink, d: raw}, log)
+		if err != nil {
+			if zw != nil {
+				zw.Close()
+			}
+			return res, err
+		}
+		if zw != nil {
+			if err := zw.Close(); err != nil {
+				return res, fmt.Errorf("cannot finish compression: %w", err)
+			}
+		}
+		return res, fw.Close()
+	}()
+	producerDone.Store(true)
+	if err != nil {
+		pw.CloseWithError(err)
+		put := <-done
+		if uploadFailedFirst.Load() && put.err != nil {
+			return part, res, fmt.Errorf("cannot store %s%s: %w", prefix, part.Name, put.err)
+		}
+		return part, res, err
+	}
+	pw.Close()
+	put := <-done
+	if put.err != nil {
+		return part, res, fmt.Errorf("cannot store %s%s: %w", prefix, part.Name, put.err)
+	}
+	part.RawBytes, part.RawSHA256 = raw.n, raw.sum()
+	part.StoredBytes, part.SHA256 = stored.n, stored.sum()
+	return part, res, nil
+}
+
+// putLog stores the job log, scrubbed of secrets; encrypted backups get an
+// encrypted log.
+func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptions, log []byte) (Part, error) {
+	text := string(log)
+	for _, s := range opts.Secrets {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "***")
+		}
+	}
+	p := Part{Name: LogName, Container: ContainerPlain}
+	raw := newDigest()
+	raw.Write([]byte(text))
+	stored := newDigest()
+	var body bytes.Buffer
+	if opts.Key != nil {
+		p.Container = ContainerFramed
+		fw, err := newFrameWriter(&body, opts.Key, DefaultFrameSize)
+		if err != nil {
+			return p, err
+		}
+		fw.Write([]byte(text))
+		if err := fw.Close(); err != nil {
+			return p, err
+		}
+	} else {
+		body.WriteString(text)
+	}
+	stored.Write(body.Bytes())
+	if _, err := st.Put(ctx, prefix+p.Name, bytes.NewReader(body.Bytes()), store.PutOptions{ContentType: "text/plain; charset=utf-8"}); err != nil {
+		return p, fmt.Errorf("cannot store the log of %s: %w", prefix, err)
+	}
+	p.RawBytes, p.RawSHA256 = raw.n, raw.sum()
+	p.StoredBytes, p.SHA256 = stored.n, stored.sum()
+	return p, nil
+}

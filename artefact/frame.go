@@ -1,0 +1,314 @@
+package artefact
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The container every stored part is written in. It makes each chunk of a
+// part verifiable on its own, so a reader refuses a corrupted chunk before
+// one byte of it reaches a database:
+//
+//	header: "DBBK" | version (1) | sealing (0 sha256, 1 aes-256-gcm) | frame size (u32) | salt (32 bytes)
+//	frame:  length of body (u32) | final flag (1 byte) | body
+//
+// With sha256 sealing a body is the payload followed by
+// SHA-256(header | frame index (u64) | final flag | payload). With
+// aes-256-gcm it is the AES-256-GCM sealing of the payload under a key
+// derived from the user's key and the salt (HKDF-SHA256), with the frame
+// index as nonce and header | index | final flag as additional data. Either
+// way a flipped byte, a reordered or dropped frame, a truncated part (no
+// final frame) and, encrypted, a wrong key are all detected.
+const (
+	magic         = "DBBK"
+	formatVersion = 1
+	headerSize    = 4 + 1 + 1 + 4 + 32
+	// DefaultFrameSize is the largest payload of one frame.
+	DefaultFrameSize = 1 << 20
+	maxFrameSize     = 16 << 20
+	sealSHA256       = 0
+	sealAESGCM       = 1
+)
+
+// ErrCorrupt is wrapped by every error that says stored data is damaged,
+// truncated or not ours.
+var ErrCorrupt = errors.New("artefact is corrupt")
+
+// ErrWrongKey is wrapped when an encrypted part does not open with the key given.
+var ErrWrongKey = errors.New("wrong encryption key")
+
+// sealer seals and opens the frames of one part.
+type sealer struct {
+	header []byte
+	aead   cipher.AEAD // nil: sha256 sealing
+}
+
+func newSealer(header []byte, key []byte) (*sealer, error) {
+	s := &sealer{header: header}
+	if header[5] == sealAESGCM {
+		if len(key) != KeySize {
+			return nil, fmt.Errorf("the part is encrypted: an encryption key is needed: %w", ErrWrongKey)
+		}
+		k, err := hkdf.Key(sha256.New, key, header[10:42], "dbbackup artefact v1", 32)
+		if err != nil {
+			return nil, fmt.Errorf("cannot derive the part key: %v", err)
+		}
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, fmt.Errorf("cannot make the cipher: %v", err)
+		}
+		if s.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("cannot make the cipher: %v", err)
+		}
+	}
+	return s, nil
+}
+
+// aad returns header | index | final.
+func (s *sealer) aad(index uint64, final bool) []byte {
+	b := make([]byte, 0, len(s.header)+9)
+	b = append(b, s.header...)
+	b = binary.BigEndian.AppendUint64(b, index)
+	if final {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+func (s *sealer) seal(dst, payload []byte, index uint64, final bool) []byte {
+	aad := s.aad(index, final)
+	if s.aead != nil {
+		return s.aead.Seal(dst, nonce(index), payload, aad)
+	}
+	h := sha256.New()
+	h.Write(aad)
+	h.Write(payload)
+	dst = append(dst, payload...)
+	return h.Sum(dst)
+}
+
+func (s *sealer) open(body []byte, index uint64, final bool) ([]byte, error) {
+	aad := s.aad(index, final)
+	if s.aead != nil {
+		p, err := s.aead.Open(body[:0], nonce(index), body, aad)
+		if err != nil {
+			if index == 0 {
+				return nil, fmt.Errorf("frame 0 does not authenticate: %w (or the part is corrupt)", ErrWrongKey)
+			}
+			return nil, fmt.Errorf("frame %d does not authenticate: %w", index, ErrCorrupt)
+		}
+		return p, nil
+	}
+	if len(body) < sha256.Size {
+		return nil, fmt.Errorf("frame %d is shorter than its checksum: %w", index, ErrCorrupt)
+	}
+	payload, sum := body[:len(body)-sha256.Size], body[len(body)-sha256.Size:]
+	h := sha256.New()
+	h.Write(aad)
+	h.Write(payload)
+	if !bytes.Equal(h.Sum(nil), sum) {
+		return nil, fmt.Errorf("frame %d checksum mismatch: %w", index, ErrCorrupt)
+	}
+	return payload, nil
+}
+
+func (s *sealer) overhead() int {
+	if s.aead != nil {
+		return s.aead.Overhead()
+	}
+	return sha256.Size
+}
+
+func nonce(index uint64) []byte {
+	n := make([]byte, 12)
+	binary.BigEndian.PutUint64(n[4:], index)
+	return n
+}
+
+// frameWriter cuts what it is given into sealed frames. Close writes the
+// final frame; a part without it is truncated.
+type frameWriter struct {
+	w      io.Writer
+	s      *sealer
+	buf    []byte
+	out    []byte
+	index  uint64
+	closed bool
+}
+
+func newFrameWriter(w io.Writer, key []byte, frameSize int) (*frameWriter, error) {
+	if frameSize <= 0 || frameSize > maxFrameSize {
+		return nil, fmt.Errorf("frame size %d is not in 1..%d", frameSize, maxFrameSize)
+	}
+	header := make([]byte, headerSize)
+	copy(header, magic)
+	header[4] = formatVersion
+	if key != nil {
+		header[5] = sealAESGCM
+	}
+	binary.BigEndian.PutUint32(header[6:10], uint32(frameSize))
+	if _, err := rand.Read(header[10:42]); err != nil {
+		return nil, fmt.Errorf("cannot make a salt: %v", err)
+	}
+	s, err := newSealer(header, key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(header); err != nil {
+		return nil, err
+	}
+	return &frameWriter{w: w, s: s, buf: make([]byte, 0, frameSize)}, nil
+}
+
+func (f *frameWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if len(f.buf) == cap(f.buf) {
+			if err := f.flush(false); err != nil {
+				return n, err
+			}
+		}
+		k := copy(f.buf[len(f.buf):cap(f.buf)], p)
+		f.buf = f.buf[:len(f.buf)+k]
+		p = p[k:]
+		n += k
+	}
+	return n, nil
+}
+
+// flush seals and writes the buffered payload as one frame.
+func (f *frameWriter) flush(final bool) error {
+	f.out = f.out[:0]
+	f.out = binary.BigEndian.AppendUint32(f.out, uint32(len(f.buf)+f.s.overhead()))
+	if final {
+		f.out = append(f.out, 1)
+	} else {
+		f.out = append(f.out, 0)
+	}
+	f.out = f.s.seal(f.out, f.buf, f.index, final)
+	f.index++
+	f.buf = f.buf[:0]
+	_, err := f.w.Write(f.out)
+	return err
+}
+
+// Close writes the final frame (possibly empty).
+func (f *frameWriter) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	return f.flush(true)
+}
+
+// frameReader reads and verifies a part written by frameWriter. It hands
+// out a frame's payload only once the frame is verified, and reports a
+// part that ends without its final frame as truncated.
+type frameReader struct {
+	r       io.Reader
+	s       *sealer
+	max     int
+	body    []byte
+	payload []byte
+	index   uint64
+	done    bool
+	err     error
+}
+
+func newFrameReader(r io.Reader, key []byte) (*frameReader, error) {
+	header := make([]byte, headerSize)
+	if _, err := io.ReadFull(r, header); err != nil {
+		return nil, fmt.Errorf("cannot read the part header: %v: %w", err, ErrCorrupt)
+	}
+	if string(header[:4]) != magic {
+		return nil, fmt.Errorf("the part does not start with the artefact header: %w", ErrCorrupt)
+	}
+	if header[4] != formatVersion {
+		return nil, fmt.Errorf("part format version %d is not supported (want %d): %w", header[4], formatVersion, ErrCorrupt)
+	}
+	if header[5] != sealSHA256 && header[5] != sealAESGCM {
+		return nil, fmt.Errorf("unknown sealing %d: %w", header[5], ErrCorrupt)
+	}
+	size := int(binary.BigEndian.Uint32(header[6:10]))
+	if size <= 0 || size > maxFrameSize {
+		return nil, fmt.Errorf("frame size %d out of range: %w", size, ErrCorrupt)
+	}
+	if header[5] == sealSHA256 {
+		key = nil
+	}
+	s, err := newSealer(header, key)
+	if err != nil {
+		return nil, err
+	}
+	return &frameReader{r: r, s: s, max: size + s.overhead()}, nil
+}
+
+func (f *frameReader) Read(p []byte) (int, error) {
+	for len(f.payload) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		if f.done {
+			f.err = f.expectEOF()
+			continue
+		}
+		f.err = f.next()
+	}
+	n := copy(p, f.payload)
+	f.payload = f.payload[n:]
+	return n, nil
+}
+
+// next reads and verifies one frame.
+func (f *frameReader) next() error {
+	var head [5]byte
+	if _, err := io.ReadFull(f.r, head[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("the part ends after frame %d without its final frame (truncated): %w", f.index, ErrCorrupt)
+		}
+		return err
+	}
+	n := int(binary.BigEndian.Uint32(head[:4]))
+	if n < f.s.overhead() || n > f.max || head[4] > 1 {
+		return fmt.Errorf("frame %d has a bad length or flag: %w", f.index, ErrCorrupt)
+	}
+	if cap(f.body) < n {
+		f.body = make([]byte, n)
+	}
+	f.body = f.body[:n]
+	if _, err := io.ReadFull(f.r, f.body); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("frame %d is cut short (truncated): %w", f.index, ErrCorrupt)
+		}
+		return err
+	}
+	final := head[4] == 1
+	p, err := f.s.open(f.body, f.index, final)
+	if err != nil {
+		return err
+	}
+	f.index++
+	f.payload, f.done = p, final
+	return nil
+}
+
+// expectEOF checks that nothing follows the final frame.
+func (f *frameReader) expectEOF() error {
+	var b [1]byte
+	n, err := io.ReadFull(f.r, b[:])
+	if n > 0 {
+		return fmt.Errorf("data follows the final frame: %w", ErrCorrupt)
+	}
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return err
+}

@@ -1,0 +1,56 @@
+package artefact
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// The objects of one backup, under <path>/<scope>/<job-id>/ in the bucket:
+// the data part(s), the job log and the manifest, written last.
+const (
+	ManifestName = "manifest.json"
+	LogName      = "backup.log"
+)
+
+var scopePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// Prefix returns the store key prefix of a backup, "<scope>/<job-id>/",
+// relative to the store (whose own path the store prepends).
+func Prefix(scope, jobID string) (string, error) {
+	if !scopePattern.MatchString(scope) {
+		return "", fmt.Errorf("scope %q: must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit", scope)
+	}
+	if !scopePattern.MatchString(jobID) {
+		return "", fmt.Errorf("job id %q: must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit", jobID)
+	}
+	return scope + "/" + jobID + "/", nil
+}
+
+// ArtefactPath returns the artefact-path reported for a backup: its key
+// prefix inside the bucket, the storage path included, ending in "/". A
+// restore opens it from the bucket's root, so it works whatever path the
+// restore's own storage-config names.
+func ArtefactPath(storagePath, prefix string) string {
+	p := strings.Trim(storagePath, "/")
+	if p == "" {
+		return prefix
+	}
+	return p + "/" + prefix
+}
+
+// CleanArtefactPath turns an artefact-path into a key prefix from the
+// bucket's root, ending in "/": leading slashes go, ".." is refused.
+func CleanArtefactPath(p string) (string, error) {
+	t := strings.Trim(p, "/")
+	if t == "" {
+		return "", fmt.Errorf("artefact-path is empty")
+	}
+	for _, seg := range strings.Split(t, "/") {
+		if seg == ".." || seg == "." || seg == "" {
+			return "", fmt.Errorf("artefact-path: must not contain empty, '.' or '..' segments")
+		}
+	}
+	return path.Clean(t) + "/", nil
+}

@@ -1,0 +1,233 @@
+package artefact
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/store"
+)
+
+// ErrIncomplete is returned for a backup folder without a manifest: a
+// backup that failed or was killed midway. It is never restored.
+var ErrIncomplete = errors.New("the backup is incomplete (no manifest)")
+
+// ReadManifest reads and validates the manifest of the backup at prefix.
+func ReadManifest(ctx context.Context, st store.Store, prefix string) (Manifest, error) {
+	rc, err := st.Get(ctx, prefix+ManifestName)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrIncomplete)
+		}
+		return Manifest{}, fmt.Errorf("cannot read the manifest of %s: %w", prefix, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxManifestSize+1))
+	if err != nil {
+		return Manifest{}, fmt.Errorf("cannot read the manifest of %s: %w", prefix, err)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, err)
+	}
+	return m, nil
+}
+
+// Open reads the manifest of the backup at prefix and checks that key opens
+// it, before anything else is downloaded.
+func Open(ctx context.Context, st store.Store, prefix string, key []byte) (Manifest, error) {
+	m, err := ReadManifest(ctx, st, prefix)
+	if err != nil {
+		return m, err
+	}
+	switch {
+	case m.Encryption == EncryptionAES && key == nil:
+		return m, fmt.Errorf("backup %s is encrypted: give its encryption key: %w", prefix, ErrWrongKey)
+	case m.Encryption == EncryptionAES && Fingerprint(key) != m.KeyFingerprint:
+		return m, fmt.Errorf("backup %s was encrypted with key %s, not with the key given (%s): %w", prefix, m.KeyFingerprint, Fingerprint(key), ErrWrongKey)
+	}
+	return m, nil
+}
+
+// dataReader streams the raw bytes of one part: every frame verified (and
+// decrypted) before its bytes are handed on, decompressed, and at the end
+// the sizes and SHA-256 digests checked against the manifest, so that a
+// reader never sees io.EOF from a part that does not match it.
+type dataReader struct {
+	body   io.ReadCloser
+	stored *digest
+	raw    *digest
+	dec    *zstd.Decoder
+	src    io.Reader
+	part   Part
+	err    error
+}
+
+func openPart(ctx context.Context, st store.Store, prefix string, m Manifest, p Part, key []byte) (*dataReader, error) {
+	body, err := st.Get(ctx, prefix+p.Name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("backup %s: part %s is missing: %w", prefix, p.Name, ErrCorrupt)
+		}
+		return nil, fmt.Errorf("cannot read part %s of %s: %w", p.Name, prefix, err)
+	}
+	r := &dataReader{body: body, stored: newDigest(), raw: newDigest(), part: p}
+	var src io.Reader = teeReader{r: body, d: r.stored}
+	if p.Container == ContainerFramed {
+		fr, err := newFrameReader(src, key)
+		if err != nil {
+			body.Close()
+			return nil, fmt.Errorf("backup %s part %s: %w", prefix, p.Name, err)
+		}
+		src = fr
+	}
+	if m.Compression == CompressionZstd && p.Name != LogName {
+		dec, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			body.Close()
+			return nil, fmt.Errorf("cannot start decompression: %v", err)
+		}
+		r.dec, src = dec, dec
+	}
+	r.src = src
+	return r, nil
+}
+
+func (r *dataReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.src.Read(p)
+	r.raw.Write(p[:n])
+	if r.raw.n > r.part.RawBytes {
+		r.err = fmt.Errorf("part %s holds more than its %d bytes: %w", r.part.Name, r.part.RawBytes, ErrCorrupt)
+		return 0, r.err
+	}
+	if errors.Is(err, io.EOF) {
+		if verr := r.check(); verr != nil {
+			r.err = verr
+			return n, verr
+		}
+	} else if err != nil {
+		if errors.Is(err, zstd.ErrMagicMismatch) || errors.Is(err, zstd.ErrCRCMismatch) {
+			err = fmt.Errorf("part %s does not decompress: %v: %w", r.part.Name, err, ErrCorrupt)
+		}
+		r.err = err
+	}
+	return n, err
+}
+
+// check compares what was read with the manifest.
+func (r *dataReader) check() error {
+	p := r.part
+	switch {
+	case r.raw.n != p.RawBytes:
+		return fmt.Errorf("part %s: %d bytes, manifest says %d: %w", p.Name, r.raw.n, p.RawBytes, ErrCorrupt)
+	case r.raw.sum() != p.RawSHA256:
+		return fmt.Errorf("part %s: content checksum mismatch: %w", p.Name, ErrCorrupt)
+	}
+	// The stored digest is complete only once the body is drained.
+	if _, err := io.Copy(io.Discard, teeReader{r: r.body, d: r.stored}); err != nil {
+		return fmt.Errorf("cannot read the end of part %s: %w", p.Name, err)
+	}
+	switch {
+	case r.stored.n != p.StoredBytes:
+		return fmt.Errorf("part %s: stored object is %d bytes, manifest says %d: %w", p.Name, r.stored.n, p.StoredBytes, ErrCorrupt)
+	case r.stored.sum() != p.SHA256:
+		return fmt.Errorf("part %s: stored object checksum mismatch: %w", p.Name, ErrCorrupt)
+	}
+	return nil
+}
+
+func (r *dataReader) Close() error {
+	if r.dec != nil {
+		r.dec.Close()
+	}
+	return r.body.Close()
+}
+
+// Consumer reads one backup stream and loads it; engine.Engine.Restore fits it.
+type Consumer func(ctx context.Context, r io.Reader) (engine.Result, error)
+
+// RestoreOptions says how to restore one backup.
+type RestoreOptions struct {
+	// Key opens an encrypted backup.
+	Key []byte
+	// VerifyFirst reads and checks the whole backup before the consumer
+	// sees a byte of it: for engines whose restore cannot roll back
+	// (MariaDB's SQL stream commits as it goes). It costs a second download.
+	VerifyFirst bool
+}
+
+// Restore opens the backup at prefix, checks its manifest and key, and
+// feeds its data to consume, verified frame by frame: a damaged frame is
+// refused before any of its bytes reach the consumer, and a part that does
+// not match its manifest ends in an error instead of io.EOF, so a
+// transactional restore (pg_restore --single-transaction) rolls back.
+func Restore(ctx context.Context, st store.Store, prefix string, opts RestoreOptions, consume Consumer) (Manifest, engine.Result, error) {
+	m, err := Open(ctx, st, prefix, opts.Key)
+	if err != nil {
+		return m, engine.Result{}, err
+	}
+	if opts.VerifyFirst {
+		if err := verifyParts(ctx, st, prefix, m, opts.Key); err != nil {
+			return m, engine.Result{}, err
+		}
+	}
+	if len(m.Parts) != 1 {
+		return m, engine.Result{}, fmt.Errorf("backup %s has %d data parts; this version restores one", prefix, len(m.Parts))
+	}
+	r, err := openPart(ctx, st, prefix, m, m.Parts[0], opts.Key)
+	if err != nil {
+		return m, engine.Result{}, err
+	}
+	defer r.Close()
+	// Verify the first frame (and so the key) before the tool even starts.
+	br := bufio.NewReaderSize(r, 64<<10)
+	if _, err := br.Peek(1); err != nil && !errors.Is(err, io.EOF) {
+		return m, engine.Result{}, fmt.Errorf("backup %s: %w", prefix, err)
+	}
+	res, cerr := consume(ctx, br)
+	if r.err != nil && !errors.Is(r.err, io.EOF) {
+		return m, res, fmt.Errorf("backup %s: %w", prefix, r.err)
+	}
+	if cerr != nil {
+		return m, res, cerr
+	}
+	// The consumer may stop before the end (a tool that has what it needs):
+	// check the rest so a damaged tail is still reported.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return m, res, fmt.Errorf("backup %s: %w", prefix, err)
+	}
+	return m, res, nil
+}
+
+// Verify reads every part of the backup at prefix and checks it against its
+// manifest, without a database.
+func Verify(ctx context.Context, st store.Store, prefix string, key []byte) (Manifest, error) {
+	m, err := Open(ctx, st, prefix, key)
+	if err != nil {
+		return m, err
+	}
+	return m, verifyParts(ctx, st, prefix, m, key)
+}
+
+func verifyParts(ctx context.Context, st store.Store, prefix string, m Manifest, key []byte) error {
+	for _, p := range append(append([]Part(nil), m.Parts...), m.Log) {
+		r, err := openPart(ctx, st, prefix, m, p, key)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("backup %s: %w", prefix, err)
+		}
+	}
+	return nil
+}
