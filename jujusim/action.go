@@ -50,7 +50,11 @@ func (m *Model) RunAction(ctx context.Context, unitName, name string, params map
 		return ActionResult{}, fmt.Errorf("cannot run action %s: unit %q not found", name, unitName)
 	}
 	spec, ok := u.app.meta.Actions[name]
+	installed := u.installed
 	m.mu.Unlock()
+	if !installed {
+		return ActionResult{}, fmt.Errorf("cannot run action %s on %s: unit not installed yet (settle the model first)", name, unitName)
+	}
 	if !ok {
 		return ActionResult{}, fmt.Errorf("cannot run action %s on %s: action not defined by the charm", name, unitName)
 	}

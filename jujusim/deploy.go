@@ -44,6 +44,7 @@ type unit struct {
 	principal string // for subordinates: the principal unit
 	machine   int
 	dying     bool
+	installed bool // install has run to success
 	ports     []string
 	hookLock  chan struct{} // held while a hook, action or juju-exec runs
 }

@@ -142,6 +142,8 @@ func (m *Model) Step(ctx context.Context) (bool, error) {
 // relation goes once every side has run relation-broken.
 func (m *Model) afterHook(u *unit, ev *event) {
 	switch ev.kind {
+	case "install":
+		u.installed = true
 	case "start":
 		if u.status.Current == "waiting" && u.status.Message == "agent initialising" {
 			u.status = Status{Current: "unknown", Since: m.clock.Now()}

@@ -128,7 +128,8 @@ func secretSet(m *Model, c *hookCtx, args []string, _ []byte) wire.Response {
 		if desc != "" {
 			s.description = desc
 		}
-		if len(content) > 0 {
+		// Juju makes a new revision only when the content changes.
+		if len(content) > 0 && !maps.Equal(content, s.revisions[s.latest()-1]) {
 			m.addRevision(s, content)
 		}
 	})
