@@ -65,7 +65,7 @@ func TestRoundTrip(t *testing.T) {
 			ctx := context.Background()
 			st := memstore.New()
 			data := testData(c.size)
-			m, err := Backup(ctx, st, BackupOptions{Scope: "pg", JobID: "job-1", Compression: c.compression, Key: c.key, FrameSize: 256 << 10, Secrets: []string{"CANARY-PW"}}, fakeDump(data))
+			m, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1", Compression: c.compression, Key: c.key, FrameSize: 256 << 10, Secrets: []string{"CANARY-PW"}}, fakeDump(data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func TestDamageIsRefusedBeforeTheConsumerSeesIt(t *testing.T) {
 		}, otherKey, ErrWrongKey, 0},
 		{"frame from another backup", nil, func(t *testing.T, st store.Store, m Manifest) {
 			ctx := context.Background()
-			if _, err := Backup(ctx, st, BackupOptions{Scope: "pg", JobID: "job-2", FrameSize: frame}, fakeDump(data)); err != nil {
+			if _, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-2", FrameSize: frame}, fakeDump(data)); err != nil {
 				t.Fatal(err)
 			}
 			other := readAll(t, st, "pg/job-2/"+m.Parts[0].Name)
@@ -181,7 +181,7 @@ func TestDamageIsRefusedBeforeTheConsumerSeesIt(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			st := memstore.New()
-			m, err := Backup(ctx, st, BackupOptions{Scope: "pg", JobID: "job-1", Key: c.key, FrameSize: frame}, fakeDump(data))
+			m, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1", Key: c.key, FrameSize: frame}, fakeDump(data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +219,7 @@ func TestFailedBackupLeavesNoManifestButKeepsTheLog(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
 	boom := errors.New("pg_dump: error: connection to server lost")
-	_, err := Backup(ctx, st, BackupOptions{Scope: "pg", JobID: "job-1"}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+	_, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1"}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		w.Write(testData(3 << 20))
 		fmt.Fprintln(log, "pg_dump: dumping table t")
 		return engine.Result{}, boom
@@ -245,7 +245,7 @@ func TestFailedBackupLeavesNoManifestButKeepsTheLog(t *testing.T) {
 func TestBackupRefusesAnExistingJob(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
-	opts := BackupOptions{Scope: "pg", JobID: "job-1", Now: func() time.Time { return time.Unix(1e9, 0) }}
+	opts := BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1", Now: func() time.Time { return time.Unix(1e9, 0) }}
 	if _, err := Backup(ctx, st, opts, fakeDump([]byte("x"))); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestParseKey(t *testing.T) {
 func FuzzParseManifest(f *testing.F) {
 	ctx := context.Background()
 	st := memstore.New()
-	m, err := Backup(ctx, st, BackupOptions{Scope: "pg", JobID: "job-1", Compression: true}, fakeDump([]byte("data")))
+	m, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1", Compression: true}, fakeDump([]byte("data")))
 	if err != nil {
 		f.Fatal(err)
 	}

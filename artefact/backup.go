@@ -24,6 +24,10 @@ type Producer func(ctx context.Context, w io.Writer, log io.Writer) (engine.Resu
 type BackupOptions struct {
 	// Scope and JobID name the backup folder <scope>/<job-id>/.
 	Scope, JobID string
+	// Engine and Method say what the producer writes; they name the data
+	// object, so a listing tells the engine without reading manifests.
+	Engine engine.Kind
+	Method engine.Method
 	// Compression compresses the data with zstd.
 	Compression bool
 	// Key, when set, encrypts the data and the log with AES-256-GCM.
@@ -55,6 +59,12 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	if err != nil {
 		return Manifest{}, err
 	}
+	if opts.Method == "" {
+		opts.Method = engine.MethodLogical
+	}
+	if opts.Engine != engine.PostgreSQL && opts.Engine != engine.MySQL {
+		return Manifest{}, fmt.Errorf("engine %q: want %s or %s", opts.Engine, engine.PostgreSQL, engine.MySQL)
+	}
 	if _, err := st.Stat(ctx, prefix+ManifestName); err == nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrExists)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -83,6 +93,10 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	if logErr != nil {
 		return Manifest{}, logErr
 	}
+	if res.Kind != opts.Engine {
+		_ = st.Delete(context.WithoutCancel(ctx), prefix+data.Name)
+		return Manifest{}, fmt.Errorf("the %s engine reported a %q backup", opts.Engine, res.Kind)
+	}
 	m.Engine, m.Parts, m.Log = res, []Part{data}, logPart
 	m.RawSHA256, m.RawBytes, m.StoredBytes = data.RawSHA256, data.RawBytes, data.StoredBytes
 	m.FinishedAt = now().UTC()
@@ -100,13 +114,26 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	return m, nil
 }
 
-// dataName names the data object: engine, method, compression.
+// dataName names the data object: engine, method, compression, e.g.
+// "postgresql-logical.zst.dbbk".
 func dataName(opts BackupOptions) string {
-	name := "data"
+	name := string(opts.Engine) + "-" + string(opts.Method)
 	if opts.Compression {
 		name += ".zst"
 	}
-	return name + ".dbbk"
+	return name + dataSuffix
+}
+
+// dataSuffix ends the name of every data object.
+const dataSuffix = ".dbbk"
+
+// engineOf reads the engine kind back from a data object's name.
+func engineOf(name string) engine.Kind {
+	kind, _, ok := strings.Cut(name, "-")
+	if !ok || !strings.HasSuffix(name, dataSuffix) {
+		return ""
+	}
+	return engine.Kind(kind)
 }
 
 // writeData runs the producer into the store through the pipeline.
