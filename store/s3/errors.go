@@ -28,7 +28,7 @@ func (s *Store) fail(op, key string, err error) error {
 	e.Permanent, e.Hint = classify(err)
 	if errors.Is(err, store.ErrNotFound) {
 		e.Err = err
-	} else if code := minio.ToErrorResponse(err).Code; code == "NoSuchKey" || code == "NotFound" {
+	} else if code := errResponse(err).Code; code == "NoSuchKey" || code == "NotFound" {
 		e.Err, e.Permanent, e.Hint = store.ErrNotFound, true, ""
 	} else {
 		e.Err = scrub(err, s.secrets)
@@ -49,7 +49,7 @@ func classify(err error) (permanent bool, hint string) {
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return true, "the endpoint speaks http, not https"
 	}
-	resp := minio.ToErrorResponse(err)
+	resp := errResponse(err)
 	switch resp.Code {
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "XAdminUserNotFound", "AuthorizationHeaderMalformed", "InvalidRequest":
 		return true, "check access-key, secret-key, region and s3-api-version"
@@ -86,8 +86,18 @@ func scrub(err error, secrets []string) error {
 	for _, s := range secrets {
 		msg = strings.ReplaceAll(msg, s, dbbackup.Mask)
 	}
-	if resp := minio.ToErrorResponse(err); resp.Code != "" && !strings.Contains(msg, resp.Code) {
+	if resp := errResponse(err); resp.Code != "" && !strings.Contains(msg, resp.Code) {
 		msg += " (" + resp.Code + ")"
 	}
 	return &scrubbed{msg: msg, err: err}
+}
+
+// errResponse returns the server's error answer in err's chain, or the
+// zero value.
+func errResponse(err error) minio.ErrorResponse {
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) {
+		return resp
+	}
+	return minio.ToErrorResponse(err)
 }

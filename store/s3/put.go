@@ -192,7 +192,7 @@ func (u *upload) complete(ctx context.Context, popts minio.PutObjectOptions) err
 	slices.SortFunc(u.parts, func(a, b minio.CompletePart) int { return a.PartNumber - b.PartNumber })
 	return u.s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
 		_, err := u.s.core.CompleteMultipartUpload(ctx, u.s.bucket, u.full, u.id, u.parts, popts)
-		if err != nil && minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+		if err != nil && errResponse(err).Code == "NoSuchUpload" {
 			// An earlier try completed it but its answer was lost; Put's
 			// final Stat checks the size.
 			return nil
