@@ -1,10 +1,13 @@
 package artefact
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/dbbackup/dbbackup/store"
 )
 
 // The objects of one backup, under <path>/<scope>/<job-id>/ in the bucket:
@@ -53,4 +56,20 @@ func CleanArtefactPath(p string) (string, error) {
 		}
 	}
 	return path.Clean(t) + "/", nil
+}
+
+// Delete removes every object of the backup at prefix, its manifest first,
+// so that a deletion cut short leaves an incomplete backup, never a
+// complete one with missing parts.
+func Delete(ctx context.Context, st store.Store, prefix string) error {
+	if prefix == "" || !strings.HasSuffix(prefix, "/") {
+		return fmt.Errorf("cannot delete %q: not a backup folder", prefix)
+	}
+	if err := st.Delete(ctx, prefix+ManifestName); err != nil {
+		return fmt.Errorf("cannot delete the manifest of %s: %w", prefix, err)
+	}
+	if err := store.DeletePrefix(ctx, st, prefix); err != nil {
+		return fmt.Errorf("cannot delete backup %s: %w", prefix, err)
+	}
+	return nil
 }

@@ -157,3 +157,18 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// ParseStorageConfig reads a storage configuration given on its own (a
+// storage-config object as JSON, with the s3 interface's field names), with
+// the same normalisation and validation as inside a job. Problem paths
+// start with "storage-config".
+func ParseStorageConfig(data []byte) (StorageConfig, Problems) {
+	var c problems
+	f := field{path: "storage-config", c: &c}
+	var raw json.RawMessage = data
+	if kindOf(raw) != "object" || json.Unmarshal(raw, &f.obj) != nil {
+		return StorageConfig{}, Problems{{Path: "storage-config", Msg: "must be a JSON object of the s3 interface's fields"}}
+	}
+	s := readStorage(f)
+	return s, c.list
+}

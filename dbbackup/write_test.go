@@ -134,3 +134,17 @@ func TestRequirerWriteNeedsJobConfig(t *testing.T) {
 		t.Fatalf("err = %v, want one naming job-config", err)
 	}
 }
+
+func TestParseStorageConfig(t *testing.T) {
+	s, ps := ParseStorageConfig([]byte(`{"bucket":"b","access-key":"CANARY-A","secret-key":"CANARY-S","s3-api-version":"4","attributes":"a=1;b=2"}`))
+	if len(ps) != 0 || s.Bucket != "b" || s.APIVersion != 4 || len(s.Attributes) != 2 {
+		t.Fatalf("got %+v, %v", s.Redacted(), ps)
+	}
+	_, ps = ParseStorageConfig([]byte(`{"bucket":"","secret-key":"CANARY-S"}`))
+	if got := ps.Error(); !strings.Contains(got, "storage-config.bucket: must not be empty") || !strings.Contains(got, "storage-config.access-key: required") || strings.Contains(got, "CANARY") {
+		t.Fatalf("problems = %q", got)
+	}
+	if _, ps = ParseStorageConfig([]byte(`[1]`)); len(ps) != 1 {
+		t.Fatalf("an array was accepted: %v", ps)
+	}
+}

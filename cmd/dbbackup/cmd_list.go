@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+)
+
+const listAbout = `
+Lists the backups under the storage configuration's path, newest first:
+complete ones (with a manifest) and incomplete ones (a backup that failed or
+was killed midway; never restorable). One listing of the bucket finds them;
+manifests are read only when the scope's catalog.json cache lacks them, and
+the cache is brought up to date.
+
+Exit codes: 0 listed; 1 the store could not be listed; 2 unusable arguments.`
+
+func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("list", "--storage-config FILE [--scope NAME] [--json]", listAbout, stderr)
+	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
+	scope := fs.String("scope", "", "list only this scope (a database application)")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if code := parseFlags(fs, args, stdout); code >= 0 {
+		return code
+	}
+	st, _, err := openStore(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
+		return exitUsage
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
+		return exitFail
+	}
+	if *asJSON {
+		return writeJSON(stdout, backups)
+	}
+	printBackups(stdout, backups)
+	return exitOK
+}
+
+func printBackups(w io.Writer, backups []artefact.Summary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ARTEFACT PATH\tENGINE\tSTATE\tSIZE\tDURATION\tFINISHED\tDATABASES")
+	for _, b := range backups {
+		state, dur, fin := "complete", b.Duration().Round(time.Millisecond).String(), b.FinishedAt.UTC().Format(time.RFC3339)
+		if !b.Complete {
+			state, dur, fin = "incomplete", "-", b.LastModified.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Prefix, orDash(string(b.Engine)), state, humanBytes(b.StoredBytes), dur, fin, orDash(strings.Join(b.Databases, ",")))
+	}
+	tw.Flush()
+	if len(backups) == 0 {
+		fmt.Fprintln(w, "(no backups)")
+	}
+}
+
+func writeJSON(w io.Writer, v any) int {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return exitFail
+	}
+	return exitOK
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// humanBytes formats a size with binary units.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// signalContext is cancelled on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signalNotifyContext(context.Background())
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/store/s3"
+)
+
+// readStorageConfig reads a storage configuration file: YAML or JSON with
+// the s3 interface's field names. Its errors never hold a credential.
+func readStorageConfig(path string) (dbbackup.StorageConfig, error) {
+	if path == "" {
+		return dbbackup.StorageConfig{}, fmt.Errorf("--storage-config FILE is required")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return dbbackup.StorageConfig{}, fmt.Errorf("cannot read the storage configuration: %w", err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return dbbackup.StorageConfig{}, fmt.Errorf("storage configuration %s is neither JSON nor YAML", path)
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return dbbackup.StorageConfig{}, fmt.Errorf("storage configuration %s: must be a mapping of strings", path)
+	}
+	cfg, ps := dbbackup.ParseStorageConfig(js)
+	if len(ps) > 0 {
+		return cfg, fmt.Errorf("storage configuration %s:\n%s", path, indent(ps.Error()))
+	}
+	return cfg, nil
+}
+
+func openStore(path string) (*s3.Store, dbbackup.StorageConfig, error) {
+	cfg, err := readStorageConfig(path)
+	if err != nil {
+		return nil, cfg, err
+	}
+	st, err := s3.New(cfg, s3.Options{})
+	return st, cfg, err
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/store/s3"
+)
+
+// writeStorageConfig writes cfg as a YAML file with the s3 interface's names.
+func writeStorageConfig(t *testing.T, cfg dbbackup.StorageConfig) string {
+	t.Helper()
+	lines := []string{
+		"bucket: " + cfg.Bucket,
+		"access-key: " + cfg.AccessKey,
+		"secret-key: " + cfg.SecretKey,
+		"endpoint: " + cfg.Endpoint,
+		"s3-uri-style: path",
+	}
+	if cfg.Region != "" {
+		lines = append(lines, "region: "+cfg.Region)
+	}
+	if cfg.Path != "" {
+		lines = append(lines, "path: "+cfg.Path)
+	}
+	p := filepath.Join(t.TempDir(), "s3.yaml")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestListVerifyDeleteOnRealS3(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	srv.CreateBucket(t, "backups")
+	cfg := srv.StorageConfig("backups")
+	cfg.Path = "team/a"
+	cfgFile := writeStorageConfig(t, cfg)
+	st, err := s3.New(cfg, s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", 50000))
+		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
+	}
+	for _, id := range []string{"job-1", "job-2"} {
+		if _, err := artefact.Backup(ctx, st, artefact.BackupOptions{Engine: engine.PostgreSQL, Scope: "postgresql", JobID: id, Compression: true}, dump); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runCLI(t, "", "list", "--storage-config", cfgFile)
+	if code != 0 || !strings.Contains(out, "postgresql/job-2/") || !strings.Contains(out, "complete") || !strings.Contains(out, "app") {
+		t.Fatalf("list: code %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "list", "--storage-config", cfgFile, "--json")
+	var listed []artefact.Summary
+	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[0].JobID != "job-2" {
+		t.Fatalf("list --json: code %d\n%s", code, out)
+	}
+	path := artefact.ArtefactPath(cfg.Path, "postgresql/job-1/")
+	if code, out, errOut := runCLI(t, "", "verify", "--storage-config", cfgFile, "--artefact-path", path); code != 0 || !strings.Contains(out, "checksums match") {
+		t.Fatalf("verify: code %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", path); code != 0 {
+		t.Fatalf("delete: code %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "verify", "--storage-config", cfgFile, "--artefact-path", path)
+	if code != 1 || !strings.Contains(errOut, "incomplete") {
+		t.Fatalf("verify of a deleted backup: code %d, %s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "", "list", "--storage-config", cfgFile)
+	if code != 0 || strings.Contains(out, "job-1") || !strings.Contains(out, "job-2") {
+		t.Fatalf("list after delete:\n%s", out)
+	}
+	for _, args := range [][]string{{"list", "--storage-config", cfgFile}, {"verify", "--storage-config", cfgFile, "--artefact-path", "x/../y"}} {
+		_, out, errOut := runCLI(t, "", args...)
+		if strings.Contains(out+errOut, cfg.SecretKey) || strings.Contains(out+errOut, cfg.AccessKey) {
+			t.Fatalf("%v printed a credential", args)
+		}
+	}
+}
+
+func TestStoreCommandsRefuseBadArguments(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("bucket: b\naccess-key: CANARY-AK\nsecret-key: CANARY-SK\ns3-api-version: 3\n"), 0o600)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list"}, "--storage-config FILE is required"},
+		{[]string{"list", "--storage-config", "/nonexistent"}, "cannot read the storage configuration"},
+		{[]string{"list", "--storage-config", bad}, "storage-config.s3-api-version: must be 2 or 4"},
+		{[]string{"verify", "--storage-config", bad, "--artefact-path", "a"}, "s3-api-version"},
+		{[]string{"delete", "--help"}, "manifest first"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(t, "", c.args...)
+		if !strings.Contains(out+errOut, c.want) || strings.Contains(out+errOut, "CANARY") {
+			t.Errorf("%v: code %d, output:\n%s%s\nwant %q and no credential", c.args, code, out, errOut, c.want)
+		}
+	}
+}
