@@ -137,12 +137,16 @@ func collectLeaves(e *jsonschema.ValidationError, leaf func(*jsonschema.Validati
 }
 
 // contentLocation returns where the string of a contentSchema error is.
-// jsonschema v6.0.3 reports it at a stale location (its validator's
-// location slice, reused since), so it is rebuilt from the parent error's
-// location and the property the string's schema is at; every contentSchema
+// jsonschema v6.0.3 reports it in a slice whose length is right but whose
+// elements may have been overwritten since (the validator reuses it), so
+// it is rebuilt from the parent error's location and, when the parent is
+// the object, the property the string's schema is at; every contentSchema
 // in our schemas sits under "properties".
 func contentLocation(e *jsonschema.ValidationError, parent []string) []string {
 	loc := append([]string(nil), parent...)
+	if len(loc) >= len(e.InstanceLocation) {
+		return loc[:len(e.InstanceLocation)]
+	}
 	const props = "/properties/"
 	i := strings.LastIndex(e.SchemaURL, props)
 	if i < 0 {

@@ -474,12 +474,14 @@ func TestDatabagSchema(t *testing.T) {
 		side  dbbackup.Side
 		bag   dbbackup.Databag
 		valid bool
+		path  string // a schema problem path, for an invalid case
 	}{
-		{"empty databag", dbbackup.Requirer, dbbackup.Databag{}, true},
-		{"blank jobs", dbbackup.Provider, dbbackup.Databag{"jobs": " "}, true},
-		{"jobs not JSON", dbbackup.Requirer, dbbackup.Databag{"jobs": "[{"}, false},
-		{"jobs an object", dbbackup.Requirer, dbbackup.Databag{"jobs": "{}"}, false},
-		{"provider job without status", dbbackup.Provider, dbbackup.Databag{"jobs": `[{"job-id":"a","job-type":"backup","storage-interface":"s3","storage-config":{"bucket":"b","access-key":"***","secret-key":"***"}}]`}, false},
+		{"empty databag", dbbackup.Requirer, dbbackup.Databag{}, true, ""},
+		{"blank jobs", dbbackup.Provider, dbbackup.Databag{"jobs": " "}, true, ""},
+		{"jobs not JSON", dbbackup.Requirer, dbbackup.Databag{"jobs": "[{"}, false, "jobs"},
+		{"jobs an object", dbbackup.Requirer, dbbackup.Databag{"jobs": "{}"}, false, "jobs"},
+		{"provider job without status", dbbackup.Provider, dbbackup.Databag{"jobs": `[{"job-id":"a","job-type":"backup","storage-interface":"s3","storage-config":{"bucket":"b","access-key":"***","secret-key":"***"}}]`}, false, "jobs[0]"},
+		{"bad bucket", dbbackup.Requirer, dbbackup.Databag{"jobs": `[{"job-id":"a","job-type":"backup","job-config":{"compression":true},"storage-interface":"s3","storage-config":{"bucket":"b/c","access-key":"k","secret-key":"s"}}]`}, false, "jobs[0].storage-config.bucket"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -490,10 +492,146 @@ func TestDatabagSchema(t *testing.T) {
 			if got := len(ps) == 0; got != c.valid {
 				t.Errorf("valid = %v, want %v: %v", got, c.valid, ps)
 			}
+			if c.path != "" && !contains(paths(ps), c.path) {
+				t.Errorf("problems %v do not name %s", paths(ps), c.path)
+			}
 			goValid := len(c.bag.Jobs(c.side).AllProblems()) == 0
 			if goValid != c.valid {
 				t.Errorf("Go valid = %v, want %v", goValid, c.valid)
 			}
 		})
+	}
+}
+
+// FuzzSchemaAgreement checks that the Go validator and the schema agree on
+// any JSON value, apart from the deviations marked in expect.json: duplicate
+// job-ids (Go only), s3-api-version numbers such as 4.0 (Go stricter), the
+// JSON-string shapes of tls-ca-chain and attributes (Go trims Unicode white
+// space and reads null items as ""), and the text null (Go: no job).
+func FuzzSchemaAgreement(f *testing.F) {
+	for _, c := range loadCorpus(f) {
+		f.Add(c.text, c.side == dbbackup.Provider)
+	}
+	f.Fuzz(func(t *testing.T, text string, provider bool) {
+		side := dbbackup.Requirer
+		if provider {
+			side = dbbackup.Provider
+		}
+		inst, err := decode(text)
+		if err != nil {
+			return
+		}
+		goProblems := dbbackup.ParseJobs(text, side).AllProblems()
+		schemaProblems, err := dbbackup.SchemaProblems(side, inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch goValid, schemaValid := len(goProblems) == 0, len(schemaProblems) == 0; {
+		case goValid == schemaValid:
+		case !goValid && allExplained(goProblems, func(p dbbackup.Problem) bool {
+			return strings.HasPrefix(p.Msg, "duplicate ") ||
+				strings.HasSuffix(p.Path, ".s3-api-version") && isNumber(valueAt(inst, p.Path))
+		}):
+		case goValid && (inst == nil || allExplained(schemaProblems, func(p dbbackup.Problem) bool {
+			return stringShape(inst, p.Path)
+		})):
+		default:
+			t.Errorf("%s: Go valid = %v, schema valid = %v\nGo: %v\nschema: %v\ntext: %s",
+				side, goValid, schemaValid, goProblems, schemaProblems, text)
+		}
+	})
+}
+
+func allExplained(ps dbbackup.Problems, known func(dbbackup.Problem) bool) bool {
+	for _, p := range ps {
+		if !known(p) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNumber(v any) bool { _, ok := v.(json.Number); return ok }
+
+// stringShape reports whether path is at or under a tls-ca-chain or
+// attributes written as a string (the JSON-string shape).
+func stringShape(inst any, path string) bool {
+	for _, key := range []string{".tls-ca-chain", ".attributes"} {
+		if i := strings.Index(path, key); i >= 0 {
+			if _, ok := valueAt(inst, path[:i+len(key)]).(string); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// valueAt finds the value at a problem path such as jobs[0].storage-config.bucket.
+func valueAt(inst any, path string) any {
+	rest, ok := strings.CutPrefix(path, dbbackup.JobsKey)
+	if !ok {
+		return nil
+	}
+	cur := inst
+	for rest != "" {
+		switch rest[0] {
+		case '[':
+			end := strings.IndexByte(rest, ']')
+			arr, ok := cur.([]any)
+			var i int
+			if _, err := fmt.Sscan(rest[1:max(end, 1)], &i); end < 0 || !ok || err != nil || i < 0 || i >= len(arr) {
+				return nil
+			}
+			cur, rest = arr[i], rest[end+1:]
+		case '.':
+			end := strings.IndexAny(rest[1:], ".[")
+			if end < 0 {
+				end = len(rest) - 1
+			}
+			obj, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur, rest = obj[rest[1:end+1]], rest[end+1:]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// TestReadmeExampleIsTheFixedSeed checks that the example of
+// interface/v0/README.md is valid JSON for both validators and is the
+// seed's requirer example, fixed.
+func TestReadmeExampleIsTheFixedSeed(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "interface", "v0", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "    jobs: '")
+	text, _, ok2 := strings.Cut(rest, "'")
+	if !ok || !ok2 {
+		t.Fatal("README has no jobs: '...' example")
+	}
+	if ps := dbbackup.ParseJobs(text, dbbackup.Requirer).AllProblems(); len(ps) > 0 {
+		t.Fatalf("Go problems: %v", ps)
+	}
+	got, err := decode(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := dbbackup.SchemaProblems(dbbackup.Requirer, got); err != nil || len(ps) > 0 {
+		t.Fatalf("schema problems: %v %v", ps, err)
+	}
+	fixed, err := os.ReadFile(filepath.Join("testdata", "seed-requirer-fixed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := decode(string(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("README example differs from testdata/seed-requirer-fixed.json")
 	}
 }
