@@ -10,10 +10,13 @@ const (
 	// Waiting: the job is known but not released; no unit runs it and no
 	// unit reports it (v0 has no "waiting" status). It has no unit yet.
 	Waiting State = "waiting"
-	// Released: the job is released to its unit, which may start it; it
-	// holds its lock from this moment until its unit reports it terminal.
+	// Released: the job is released to its unit, which acknowledges it
+	// (peer status Accepted) but does not start it yet; it holds its lock
+	// from this moment until its unit reports it terminal. If the unit
+	// departs now, the job has certainly not started.
 	Released State = "released"
-	// Running: the leader has seen the unit report the job running.
+	// Running: the leader has seen the unit acknowledge the job (or report
+	// it running); the unit starts it. From now on the job may be running.
 	Running State = "running"
 	// Done: the leader has seen the unit report the job terminal; Outcome
 	// holds that report, so that it survives the unit's departure.

@@ -170,8 +170,8 @@ func (r Report) validate() error {
 	if err := validType(r.Type); err != nil {
 		return err
 	}
-	if r.Status != dbbackup.Running && !r.Status.Terminal() {
-		return fmt.Errorf("status: must be %q, %q or %q, got %q", dbbackup.Running, dbbackup.Success, dbbackup.Error, r.Status)
+	if r.Status != Accepted && r.Status != dbbackup.Running && !r.Status.Terminal() {
+		return fmt.Errorf("status: must be %q, %q, %q or %q, got %q", Accepted, dbbackup.Running, dbbackup.Success, dbbackup.Error, r.Status)
 	}
 	return nil
 }

@@ -28,21 +28,25 @@
 //
 // # The life of a job in the table
 //
-//	waiting ──release──▶ released ──unit reports running──▶ running
-//	   │                    │ unit reports terminal            │
-//	   │                    ▼                                  ▼
-//	   │                  done ◀───────── unit reports terminal
-//	   ▼
-//	settled (invalid request; unit departed while running; reporter departed)
+//	waiting ─release─▶ released ─unit acknowledges─▶ running ─unit reports terminal─▶ done
+//	   │                                          (unit starts it)
+//	   └─invalid request─▶ settled ◀─ unit departed while running, or reporter departed
 //
 // Waiting jobs have no unit and are not reported (v0 has no "waiting"
 // status); New lists the requested jobs the table does not hold yet.
+// A released job is named to one unit, which acknowledges it in its peer
+// databag (status Accepted) without starting it; once the leader has seen
+// that, it marks the job running and the unit starts it. This extra round
+// trip is what makes a departure safe to judge: the leader cannot read a
+// departed unit's databag, so a "running" report written just before the
+// unit left may never be seen; but a unit starts only jobs the table marks
+// running, so a released job whose unit departed has certainly not started.
 // Released and running jobs hold a lock. Done and settled jobs carry their
 // Outcome, so a result survives the departure of the unit that reported it.
 //
 // # Locking: by releasing, cluster-wide, in the requirer's order
 //
-// A unit starts only the jobs released to it. The leader walks the waiting
+// A unit starts only the jobs released (and cleared) to it. The leader walks the waiting
 // jobs in the requirer's list order and:
 //
 //   - releases a backup unless a restore holds a lock or an earlier restore
@@ -73,18 +77,21 @@
 // moves to it. When a unit is no longer live (it departed the peer
 // relation; it must stop its runner then), the next Assign handles its jobs:
 //
-//   - released but never seen running: released to another live unit (the
-//     job is not lost; it keeps its lock while it moves);
-//   - seen running: settled as error "unit <name> departed while running
-//     the job", reported by the leader; its lock is freed;
+//   - released (not yet cleared to start): waiting again, in its place in
+//     the requirer's order, so it is released to a live unit by the same
+//     rules; it has not started, so it is neither lost nor run twice;
+//   - running (cleared to start, perhaps started): settled as error
+//     "unit <name> departed while running the job", reported by the leader;
+//     its lock is freed; it is never run again;
 //   - done or settled: the leader reports the recorded outcome from then on.
 //
 // When the leader leaves, the new leader starts from the last table written
 // and applies the same rules. A job is never left "running" forever: either
-// its unit reports it, or the unit departed and the job is settled. If a
-// unit's runner has no record of a job the leader saw running, the unit
-// reports it as error (MsgNoRecord). If the table is lost, jobs that live
-// units report are adopted back to those units.
+// its unit reports it, or the unit departed and the job is settled. If the
+// table is lost, jobs that live units report running or finished are
+// adopted back to those units (a job settled by the leader may then run
+// again: keep the table in the peer application databag, which outlives
+// any unit).
 //
 // # Invalid requests
 //

@@ -16,12 +16,13 @@ const (
 	EventSkipped EventKind = "skipped"
 	// EventReleased: a job was released to a unit, which may start it.
 	EventReleased EventKind = "released"
-	// EventStarted: the unit reported the job running.
+	// EventStarted: the unit acknowledged the job; it is cleared to start.
 	EventStarted EventKind = "started"
 	// EventFinished: the unit reported the job success or error.
 	EventFinished EventKind = "finished"
 	// EventReassigned: the unit departed before starting the job; the job
-	// was released to another unit.
+	// waits again, in its place in the requirer's order, and is released
+	// to a live unit by the same rules.
 	EventReassigned EventKind = "reassigned"
 	// EventFailed: the unit departed while running the job; it is error.
 	EventFailed EventKind = "failed"

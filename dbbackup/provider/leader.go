@@ -36,9 +36,6 @@ type Plan struct {
 	Events []Event
 }
 
-// orphan is a released job whose unit departed before starting it.
-type orphan struct{ id, gone string }
-
 // leader holds the working state of one Assign call.
 type leader struct {
 	in      LeaderInput
@@ -47,7 +44,6 @@ type leader struct {
 	reqs    requests
 	reports map[string]map[string]Report
 	rows    map[string]*Assignment
-	orphans []orphan // released jobs whose unit departed, to reassign
 	events  []Event
 }
 
@@ -145,9 +141,9 @@ func (l *leader) observe() {
 		case r.Status.Terminal():
 			a.State, a.Outcome = Done, r.outcome()
 			l.log(EventFinished, id, a.Unit, string(r.Status))
-		case r.Status == dbbackup.Running && a.State == Released:
+		case (r.Status == Accepted || r.Status == dbbackup.Running) && a.State == Released:
 			a.State = Running
-			l.log(EventStarted, id, a.Unit, "")
+			l.log(EventStarted, id, a.Unit, "the unit acknowledged the job; it may start it")
 		}
 	}
 }
@@ -162,8 +158,8 @@ func (l *leader) departures() {
 		gone := a.Unit
 		switch a.State {
 		case Released:
-			a.Unit = ""
-			l.orphans = append(l.orphans, orphan{id, gone})
+			a.State, a.Unit = Waiting, ""
+			l.log(EventReassigned, id, gone, "the unit departed before starting the job; it waits to be released again")
 		case Running:
 			msg := fmt.Sprintf("unit %s departed while running the job", gone)
 			a.State, a.Unit, a.Outcome = Settled, l.in.Leader, &Outcome{Status: dbbackup.Error, Message: msg}

@@ -69,14 +69,14 @@ func TestAssign(t *testing.T) {
 		in:   LeaderInput{Leader: "db/0", Requested: list("b:j1", "b:j2"), MaxBackupsPerUnit: 1},
 		want: []string{"j1 backup released db/0", "j2 backup waiting"},
 	}, {
-		name: "running and finished reports of the assigned unit",
-		in: LeaderInput{Leader: "db/0", Units: []string{"db/1"}, Requested: list("b:j1", "b:j2"),
-			Table: Assignments{row("j1", B, Released, "db/0"), row("j2", B, Running, "db/1")},
+		name: "accepted, running and finished reports of the assigned unit",
+		in: LeaderInput{Leader: "db/0", Units: []string{"db/1"}, Requested: list("b:j1", "b:j2", "b:j3", "b:j4"),
+			Table: Assignments{row("j1", B, Released, "db/0"), row("j2", B, Running, "db/1"), row("j3", B, Released, "db/1"), row("j4", B, Running, "db/1")},
 			Reports: map[string][]Report{
-				"db/0": {rep("j1", B, dbbackup.Running)},
-				"db/1": {{JobID: "j2", Type: B, Status: dbbackup.Error, Message: "pg_dump: boom"}}}},
-		want:   []string{"j1 backup running db/0", "j2 backup done db/1 [error: pg_dump: boom]"},
-		events: []string{"started j1", "finished j2"},
+				"db/0": {rep("j1", B, Accepted)},
+				"db/1": {{JobID: "j2", Type: B, Status: dbbackup.Error, Message: "pg_dump: boom"}, rep("j3", B, dbbackup.Running), rep("j4", B, Accepted)}}},
+		want:   []string{"j1 backup running db/0", "j2 backup done db/1 [error: pg_dump: boom]", "j3 backup running db/1", "j4 backup running db/1"},
+		events: []string{"started j1", "finished j2", "started j3"},
 	}, {
 		name: "reports of other units and of departed units are ignored",
 		in: LeaderInput{Leader: "db/0", Requested: list("b:j1"),
@@ -91,7 +91,7 @@ func TestAssign(t *testing.T) {
 		want: []string{"j1 backup released db/0",
 			"j2 backup settled db/0 [error: unit db/1 departed while running the job]",
 			"j3 backup settled db/0 [success: ]", "j4 restore settled db/0 [error: bad]"},
-		events: []string{"failed j2", "moved j3", "moved j4", "reassigned j1"},
+		events: []string{"reassigned j1", "failed j2", "moved j3", "moved j4", "released j1"},
 	}, {
 		name: "departed unit's running restore frees its lock",
 		in: LeaderInput{Leader: "db/0", Requested: list("r:r1", "b:j1"),

@@ -45,18 +45,11 @@ func (l *leader) locks() locks {
 	return k
 }
 
-// release reassigns the released jobs whose unit departed, then releases
-// waiting jobs in the requirer's order: backups freely (up to the per-unit
+// release releases waiting jobs in the requirer's order: backups freely (up to the per-unit
 // cap), a restore only when nothing holds a lock, and nothing after a
 // waiting restore, so that a restore is not starved by later backups.
 func (l *leader) release() {
 	k := l.locks()
-	for _, o := range l.orphans {
-		a := l.rows[o.id]
-		a.Unit = l.choose(o.id, k.load, 0)
-		k.load[a.Unit]++
-		l.log(EventReassigned, o.id, a.Unit, "unit "+o.gone+" departed before starting the job")
-	}
 	restoreWaiting := false
 	for _, e := range l.reqs.order {
 		a := l.rows[e.Job.ID]

@@ -11,9 +11,6 @@ const (
 	// MsgNotListed: a job released to the unit was dropped by the requirer
 	// before the unit started it; it is never started.
 	MsgNotListed = "not started: the requirer no longer lists the job"
-	// MsgNoRecord: the leader saw the job running on this unit, but the
-	// unit's runner has no record of it (its state was lost).
-	MsgNoRecord = "this unit has no record of running the job (its runner state was lost)"
 )
 
 // UnitInput is everything one provider unit knows when it plans.
@@ -58,31 +55,17 @@ func UnitPlan(in UnitInput) UnitDecision {
 		if a.Outcome == nil && (a.State == Settled || a.State == Done) {
 			continue // not written by Assign; ParseAssignments rejects it
 		}
-		rs := in.Runner[a.JobID]
 		e, listed := reqs.byID[a.JobID]
-		var out Outcome
-		switch {
-		case a.State == Settled:
-			outs[a.JobID] = *a.Outcome
-			continue
-		case a.State == Done && !rs.Status.Terminal():
-			out = *a.Outcome
-		case rs.Started():
-			out = Outcome{Status: rs.Status, Message: rs.Message, ArtefactPath: rs.ArtefactPath}
-		case a.State == Running:
-			out = Outcome{Status: dbbackup.Error, Message: MsgNoRecord}
-		case a.State != Released:
-			continue
-		case listed && e.Valid():
-			d.Start = append(d.Start, e.Job)
-			continue
-		case listed:
-			out = Outcome{Status: dbbackup.Error, Message: "not started: " + problemText(e)}
-		default:
-			out = Outcome{Status: dbbackup.Error, Message: MsgNotListed}
+		report, peer, start := decide(a, in.Runner[a.JobID], e, listed)
+		if report != nil {
+			outs[a.JobID] = *report
 		}
-		outs[a.JobID] = out
-		d.Peer = append(d.Peer, Report{JobID: a.JobID, Type: a.Type, Status: out.Status, Message: out.Message, ArtefactPath: out.ArtefactPath})
+		if peer != nil {
+			d.Peer = append(d.Peer, *peer)
+		}
+		if start {
+			d.Start = append(d.Start, e.Job)
+		}
 	}
 	d.Peer = append(d.Peer, strays(in.Runner, mine)...)
 	for _, e := range reqs.order {
@@ -92,6 +75,43 @@ func UnitPlan(in UnitInput) UnitDecision {
 	}
 	sortStart(d.Start, reqs)
 	return d
+}
+
+// decide returns what a unit does with one job assigned to it: what it
+// reports to the requirer, what it reports to the leader, and whether it
+// starts the job. A job is reported terminal to the requirer only once the
+// leader has recorded its outcome (Done): until then it is reported
+// running, so that a unit departing before the leader saw its result never
+// shows the requirer one status and then another.
+func decide(a Assignment, rs RunState, e dbbackup.Entry, listed bool) (report *Outcome, peer *Report, start bool) {
+	peerOf := func(o Outcome) *Report {
+		return &Report{JobID: a.JobID, Type: a.Type, Status: o.Status, Message: o.Message, ArtefactPath: o.ArtefactPath}
+	}
+	ran := Outcome{Status: rs.Status, Message: rs.Message, ArtefactPath: rs.ArtefactPath}
+	switch {
+	case a.State == Settled:
+		return a.Outcome, nil, false
+	case a.State == Done && rs.Status.Terminal():
+		return a.Outcome, peerOf(ran), false
+	case a.State == Done:
+		return a.Outcome, peerOf(*a.Outcome), false
+	case a.State != Released && a.State != Running:
+		return nil, nil, false
+	case rs.Started():
+		shown := Outcome{Status: dbbackup.Running}
+		if rs.Status == dbbackup.Running {
+			shown.Message = rs.Message
+		}
+		return &shown, peerOf(ran), false
+	case !listed:
+		return nil, peerOf(Outcome{Status: dbbackup.Error, Message: MsgNotListed}), false
+	case !e.Valid():
+		return nil, peerOf(Outcome{Status: dbbackup.Error, Message: "not started: " + problemText(e)}), false
+	case a.State == Released:
+		return nil, &Report{JobID: a.JobID, Type: a.Type, Status: Accepted}, false
+	default:
+		return nil, nil, true
+	}
 }
 
 // strays are the jobs this unit's runner runs that the table does not

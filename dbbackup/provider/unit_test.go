@@ -34,9 +34,13 @@ func TestUnitPlan(t *testing.T) {
 		reports []string
 		peer    []string
 	}{{
-		name:  "a job released to this unit and not started is started, not yet reported",
-		in:    UnitInput{Unit: "db/0", Requested: list("b:j1", "r:r1"), Table: Assignments{row("j1", B, Released, "db/0"), row("r1", R, Waiting, "")}},
-		start: []string{"j1"},
+		name: "a job released to this unit is acknowledged, not started, not reported",
+		in:   UnitInput{Unit: "db/0", Requested: list("b:j1", "r:r1"), Table: Assignments{row("j1", B, Released, "db/0"), row("r1", R, Waiting, "")}},
+		peer: []string{"j1|backup|accepted||"},
+	}, {
+		name:  "a job the leader cleared is started, not yet reported",
+		in:    UnitInput{Unit: "db/0", Requested: list("b:j1", "b:j2"), Table: Assignments{row("j1", B, Running, "db/0"), row("j2", B, Running, "db/0")}},
+		start: []string{"j1", "j2"},
 	}, {
 		name: "jobs of other units are neither started nor reported",
 		in: UnitInput{Unit: "db/0", Requested: list("b:j1", "b:j2"),
@@ -44,14 +48,14 @@ func TestUnitPlan(t *testing.T) {
 			Runner: map[string]RunState{"j1": run(B)}},
 		peer: []string{"j1|backup|running||"},
 	}, {
-		name: "the runner's state is reported, in the requirer's order",
+		name: "the runner's state goes to the leader; the requirer sees running until the leader recorded the outcome",
 		in: UnitInput{Unit: "db/0", Requested: list("r:r1", "b:j1", "b:j2"),
 			Table: Assignments{row("j1", B, Running, "db/0"), row("j2", B, Released, "db/0"), row("r1", R, Released, "db/0")},
 			Runner: map[string]RunState{
 				"j1": {Type: B, Status: dbbackup.Success, ArtefactPath: "p/j1/"},
 				"j2": run(B),
 				"r1": {Type: R, Status: dbbackup.Error, Message: "restore: checksum mismatch"}}},
-		reports: []string{"r1|restore|error|restore: checksum mismatch|backups/r1", "j1|backup|success||p/j1/", "j2|backup|running||"},
+		reports: []string{"r1|restore|running||backups/r1", "j1|backup|running||", "j2|backup|running||"},
 		peer:    []string{"j1|backup|success||p/j1/", "j2|backup|running||", "r1|restore|error|restore: checksum mismatch|"},
 	}, {
 		name: "a settled job is reported as decided, without running",
@@ -59,25 +63,26 @@ func TestUnitPlan(t *testing.T) {
 			Table: Assignments{done("j1", B, Settled, "db/0", dbbackup.Error, "unit db/1 departed while running the job")}},
 		reports: []string{"j1|backup|error|unit db/1 departed while running the job|"},
 	}, {
+		name: "a done or settled job is reported as the leader recorded it",
+		in: UnitInput{Unit: "db/0", Requested: list("b:j1", "r:r1"),
+			Table:  Assignments{done("j1", B, Done, "db/0", dbbackup.Error, "crashed"), done("r1", R, Settled, "db/0", dbbackup.Success, "")},
+			Runner: map[string]RunState{"j1": {Type: B, Status: dbbackup.Error, Message: "crashed"}}},
+		reports: []string{"j1|backup|error|crashed|", "r1|restore|success||backups/r1"},
+		peer:    []string{"j1|backup|error|crashed|"},
+	}, {
 		name: "a done job the runner forgot is reported from the table",
 		in: UnitInput{Unit: "db/0", Requested: list("b:j1"),
 			Table: Assignments{{JobID: "j1", Type: B, State: Done, Unit: "db/0", Outcome: &Outcome{Status: dbbackup.Success, ArtefactPath: "p/"}}}},
 		reports: []string{"j1|backup|success||p/"},
 		peer:    []string{"j1|backup|success||p/"},
 	}, {
-		name:    "a running job the runner has no record of is an error",
-		in:      UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Running, "db/0")}},
-		reports: []string{"j1|backup|error|" + MsgNoRecord + "|"},
-		peer:    []string{"j1|backup|error|" + MsgNoRecord + "|"},
+		name: "a released or cleared job the requirer dropped is never started; the leader is told",
+		in:   UnitInput{Unit: "db/0", Requested: list(), Table: Assignments{row("r1", R, Released, "db/0"), row("j1", B, Running, "db/0")}},
+		peer: []string{"r1|restore|error|" + MsgNotListed + "|", "j1|backup|error|" + MsgNotListed + "|"},
 	}, {
-		name: "a released job the requirer dropped is never started; the leader is told",
-		in:   UnitInput{Unit: "db/0", Requested: list(), Table: Assignments{row("r1", R, Released, "db/0")}},
-		peer: []string{"r1|restore|error|" + MsgNotListed + "|"},
-	}, {
-		name:    "a released job whose request became invalid is not started",
-		in:      UnitInput{Unit: "db/0", Requested: list("x:r1"), Table: Assignments{row("r1", R, Released, "db/0")}},
-		reports: []string{"r1|restore|error|not started: invalid request: jobs[0].artefact-path: required for a restore (which backup to restore)|"},
-		peer:    []string{"r1|restore|error|not started: invalid request: jobs[0].artefact-path: required for a restore (which backup to restore)|"},
+		name: "a released job whose request became invalid is not started",
+		in:   UnitInput{Unit: "db/0", Requested: list("x:r1"), Table: Assignments{row("r1", R, Released, "db/0")}},
+		peer: []string{"r1|restore|error|not started: invalid request: jobs[0].artefact-path: required for a restore (which backup to restore)|"},
 	}, {
 		name: "a running job the requirer dropped: reported to the leader only (it keeps its lock)",
 		in: UnitInput{Unit: "db/0", Requested: list("b:j2"), Table: Assignments{row("r1", R, Running, "db/0")},
@@ -91,7 +96,7 @@ func TestUnitPlan(t *testing.T) {
 	}, {
 		name:    "a started job is not started again",
 		in:      UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Released, "db/0")}, Runner: map[string]RunState{"j1": {Type: B, Status: dbbackup.Error, Message: "crashed"}}},
-		reports: []string{"j1|backup|error|crashed|"},
+		reports: []string{"j1|backup|running||"},
 		peer:    []string{"j1|backup|error|crashed|"},
 	}}
 	for _, c := range cases {
@@ -140,7 +145,7 @@ func checkReportsWire(t *testing.T, reports []dbbackup.Job) {
 }
 
 func TestUnitPlanStartKeepsCredentials(t *testing.T) {
-	d := UnitPlan(UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Released, "db/0")}})
+	d := UnitPlan(UnitInput{Unit: "db/0", Requested: list("b:j1"), Table: Assignments{row("j1", B, Running, "db/0")}})
 	if len(d.Start) != 1 || d.Start[0].Storage.SecretKey != canarySecret {
 		t.Fatalf("got %+v, want j1 with its credentials for the runner", d.Start)
 	}
@@ -160,8 +165,12 @@ func TestInvalidRequestReportIsValid(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	d := UnitPlan(UnitInput{Unit: "db/0", Requested: l, Table: p.Table})
-	if len(d.Reports) != 2 || len(d.Start) != 1 {
-		t.Fatalf("got %d reports and %d starts, want 2 and 1", len(d.Reports), len(d.Start))
+	if len(d.Reports) != 2 || len(d.Start) != 0 || len(d.Peer) != 1 || d.Peer[0].Status != Accepted {
+		t.Fatalf("got %d reports, %d starts and peer %v; want 2, 0 and j3 accepted", len(d.Reports), len(d.Start), d.Peer)
+	}
+	p = Assign(LeaderInput{Leader: "db/0", Requested: l, Table: p.Table, Reports: map[string][]Report{"db/0": d.Peer}})
+	if d := UnitPlan(UnitInput{Unit: "db/0", Requested: l, Table: p.Table}); len(d.Start) != 1 || d.Start[0].ID != "j3" {
+		t.Fatalf("got start %v, want j3 once the leader saw it accepted", d.Start)
 	}
 	if !strings.Contains(d.Reports[0].Message, `jobs[0].job-type: must be "backup" or "restore", got "snapshot"`) {
 		t.Fatalf("got message %q, want the job-type problem", d.Reports[0].Message)

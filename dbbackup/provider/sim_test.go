@@ -1,0 +1,629 @@
+package provider
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+)
+
+// The simulator plays the requirer, the provider leader, its units and
+// their runners, and checks the invariants of the package after every event.
+const (
+	simHookEvery = 4 // a unit runs a hook at least every simHookEvery events
+	simMaxRun    = 6 // a started job finishes within simMaxRun events
+	simMaxUnits  = 5
+	// simBound is how many events the first waiting restore may wait once
+	// no backup is added: the jobs ahead of it are acknowledged within a
+	// hook, cleared at the next event, started within a hook, finish within
+	// simMaxRun and are reported within a hook; then the restore is
+	// released, acknowledged, cleared and started in as long. A unit
+	// departure adds at most one such round (simDepartureDelay).
+	simBound          = 5*simHookEvery + simMaxRun + 6
+	simDepartureDelay = 2*simHookEvery + 2
+)
+
+type simConfig struct {
+	seed              int64
+	events            int
+	maxBackupsPerUnit int
+	checkBound        bool
+}
+
+type simJob struct {
+	rs  RunState
+	due int
+}
+
+type simUnit struct {
+	name     string
+	runner   map[string]*simJob
+	bag      []dbbackup.Job // its database_backup unit databag, as read back
+	peer     string         // its peer unit databag
+	lastHook int
+}
+
+type sim struct {
+	t          testing.TB
+	cfg        simConfig
+	rng        *rand.Rand
+	step       int
+	units      map[string]*simUnit
+	leader     string
+	nextUnit   int
+	nextJob    int
+	reqs       []dbbackup.Entry
+	invalidIDs map[string]bool
+	table      string                     // the peer application databag
+	started    map[string]string          // job-id: the unit that started it
+	final      map[string]dbbackup.Status // first terminal status the requirer saw
+	quiet      bool
+	head       string // the first waiting restore while quiet
+	headSince  int
+	departures int // unit departures since headSince
+	stats      map[string]int
+	trace      uint64
+}
+
+func newSim(t testing.TB, cfg simConfig) *sim {
+	s := &sim{t: t, cfg: cfg, rng: rand.New(rand.NewSource(cfg.seed)), units: map[string]*simUnit{},
+		invalidIDs: map[string]bool{}, started: map[string]string{}, final: map[string]dbbackup.Status{}, stats: map[string]int{}}
+	for i := 0; i < 3; i++ {
+		s.join()
+	}
+	s.leader = "db/0"
+	return s
+}
+
+// run plays cfg.events events in busy and quiet phases, then drains.
+func (s *sim) run() {
+	for s.step < s.cfg.events {
+		s.quiet = false
+		for n := 100 + s.rng.Intn(300); n > 0 && s.step < s.cfg.events; n-- {
+			s.event()
+		}
+		s.quiet, s.head = true, ""
+		for n := 3 * simBound; n > 0 && s.step < s.cfg.events; n-- {
+			s.event()
+		}
+	}
+	s.drain()
+}
+
+func (s *sim) fatalf(format string, args ...any) {
+	s.t.Helper()
+	s.t.Fatalf("seed %d event %d: %s\ntable: %s", s.cfg.seed, s.step, fmt.Sprintf(format, args...), s.table)
+}
+
+func (s *sim) liveUnits() []string {
+	out := make([]string, 0, len(s.units))
+	for u := range s.units {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *sim) list() dbbackup.List {
+	return dbbackup.List{Entries: s.reqs}
+}
+
+// event plays one random event, then time passes, the leader runs a hook,
+// units run theirs, and the invariants are checked.
+func (s *sim) event() {
+	s.step++
+	s.apply(s.pick())
+	s.tick()
+	s.leaderHook()
+	for _, u := range s.liveUnits() {
+		if u != s.leader && (s.step-s.units[u].lastHook >= simHookEvery || s.rng.Intn(3) == 0) {
+			s.unitHook(u)
+		}
+	}
+	s.check()
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d %s", s.trace, s.table)
+	s.trace = h.Sum64()
+}
+
+func (s *sim) pick() string {
+	type w struct {
+		name   string
+		weight int
+	}
+	ws := []w{{"clear", 8}, {"drop", 2}, {"join", 4}, {"depart", 4}, {"depart-leader", 1}, {"noop", 50}}
+	if !s.quiet {
+		ws = append(ws, w{"backup", 22}, w{"restore", 7}, w{"invalid", 2})
+	}
+	total := 0
+	for _, x := range ws {
+		total += x.weight
+	}
+	n := s.rng.Intn(total)
+	for _, x := range ws {
+		if n < x.weight {
+			return x.name
+		}
+		n -= x.weight
+	}
+	return "noop"
+}
+
+func (s *sim) apply(ev string) {
+	s.stats["event-"+ev]++
+	switch ev {
+	case "backup", "restore":
+		s.nextJob++
+		t := dbbackup.Backup
+		if ev == "restore" {
+			t = dbbackup.Restore
+		}
+		s.reqs = append(s.reqs, dbbackup.Entry{Index: len(s.reqs), Job: request(fmt.Sprintf("j%05d", s.nextJob), t)})
+	case "invalid":
+		s.requestInvalid()
+	case "clear":
+		s.clearHistory()
+	case "drop":
+		s.dropRandom()
+	case "join":
+		if len(s.units) < simMaxUnits {
+			s.join()
+		}
+	case "depart":
+		if len(s.units) > 1 {
+			units := s.liveUnits()
+			s.depart(units[s.rng.Intn(len(units))])
+		}
+	case "depart-leader":
+		if len(s.units) > 1 {
+			s.depart(s.leader)
+		}
+	}
+}
+
+func (s *sim) requestInvalid() {
+	s.nextJob++
+	id := fmt.Sprintf("j%05d", s.nextJob)
+	var spec string
+	switch s.rng.Intn(3) {
+	case 0:
+		spec, s.invalidIDs[id] = "x:"+id, true
+	case 1:
+		spec = "n:"
+	default:
+		ids := index(s.list()).order
+		if len(ids) == 0 {
+			return
+		}
+		spec = "b:" + ids[s.rng.Intn(len(ids))].Job.ID
+	}
+	e := list(spec).Entries[0]
+	for _, prev := range s.reqs {
+		if e.Job.ID != "" && prev.Job.ID == e.Job.ID {
+			e.Problems = append(e.Problems, dbbackup.Problem{Path: "jobs[].job-id", Msg: "duplicate"})
+			break
+		}
+	}
+	e.Index = len(s.reqs)
+	s.reqs = append(s.reqs, e)
+}
+
+// view is what the requirer sees: the reports of every live unit by job-id.
+func (s *sim) view() map[string][]dbbackup.Job {
+	v := map[string][]dbbackup.Job{}
+	for _, u := range s.liveUnits() {
+		for _, j := range s.units[u].bag {
+			v[j.ID] = append(v[j.ID], j)
+		}
+	}
+	return v
+}
+
+// clearHistory drops the jobs the requirer sees terminal and the entries
+// that cannot be assigned, as a history clear does.
+func (s *sim) clearHistory() {
+	v := s.view()
+	drop := map[string]bool{}
+	for id, js := range v {
+		if len(js) == 1 && js[0].Status.Terminal() {
+			drop[id] = true
+		}
+	}
+	s.keep(func(e dbbackup.Entry) bool {
+		return e.Job.ID != "" && !drop[e.Job.ID] && (e.Valid() || s.invalidIDs[e.Job.ID])
+	})
+}
+
+// dropRandom drops a listed job whatever its state (a requirer that breaks
+// the rule), preferring a job that runs.
+func (s *sim) dropRandom() {
+	ids := index(s.list()).order
+	if len(ids) == 0 {
+		return
+	}
+	id := ids[s.rng.Intn(len(ids))].Job.ID
+	if run := s.executing(); len(run) > 0 && s.rng.Intn(2) == 0 {
+		id = run[s.rng.Intn(len(run))].id
+		for _, e := range ids {
+			if e.Job.ID == id {
+				s.stats["dropped-running-"+string(e.Job.Type)]++
+			}
+		}
+	}
+	s.keep(func(e dbbackup.Entry) bool { return e.Job.ID != id })
+}
+
+func (s *sim) keep(f func(dbbackup.Entry) bool) {
+	var out []dbbackup.Entry
+	for _, e := range s.reqs {
+		if f(e) {
+			e.Index = len(out)
+			out = append(out, e)
+		}
+	}
+	s.reqs = out
+}
+
+func (s *sim) join() {
+	name := fmt.Sprintf("db/%d", s.nextUnit)
+	s.nextUnit++
+	s.units[name] = &simUnit{name: name, runner: map[string]*simJob{}, lastHook: s.step}
+}
+
+// depart removes a unit: its runner stops with it, its databags vanish.
+func (s *sim) depart(name string) {
+	for _, j := range s.units[name].runner {
+		if j.rs.Status == dbbackup.Running {
+			s.stats["departed-while-running"]++
+		}
+	}
+	delete(s.units, name)
+	s.departures++
+	if name == s.leader {
+		units := s.liveUnits()
+		s.leader = units[s.rng.Intn(len(units))]
+		s.stats["leader-changes"]++
+	}
+}
+
+// tick finishes the jobs that are due.
+func (s *sim) tick() {
+	for _, x := range s.executing() {
+		id, j := x.id, s.units[x.unit].runner[x.id]
+		{
+			if j.due > s.step {
+				continue
+			}
+			if s.rng.Intn(7) == 0 {
+				j.rs.Status, j.rs.Message = dbbackup.Error, "simulated failure of "+id
+			} else {
+				j.rs.Status = dbbackup.Success
+				if j.rs.Type == dbbackup.Backup {
+					j.rs.ArtefactPath = "backups/" + id + "/"
+				}
+			}
+		}
+	}
+}
+
+func (s *sim) readTable() Assignments {
+	table, err := ParseAssignments(s.table)
+	if err != nil {
+		s.fatalf("cannot read the table: %v", err)
+	}
+	return table
+}
+
+func (s *sim) leaderHook() {
+	in := LeaderInput{Leader: s.leader, Units: s.liveUnits(), Requested: s.list(), Table: s.readTable(),
+		Reports: map[string][]Report{}, MaxBackupsPerUnit: s.cfg.maxBackupsPerUnit}
+	s.rng.Shuffle(len(in.Units), func(i, j int) { in.Units[i], in.Units[j] = in.Units[j], in.Units[i] })
+	for _, u := range in.Units {
+		rs, err := ParseReports(s.units[u].peer)
+		if err != nil {
+			s.fatalf("cannot read the peer reports of %s: %v", u, err)
+		}
+		in.Reports[u] = rs
+	}
+	p := Assign(in)
+	if s.step%13 == 0 {
+		s.checkDeterministic(in, p)
+	}
+	for _, e := range p.Events {
+		s.stats[string(e.Kind)]++
+	}
+	s.table = p.Table.Marshal()
+	s.unitHook(s.leader)
+}
+
+// checkDeterministic calls Assign again with the units in another order and
+// the reports in freshly built maps: the table and events must not change.
+func (s *sim) checkDeterministic(in LeaderInput, p Plan) {
+	in2 := in
+	in2.Units = append([]string(nil), in.Units...)
+	sort.Sort(sort.Reverse(sort.StringSlice(in2.Units)))
+	in2.Reports = map[string][]Report{}
+	for i := len(in2.Units) - 1; i >= 0; i-- {
+		u := in2.Units[i]
+		rs := append([]Report(nil), in.Reports[u]...)
+		s.rng.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
+		in2.Reports[u] = rs
+	}
+	p2 := Assign(in2)
+	if p.Table.Marshal() != p2.Table.Marshal() || fmt.Sprint(p.Events) != fmt.Sprint(p2.Events) {
+		s.fatalf("Assign is not deterministic:\n%s\n%s", p.Table.Marshal(), p2.Table.Marshal())
+	}
+}
+
+func (u *simUnit) states() map[string]RunState {
+	m := make(map[string]RunState, len(u.runner))
+	for id, j := range u.runner {
+		m[id] = j.rs
+	}
+	return m
+}
+
+func (s *sim) unitHook(name string) {
+	u := s.units[name]
+	u.lastHook = s.step
+	in := UnitInput{Unit: name, Requested: s.list(), Table: s.readTable(), Runner: u.states()}
+	d := UnitPlan(in)
+	for _, j := range d.Start {
+		if u.runner[j.ID] != nil {
+			s.fatalf("%s was told to start %s, which its runner already knows", name, j.ID)
+		}
+		if prev, ok := s.started[j.ID]; ok {
+			s.fatalf("%s started on %s, and before on %s", j.ID, name, prev)
+		}
+		if j.Storage.SecretKey != canarySecret {
+			s.fatalf("%s was started without its credentials", j.ID)
+		}
+		s.started[j.ID] = name
+		u.runner[j.ID] = &simJob{rs: RunState{Type: j.Type, Status: dbbackup.Running}, due: s.step + 1 + s.rng.Intn(simMaxRun)}
+		s.stats["start-"+string(j.Type)]++
+		s.checkExecution()
+	}
+	if len(d.Start) > 0 {
+		in.Runner = u.states()
+		d = UnitPlan(in)
+		if len(d.Start) > 0 {
+			s.fatalf("%s was told to start %s twice", name, d.Start[0].ID)
+		}
+	}
+	bag := dbbackup.Databag{}
+	if _, err := bag.SetJobs(d.Reports, dbbackup.Provider); err != nil {
+		s.fatalf("cannot write the reports of %s: %v", name, err)
+	}
+	if text := bag[dbbackup.JobsKey]; strings.Contains(text, canarySecret) || strings.Contains(text, canaryAccess) {
+		s.fatalf("%s reports a credential: %s", name, text)
+	}
+	l := bag.Jobs(dbbackup.Provider)
+	if ps := l.AllProblems(); len(ps) > 0 {
+		s.fatalf("%s reports invalid jobs: %v", name, ps)
+	}
+	u.bag = l.Jobs()
+	listed := index(in.Requested).byID
+	for _, j := range u.bag {
+		if _, ok := listed[j.ID]; !ok {
+			s.fatalf("%s reports %s, which the requirer no longer lists", name, j.ID)
+		}
+	}
+	u.peer = MarshalReports(d.Peer)
+	// The runner forgets the finished jobs its unit no longer has to report.
+	table := in.Table.byID()
+	for id, j := range u.runner {
+		if a, ok := table[id]; j.rs.Status != dbbackup.Running && (!ok || a.Unit != name) {
+			delete(u.runner, id)
+		}
+	}
+}
+
+type execution struct {
+	unit, id string
+	t        dbbackup.JobType
+}
+
+// executing lists the jobs the runners of live units are running.
+func (s *sim) executing() []execution {
+	var out []execution
+	for _, name := range s.liveUnits() {
+		ids := make([]string, 0, len(s.units[name].runner))
+		for id, j := range s.units[name].runner {
+			if j.rs.Status == dbbackup.Running {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			out = append(out, execution{name, id, s.units[name].runner[id].rs.Type})
+		}
+	}
+	return out
+}
+
+// checkExecution: no restore runs beside another job; no unit runs more
+// backups than its cap.
+func (s *sim) checkExecution() {
+	run := s.executing()
+	perUnit := map[string]int{}
+	for _, x := range run {
+		if x.t == dbbackup.Restore && len(run) > 1 {
+			s.fatalf("restore %s runs beside other jobs: %v", x.id, run)
+		}
+		perUnit[x.unit]++
+		if c := s.cfg.maxBackupsPerUnit; c > 0 && perUnit[x.unit] > c {
+			s.fatalf("%s runs %d jobs, more than its cap %d", x.unit, perUnit[x.unit], c)
+		}
+	}
+}
+
+// check verifies the invariants after an event.
+func (s *sim) check() {
+	s.checkExecution()
+	table := s.readTable()
+	if table.Marshal() != s.table {
+		s.fatalf("the table does not read back the same")
+	}
+	rows := table.byID()
+	reqs := index(s.list())
+	// Every running job holds its lock in the table on its unit, listed or not.
+	for _, x := range s.executing() {
+		a, ok := rows[x.id]
+		if !ok || !a.State.holdsLock() || a.Unit != x.unit {
+			s.fatalf("%s runs on %s but the table says %+v", x.id, x.unit, a)
+		}
+		if _, listed := reqs.byID[x.id]; !listed {
+			s.stats["lock-kept-for-dropped-"+string(x.t)]++
+		}
+	}
+	// A unit that has not run a hook since the requirer dropped a job may
+	// still report it (the requirer ignores it); unitHook checks that a
+	// unit's reports hold only listed jobs.
+	view := s.view()
+	for _, e := range reqs.order {
+		s.checkJob(e.Job.ID, view[e.Job.ID], rows)
+	}
+	s.checkBound(reqs)
+}
+
+// checkJob: exactly one unit reports a job, its terminal status never
+// changes, and a job no one reports is visibly waiting.
+func (s *sim) checkJob(id string, reports []dbbackup.Job, rows map[string]Assignment) {
+	final, finished := s.final[id]
+	switch len(reports) {
+	case 0:
+		a, ok := rows[id]
+		switch {
+		case finished:
+			s.fatalf("%s was reported %s and is no longer reported", id, final)
+		case s.invalidIDs[id]:
+			s.fatalf("invalid request %s is not reported as error", id)
+		case !ok:
+			s.fatalf("%s is lost: neither in the table nor reported", id)
+		case a.State == Waiting:
+		case (a.State == Released || a.State == Running) && s.units[a.Unit].runner[id] == nil:
+		default:
+			s.fatalf("%s is not reported but the table says %+v", id, a)
+		}
+	case 1:
+		r := reports[0]
+		if r.Status.Terminal() {
+			if finished && r.Status != final {
+				s.fatalf("%s was reported %s and is now reported %s (%s)", id, final, r.Status, r.Message)
+			}
+			s.final[id] = r.Status
+			s.stats["message-"+strings.Fields(r.Message + " ok")[0]]++
+		} else if finished {
+			s.fatalf("%s was reported %s and is now reported %s", id, final, r.Status)
+		}
+		if s.invalidIDs[id] && (r.Status != dbbackup.Error || !strings.HasPrefix(r.Message, "invalid request: ")) {
+			s.fatalf("invalid request %s is reported %s %q", id, r.Status, r.Message)
+		}
+	default:
+		s.fatalf("%s is reported by %d units", id, len(reports))
+	}
+}
+
+// checkBound: while no backup is added, the first waiting restore starts
+// within simBound events (plus a hook per unit departure).
+func (s *sim) checkBound(reqs requests) {
+	if !s.quiet || !s.cfg.checkBound {
+		return
+	}
+	head := ""
+	for _, e := range reqs.order {
+		if e.Valid() && e.Job.Type == dbbackup.Restore && s.started[e.Job.ID] == "" {
+			head = e.Job.ID
+			break
+		}
+	}
+	if head != s.head {
+		s.head, s.headSince, s.departures = head, s.step, 0
+		if head != "" {
+			s.stats["bound-checked-restores"]++
+		}
+	}
+	if bound := simBound + simDepartureDelay*s.departures; head != "" && s.step-s.headSince > bound {
+		s.fatalf("restore %s waits for %d events, more than %d", head, s.step-s.headSince, bound)
+	}
+}
+
+// drain lets every job finish without new requests and checks that every
+// listed job ends terminal and the table holds nothing else.
+func (s *sim) drain() {
+	s.quiet, s.head = true, ""
+	limit := s.step + (len(s.reqs)+2)*simBound + 200
+	for s.step < limit {
+		s.event()
+		if s.drained() {
+			return
+		}
+	}
+	s.fatalf("not drained after %d events: listed %d, running %v", limit, len(s.reqs), s.executing())
+}
+
+func (s *sim) drained() bool {
+	if len(s.executing()) > 0 {
+		return false
+	}
+	reqs := index(s.list())
+	view := s.view()
+	for _, e := range reqs.order {
+		if r := view[e.Job.ID]; len(r) != 1 || !r[0].Status.Terminal() {
+			return false
+		}
+	}
+	table := s.readTable()
+	for _, a := range table {
+		if _, ok := reqs.byID[a.JobID]; !ok || a.State.holdsLock() {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSimulation(t *testing.T) {
+	configs := []simConfig{
+		{seed: 1, events: 10000, checkBound: true},
+		{seed: 2, events: 10000, checkBound: true},
+		{seed: 3, events: 10000, checkBound: true},
+		{seed: 4, events: 10000, maxBackupsPerUnit: 1},
+	}
+	total := map[string]int{}
+	for _, cfg := range configs {
+		t.Run(fmt.Sprintf("seed%d", cfg.seed), func(t *testing.T) {
+			s := newSim(t, cfg)
+			s.run()
+			if s.step < cfg.events {
+				t.Fatalf("got %d events, want at least %d", s.step, cfg.events)
+			}
+			for k, v := range s.stats {
+				total[k] += v
+			}
+			t.Logf("events %d, jobs %d, stats %v", s.step, s.nextJob, s.stats)
+		})
+	}
+	// The runs must have met every situation the invariants are about.
+	for _, k := range []string{"start-backup", "start-restore", string(EventFailed), string(EventReassigned), string(EventMoved),
+		string(EventInvalid), string(EventSkipped), string(EventRemoved), "leader-changes", "departed-while-running",
+		"dropped-running-restore", "lock-kept-for-dropped-restore", "lock-kept-for-dropped-backup", "bound-checked-restores",
+		"message-unit", "message-invalid", "message-simulated"} {
+		if total[k] == 0 {
+			t.Errorf("no %q in any run: the simulation does not cover it", k)
+		}
+	}
+}
+
+func TestSimulationIsDeterministic(t *testing.T) {
+	cfg := simConfig{seed: 7, events: 2000, checkBound: true}
+	a, b := newSim(t, cfg), newSim(t, cfg)
+	a.run()
+	b.run()
+	if a.trace != b.trace || a.step != b.step {
+		t.Fatalf("two runs of seed %d differ", cfg.seed)
+	}
+}
