@@ -225,3 +225,5 @@ func (m *Meta) install(c Charm, dir string) error {
 	}
 	return nil
 }
+
+var yamlUnmarshal = yaml.Unmarshal

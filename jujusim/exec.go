@@ -33,7 +33,7 @@ func (m *Model) Exec(ctx context.Context, unitName, command string) (ExecResult,
 	m.mu.Lock()
 	c := m.newContext(u, nil, nil, "run-commands")
 	env := m.env(c, "")
-	m.record(u.name, "exec", "start: %s", command)
+	m.record(u.name, "exec", "start:%s", logArgs("exec", strings.Fields(command)))
 	m.mu.Unlock()
 	var stdout, stderr bytes.Buffer
 	code, err := m.runProcess(ctx, u, env, []string{"/bin/sh", "-c", command}, &stdout, &stderr)

@@ -21,9 +21,10 @@ var goopsCharm struct {
 	dir  string
 }
 
-// TestMain removes the goops charm built for the tests.
+// TestMain removes the hook tool and goops charm built for the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	jujusim.RemoveBuiltTool()
 	if goopsCharm.dir != "" {
 		os.RemoveAll(goopsCharm.dir)
 	}

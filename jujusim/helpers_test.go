@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,3 +100,5 @@ func equal(a, b []string) bool {
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 
 func jujusimCharm(dir string) jujusim.Charm { return jujusim.Charm{Dir: dir} }
+
+func itoa(n int) string { return strconv.Itoa(n) }

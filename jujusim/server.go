@@ -104,7 +104,7 @@ func logArgs(tool string, args []string) string {
 	var b strings.Builder
 	for _, a := range args {
 		if k, v, ok := strings.Cut(a, "="); ok && !strings.HasPrefix(a, "-") {
-			if strings.HasPrefix(tool, "secret-") {
+			if strings.HasPrefix(tool, "secret-") || tool == "exec" && strings.HasPrefix(k, "secret") {
 				v = "***"
 			}
 			a = k + "=" + masked(k, v)

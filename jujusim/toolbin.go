@@ -29,11 +29,18 @@ var buildOnce struct {
 	err  error
 }
 
-// BuildTool builds the hook tool binary (cmd/jujuc) once per process into a
-// temporary folder and returns its path. It runs `go build`, so the working
-// directory must be inside this module; the go build cache makes it quick
-// after the first time.
+// BuildTool returns the hook tool binary: $JUJUSIM_TOOL when set (a jujuc
+// built beforehand), else cmd/jujuc built once per process into a temporary
+// folder that RemoveBuiltTool deletes. Building runs `go build`, so the
+// working directory must be inside this module; the go build cache makes it
+// quick after the first time.
 func BuildTool() (string, error) {
+	if p := os.Getenv("JUJUSIM_TOOL"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("cannot use JUJUSIM_TOOL: %w", err)
+		}
+		return p, nil
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "jujusim-tool-")
 		if err != nil {
@@ -51,6 +58,14 @@ func BuildTool() (string, error) {
 		buildOnce.path = out
 	})
 	return buildOnce.path, buildOnce.err
+}
+
+// RemoveBuiltTool deletes the jujuc BuildTool built, once no model uses it
+// (call it from TestMain after m.Run).
+func RemoveBuiltTool() {
+	if buildOnce.path != "" {
+		os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
 }
 
 // installTools makes dir hold one symlink per hook tool to the jujuc binary.

@@ -146,11 +146,15 @@ func secretGet(m *Model, c *hookCtx, args []string, _ []byte) wire.Response {
 		return usagef("require either a secret URI or label")
 	}
 	id, key := "", ""
-	if len(p.pos) > 0 {
-		id = p.pos[0]
+	pos := p.pos
+	if len(pos) > 0 && (p.str("label") == "" || looksLikeSecretID(pos[0])) {
+		id, pos = pos[0], pos[1:]
 	}
-	if len(p.pos) > 1 {
-		key = p.pos[1]
+	if len(pos) > 0 {
+		key, pos = pos[0], pos[1:]
+	}
+	if len(pos) > 0 {
+		return usagef("unrecognized args: %q", pos)
 	}
 	lookupLabel := p.str("label")
 	if id != "" {
@@ -334,4 +338,12 @@ func secretInfoGet(m *Model, c *hookCtx, args []string, _ []byte) wire.Response 
 	}
 	id = strings.TrimPrefix(s.uri, "secret:")
 	return output(p, map[string]secretInfo{id: {Revision: s.latest(), Label: s.label, Owner: owner, Rotation: rot, Description: s.description}})
+}
+
+var secretID = regexp.MustCompile(`^(secret:)?(//[^/]+/)?[0-9a-v]{20}$`)
+
+// looksLikeSecretID reports whether s is a secret URI or bare id rather
+// than a content key.
+func looksLikeSecretID(s string) bool {
+	return strings.HasPrefix(s, "secret:") || secretID.MatchString(s)
 }
