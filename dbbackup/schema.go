@@ -64,38 +64,32 @@ func compileSchemas() (*schemas, error) {
 // The schema cannot see what JSON Schema cannot express, such as duplicate
 // job-ids: ParseJobs is the validator; this is its published twin.
 func SchemaProblems(side Side, jobs any) (Problems, error) {
-	s, err := compiled()
-	if err != nil {
-		return nil, err
-	}
-	sch, ok := s.jobs[side]
-	if !ok {
-		return nil, fmt.Errorf("cannot validate jobs: unknown side %q", side)
-	}
-	return schemaProblems(sch.Validate(jobs), JobsKey, jobs)
+	return validate(side, func(s *schemas) *jsonschema.Schema { return s.jobs[side] }, JobsKey, jobs)
 }
 
 // DatabagSchemaProblems validates a databag as Juju holds it (string keys
 // to string values, jobs a JSON string) against $defs/databag of our schema
 // for side. Paths are as in SchemaProblems, starting at the databag key.
 func DatabagSchemaProblems(side Side, d Databag) (Problems, error) {
-	s, err := compiled()
-	if err != nil {
-		return nil, err
-	}
-	sch, ok := s.databag[side]
-	if !ok {
-		return nil, fmt.Errorf("cannot validate databag: unknown side %q", side)
-	}
 	doc := make(map[string]any, len(d))
 	for k, v := range d {
 		doc[k] = v
 	}
-	return schemaProblems(sch.Validate(doc), "", doc)
+	return validate(side, func(s *schemas) *jsonschema.Schema { return s.databag[side] }, "", doc)
 }
 
-// schemaProblems turns a validation error into problems, one per leaf.
-func schemaProblems(err error, root string, instance any) (Problems, error) {
+// validate runs the schema pick chooses on instance and turns the
+// validation error into problems, one per leaf, paths starting at root.
+func validate(side Side, pick func(*schemas) *jsonschema.Schema, root string, instance any) (Problems, error) {
+	s, err := compiled()
+	if err != nil {
+		return nil, err
+	}
+	sch := pick(s)
+	if sch == nil {
+		return nil, fmt.Errorf("cannot validate %s: unknown side %q", JobsKey, side)
+	}
+	err = sch.Validate(instance)
 	if err == nil {
 		return nil, nil
 	}
