@@ -5,7 +5,7 @@ import (
 	"maps"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 type statusModel struct {
@@ -237,6 +237,7 @@ func marshalYAML(v any) string {
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
+	enc.CompactSeqIndent()
 	_ = enc.Encode(v)
 	_ = enc.Close()
 	return b.String()

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/dbbackup/dbbackup/jujusim/wire"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 var relationTools = map[string]toolFunc{
