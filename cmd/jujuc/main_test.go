@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRunRefusals(t *testing.T) {
+	tests := []struct {
+		argv    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{[]string{"/x/juju-exec", "a/0", "true"}, map[string]string{"JUJU_CONTEXT_ID": "a/0-install-1"}, "cannot be called from within a hook"},
+		{[]string{"relation-get"}, map[string]string{"JUJU_AGENT_SOCKET_ADDRESS": ""}, "no jujusim agent socket"},
+		{[]string{"is-leader"}, map[string]string{"JUJU_AGENT_SOCKET_ADDRESS": "/nonexistent/agent.socket"}, "cannot connect to jujusim agent"},
+	}
+	for _, tt := range tests {
+		for k, v := range tt.env {
+			t.Setenv(k, v)
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(tt.argv, strings.NewReader(""), &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), tt.wantErr) {
+			t.Errorf("run(%q) = %d, stderr %q, want %q", tt.argv, code, stderr.String(), tt.wantErr)
+		}
+	}
+}
+
+func TestWantsStdin(t *testing.T) {
+	tests := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--file", "-"}, true},
+		{[]string{"--file=-"}, true},
+		{[]string{"--file", "x.yaml"}, false},
+		{[]string{"-", "a/0"}, false},
+	}
+	for _, tt := range tests {
+		if got := wantsStdin(tt.args); got != tt.want {
+			t.Errorf("wantsStdin(%q) = %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}

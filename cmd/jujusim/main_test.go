@@ -1,0 +1,28 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		wantStdout string
+		wantStderr string
+	}{
+		{nil, 2, "", "usage: jujusim run"},
+		{[]string{"run"}, 2, "", "usage: jujusim run"},
+		{[]string{"run", "missing.yaml"}, 1, "", "cannot read scenario"},
+		{[]string{"run", "-timeline", "../../jujusim/testdata/scenario.yaml"}, 0, "related-units:", ""},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.args, &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
+			t.Errorf("run(%q) = %d\nstdout %s\nstderr %s", tt.args, code, stdout.String(), stderr.String())
+		}
+	}
+}
