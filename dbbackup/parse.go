@@ -77,6 +77,10 @@ func ParseJobs(text string, side Side) List {
 		l.Problems = Problems{{Path: JobsKey, Msg: jsonErrorText(text, err, "a JSON array of jobs")}}
 		return l
 	}
+	if raws == nil { // the text null
+		l.Problems = Problems{{Path: JobsKey, Msg: "must be a JSON array of jobs, got null"}}
+		return l
+	}
 	return ParseDecoded(raws, side)
 }
 

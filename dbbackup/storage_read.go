@@ -48,11 +48,12 @@ func readStorage(f field) StorageConfig {
 	s.Region, _ = f.str("region", false)
 	s.StorageClass, _ = f.str("storage-class", false)
 	s.URIStyle = f.oneOf("s3-uri-style", false, "path", "host")
-	s.TLSCAChain = f.stringList("tls-ca-chain", nil)
-	s.Attributes = f.stringList("attributes", splitAttributes)
+	s.TLSCAChain, _ = f.stringList("tls-ca-chain", nil)
+	var at []string
+	s.Attributes, at = f.stringList("attributes", splitAttributes)
 	for i, a := range s.Attributes {
 		if !attributePattern.MatchString(a) {
-			f.c.add(fmt.Sprintf("%s.attributes[%d]", f.path, i), "must be Name=value, Name a header token")
+			f.c.add(at[i], "must be Name=value, Name a header token")
 		}
 	}
 	s.APIVersion = f.apiVersion("s3-api-version")
@@ -63,54 +64,82 @@ func readStorage(f field) StorageConfig {
 // stringList reads a list of strings written as a JSON array (the schema),
 // as a string holding a JSON array (data-platform-libs), or as a plain
 // string (the s3 README), which split turns into items (nil: one item).
-func (f field) stringList(key string, split func(string) []string) []string {
+// It also returns each item's path for messages, "attributes[2]", counting
+// in the array as written (or the ";"-separated items of a plain string).
+func (f field) stringList(key string, split func(string) []string) ([]string, []string) {
 	v, ok := f.raw(key)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	path := f.path + "." + key
 	switch kindOf(v) {
 	case "array":
-		var items []json.RawMessage
-		if json.Unmarshal(v, &items) != nil {
-			f.c.add(path, "must be an array of strings")
-			return nil
-		}
-		out := make([]string, 0, len(items))
-		for i, it := range items {
-			var s string
-			if kindOf(it) != "string" || json.Unmarshal(it, &s) != nil {
-				f.c.add(fmt.Sprintf("%s[%d]", path, i), "must be a string, got "+kindOf(it))
-				continue
-			}
-			out = append(out, s)
-		}
-		return out
+		return f.arrayOfStrings(v, path, true)
 	case "string":
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			f.c.add(path, "must be a string")
-			return nil
+			return nil, nil
 		}
-		if t := strings.TrimSpace(s); strings.HasPrefix(t, "[") {
-			var out []string
-			if err := json.Unmarshal([]byte(t), &out); err != nil {
+		// Only JSON's own white space may precede the array, as a JSON
+		// parser would have it.
+		if t := strings.Trim(s, jsonSpace); strings.HasPrefix(t, "[") {
+			if !json.Valid([]byte(t)) {
 				f.c.add(path, "holds a string that starts like a JSON array but is not an array of strings")
-				return nil
+				return nil, nil
 			}
-			return out
+			return f.arrayOfStrings(json.RawMessage(t), path, false)
 		}
 		if strings.TrimSpace(s) == "" {
-			return nil
+			return nil, nil
 		}
-		if split == nil {
-			return []string{s}
+		items := []string{s}
+		if split != nil {
+			items = split(s)
 		}
-		return split(s)
+		paths := make([]string, len(items))
+		for i := range paths {
+			paths[i] = fmt.Sprintf("%s[%d]", path, i)
+		}
+		return items, paths
 	default:
 		f.c.add(path, "must be an array of strings or a string, got "+kindOf(v))
-		return nil
+		return nil, nil
 	}
+}
+
+const jsonSpace = " \t\n\r"
+
+// arrayOfStrings reads a JSON array whose items must all be strings. A
+// wrong item of an array written inside a string (indexed false) is
+// reported at the field itself, as a JSON Schema validator does.
+func (f field) arrayOfStrings(v json.RawMessage, path string, indexed bool) ([]string, []string) {
+	var items []json.RawMessage
+	if json.Unmarshal(v, &items) != nil {
+		if indexed {
+			f.c.add(path, "must be an array of strings")
+		} else {
+			f.c.add(path, "holds a string that starts like a JSON array but is not an array of strings")
+		}
+		return nil, nil
+	}
+	out := make([]string, 0, len(items))
+	paths := make([]string, 0, len(items))
+	for i, it := range items {
+		itemPath := fmt.Sprintf("%s[%d]", path, i)
+		var s string
+		if kindOf(it) != "string" || json.Unmarshal(it, &s) != nil {
+			if indexed {
+				f.c.add(itemPath, "must be a string, got "+kindOf(it))
+			} else {
+				f.c.add(path, fmt.Sprintf("item %d of the JSON array in the string must be a string, got %s", i, kindOf(it)))
+			}
+			continue
+		}
+		out = append(out, s)
+		paths = append(paths, itemPath)
+	}
+	return out, paths
 }
 
 // splitAttributes splits the s3 README's ";"-joined attributes.
@@ -134,6 +163,11 @@ func (f field) apiVersion(key string) int {
 	var text string
 	switch kindOf(v) {
 	case "number":
+		// A JSON number: 4, 4.0 and 4e0 are all the integer 4.
+		var x float64
+		if json.Unmarshal(v, &x) == nil && (x == 2 || x == 4) {
+			return int(x)
+		}
 		text = string(v)
 	case "string":
 		_ = json.Unmarshal(v, &text)

@@ -61,6 +61,7 @@ func jobObject(j Job, side Side) (map[string]json.RawMessage, error) {
 	}
 	if side == Provider {
 		put("status", j.Status)
+		delete(o, "message") // a stale one in Extra must not outlive the report
 		if j.Message != "" {
 			put("message", j.Message)
 		}

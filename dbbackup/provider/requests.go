@@ -9,17 +9,18 @@ import (
 // requests is the requirer's list reduced to one entry per usable job-id,
 // in list order, plus the entries that cannot be assigned.
 type requests struct {
-	order   []dbbackup.Entry
-	byID    map[string]dbbackup.Entry
-	skipped []dbbackup.Entry
+	order   []*dbbackup.Entry
+	byID    map[string]*dbbackup.Entry
+	skipped []*dbbackup.Entry
 }
 
 // index reduces a parsed list: the first entry with a job-id wins; entries
 // without a job-id (it was missing or invalid) and later duplicates are
 // skipped.
 func index(l dbbackup.List) requests {
-	r := requests{byID: make(map[string]dbbackup.Entry, len(l.Entries))}
-	for _, e := range l.Entries {
+	r := requests{byID: make(map[string]*dbbackup.Entry, len(l.Entries)), order: make([]*dbbackup.Entry, 0, len(l.Entries))}
+	for i := range l.Entries {
+		e := &l.Entries[i]
 		if _, dup := r.byID[e.Job.ID]; e.Job.ID == "" || dup {
 			r.skipped = append(r.skipped, e)
 			continue
@@ -41,7 +42,7 @@ func jobType(j dbbackup.Job) dbbackup.JobType {
 
 // problemText is the error message reported for an invalid request: all
 // its problems, "path: message", joined by "; ".
-func problemText(e dbbackup.Entry) string {
+func problemText(e *dbbackup.Entry) string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		parts[i] = p.String()
@@ -57,7 +58,7 @@ func New(l dbbackup.List, table Assignments) []dbbackup.Entry {
 	var out []dbbackup.Entry
 	for _, e := range index(l).order {
 		if _, ok := have[e.Job.ID]; !ok {
-			out = append(out, e)
+			out = append(out, *e)
 		}
 	}
 	return out

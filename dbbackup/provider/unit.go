@@ -83,7 +83,7 @@ func UnitPlan(in UnitInput) UnitDecision {
 // leader has recorded its outcome (Done): until then it is reported
 // running, so that a unit departing before the leader saw its result never
 // shows the requirer one status and then another.
-func decide(a Assignment, rs RunState, e dbbackup.Entry, listed bool) (report *Outcome, peer *Report, start bool) {
+func decide(a Assignment, rs RunState, e *dbbackup.Entry, listed bool) (report *Outcome, peer *Report, start bool) {
 	peerOf := func(o Outcome) *Report {
 		return &Report{JobID: a.JobID, Type: a.Type, Status: o.Status, Message: o.Message, ArtefactPath: o.ArtefactPath}
 	}

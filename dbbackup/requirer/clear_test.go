@@ -15,7 +15,7 @@ func TestClearHistory(t *testing.T) {
 	s := finished(waiting("job-3", "mysql", dbbackup.Backup, 0), requirer.Success, "mysql/0", time.Minute)
 	e := finished(waiting("job-4", "mysql", dbbackup.Backup, 0), requirer.Error, "mysql/0", time.Minute)
 	l := finished(waiting("job-5", "mysql", dbbackup.Backup, 0), requirer.Lost, "", time.Minute)
-	dropped := []requirer.Dropped{{Application: "mysql", Success: 3, Through: "job-0"}}
+	dropped := []requirer.Dropped{{Application: "mysql", Success: 3, FinishedThrough: t0}}
 	cases := []struct {
 		name        string
 		h           requirer.History

@@ -47,7 +47,10 @@ func (h History) Marshal() (string, error) {
 	if err := h.Check(); err != nil {
 		return "", fmt.Errorf("cannot write job history: %w", err)
 	}
-	out := historyJSON{Version: historyVersion, Records: make([]recordJSON, len(h.Records)), Dropped: h.Dropped}
+	out := historyJSON{Version: historyVersion, Records: make([]recordJSON, len(h.Records)), Dropped: slices.Clone(h.Dropped)}
+	for i := range out.Dropped {
+		out.Dropped[i].FinishedThrough = stamp(out.Dropped[i].FinishedThrough)
+	}
 	for i, r := range h.Records {
 		out.Records[i] = recordJSON{
 			JobID: r.JobID, Application: r.Application, Type: string(r.Type),
@@ -93,6 +96,9 @@ func (h History) Check() error {
 		if d.Success < 0 || d.Error < 0 || d.Lost < 0 {
 			c.add(path, "counts must not be negative")
 		}
+		if t := d.FinishedThrough; !t.IsZero() && !t.Equal(stamp(t)) {
+			c.add(path+".finished-through", "must be whole seconds")
+		}
 	}
 	return c.list.Err()
 }
@@ -129,6 +135,9 @@ func ParseHistory(text string) (History, error) {
 	}
 	slices.SortStableFunc(h.Records, func(a, b Record) int { return strings.Compare(a.JobID, b.JobID) })
 	h.Dropped = in.Dropped
+	for i := range h.Dropped {
+		h.Dropped[i].FinishedThrough = stamp(h.Dropped[i].FinishedThrough)
+	}
 	slices.SortStableFunc(h.Dropped, func(a, b Dropped) int { return strings.Compare(a.Application, b.Application) })
 	if len(c.list) > 0 {
 		return History{}, fmt.Errorf("cannot read job history: %w", c.list)

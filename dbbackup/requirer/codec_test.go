@@ -23,7 +23,7 @@ func sampleHistory() requirer.History {
 				func(r *requirer.Record) { r.Message = `pg_dump: error: "quoted" <html> & more` }),
 			finished(waiting("job-20261125T130000Z-00000005", "pg", dbbackup.Backup, 0), requirer.Lost, "", 2*time.Hour),
 		},
-		Dropped: []requirer.Dropped{{Application: "mysql", Success: 2, Error: 1, Through: "job-0"}, {Application: "pg", Lost: 1}},
+		Dropped: []requirer.Dropped{{Application: "mysql", Success: 2, Error: 1, FinishedThrough: t0}, {Application: "pg", Lost: 1}},
 	}
 }
 

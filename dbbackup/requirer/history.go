@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // HistoryKey is the key of the history in the manager's peer application
@@ -34,8 +35,9 @@ type Dropped struct {
 	Success int `json:"success,omitempty"`
 	Error   int `json:"error,omitempty"`
 	Lost    int `json:"lost,omitempty"`
-	// Through is the newest dropped job id: every dropped job is at or before it.
-	Through string `json:"through,omitempty"`
+	// FinishedThrough is the latest finish time of the dropped records:
+	// every job kept in the history finished at or after it.
+	FinishedThrough time.Time `json:"finished-through,omitzero"`
 }
 
 // Find returns the record of job id and whether there is one.
@@ -69,26 +71,39 @@ func (h History) Pending(app string) []Record {
 	return out
 }
 
-// Compact returns h keeping at most max terminal records: the oldest ones
-// (smallest job ids) are dropped and counted in Dropped. Non-terminal
-// records are always kept.
+// Compact returns h keeping at most max terminal records, and how many it
+// dropped: the records that finished first (then the smallest job ids) are
+// dropped and counted in Dropped, so the history keeps the max most
+// recently finished jobs. Non-terminal records are always kept.
 func Compact(h History, max int) (History, int) {
-	terminal := 0
+	type finish struct {
+		at time.Time
+		id string
+	}
+	var done []finish
 	for _, r := range h.Records {
 		if r.Status.Terminal() {
-			terminal++
+			done = append(done, finish{r.FinishedAt, r.JobID})
 		}
 	}
-	excess := terminal - max
+	excess := len(done) - max
 	if excess <= 0 {
 		return h, 0
 	}
+	slices.SortFunc(done, func(a, b finish) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	drop := make(map[string]bool, excess)
+	for _, f := range done[:excess] {
+		drop[f.id] = true
+	}
 	out := History{Records: make([]Record, 0, len(h.Records)-excess), Dropped: slices.Clone(h.Dropped)}
-	left := excess
 	for _, r := range h.Records {
-		if left > 0 && r.Status.Terminal() {
+		if drop[r.JobID] {
 			out.Dropped = countDropped(out.Dropped, r)
-			left--
 			continue
 		}
 		out.Records = append(out.Records, r)
@@ -111,8 +126,8 @@ func countDropped(ds []Dropped, r Record) []Dropped {
 	default:
 		d.Lost++
 	}
-	if strings.Compare(r.JobID, d.Through) > 0 {
-		d.Through = r.JobID
+	if r.FinishedAt.After(d.FinishedThrough) {
+		d.FinishedThrough = r.FinishedAt
 	}
 	return ds
 }

@@ -238,9 +238,42 @@ func TestMergeCompactsOldTerminalRecords(t *testing.T) {
 	if got.Records[1].JobID != "job-"+pad(5) {
 		t.Errorf("first kept terminal record = %s, want the sixth oldest", got.Records[1].JobID)
 	}
-	want := []requirer.Dropped{{Application: "mysql", Success: 5, Through: "job-" + pad(4)}}
+	want := []requirer.Dropped{{Application: "mysql", Success: 5, FinishedThrough: t0.Add(time.Minute)}}
 	if !reflect.DeepEqual(got.Dropped, want) {
 		t.Errorf("Dropped = %+v, want %+v", got.Dropped, want)
+	}
+}
+
+func TestCompactDropsEarliestFinished(t *testing.T) {
+	B := dbbackup.Backup
+	h := hist(
+		finished(waiting("job-1", "mysql", B, 0), requirer.Success, "mysql/0", 5*time.Hour), // oldest id, finished last
+		finished(waiting("job-2", "pg", B, 0), requirer.Error, "pg/0", time.Hour),
+		waiting("job-3", "mysql", B, 0),
+		finished(waiting("job-4", "mysql", B, 0), requirer.Lost, "", 2*time.Hour),
+		finished(waiting("job-5", "mysql", B, 0), requirer.Success, "mysql/1", 3*time.Hour),
+	)
+	got, dropped := requirer.Compact(h, 2)
+	if dropped != 2 {
+		t.Errorf("dropped = %d, want 2", dropped)
+	}
+	var ids []string
+	for _, r := range got.Records {
+		ids = append(ids, r.JobID)
+	}
+	if want := []string{"job-1", "job-3", "job-5"}; !slices.Equal(ids, want) {
+		t.Errorf("kept %v, want %v", ids, want)
+	}
+	want := []requirer.Dropped{
+		{Application: "mysql", Lost: 1, FinishedThrough: t0.Add(2 * time.Hour)},
+		{Application: "pg", Error: 1, FinishedThrough: t0.Add(time.Hour)},
+	}
+	if !reflect.DeepEqual(got.Dropped, want) {
+		t.Errorf("Dropped = %+v, want %+v", got.Dropped, want)
+	}
+	again, dropped := requirer.Compact(got, 2)
+	if dropped != 0 || !reflect.DeepEqual(again, got) {
+		t.Errorf("second Compact dropped %d", dropped)
 	}
 }
 
