@@ -213,7 +213,7 @@ func (m *Model) removeUnit(u *unit) {
 	for _, id := range m.sortedRelationIDs() {
 		r := m.relations[id]
 		if r.has(u.app.name) {
-			m.departUnit(r, u)
+			m.departUnit(r, u, true)
 			m.enqueue(u, &event{kind: "relation-broken", relID: id, remoteApp: r.other(u.app.name).app})
 		}
 	}

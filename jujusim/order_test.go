@@ -11,6 +11,8 @@ func TestHookOrder(t *testing.T) {
 	p.settle()
 	id := p.integrate("a:db", "b:backend")
 	p.settle()
+	p.script("departed", `echo "$JUJU_REMOTE_UNIT $JUJU_DEPARTING_UNIT [$(echo $(relation-list))]" >> $OUT/departed-$JUJU_MACHINE_ID
+`)
 	if err := p.m.RemoveRelation(p.ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +49,15 @@ func TestHookOrder(t *testing.T) {
 	for _, tt := range tests {
 		if got := p.m.Hooks(tt.unit); !equal(got, tt.want) {
 			t.Errorf("%s hooks:\n got %q\nwant %q", tt.unit, got, tt.want)
+		}
+	}
+	departed := []struct{ machine, want string }{
+		{"2", "a/0 a/0 [a/1]\na/1 a/1 []"}, // b/0 as the relation goes
+		{"1", "b/0 b/0 []\na/0 a/0 []"},    // a/1: the relation, then a/0 leaving
+	}
+	for _, d := range departed {
+		if got := p.out("departed-" + d.machine); got != d.want {
+			t.Errorf("machine %s departed (remote, departing, relation-list):\n%s\nwant\n%s", d.machine, got, d.want)
 		}
 	}
 	if got := p.m.Leader("a"); got != "a/1" {

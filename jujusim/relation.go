@@ -98,11 +98,16 @@ func (m *Model) joinUnit(r *relation, u *unit) {
 }
 
 // departUnit takes u out of r: relation-departed both ways with every
-// remote unit.
-func (m *Model) departUnit(r *relation, u *unit) {
+// remote unit. JUJU_DEPARTING_UNIT is u when u leaves (unitLeaves), else
+// the remote unit of each hook, the relation going away.
+func (m *Model) departUnit(r *relation, u *unit, unitLeaves bool) {
 	for _, v := range m.remoteUnits(r, u) {
-		m.enqueue(u, &event{kind: "relation-departed", relID: r.id, remoteUnit: v.name, remoteApp: v.app.name, departing: u.name})
-		m.enqueue(v, &event{kind: "relation-departed", relID: r.id, remoteUnit: u.name, remoteApp: u.app.name, departing: u.name})
+		dv, du := u.name, u.name
+		if !unitLeaves {
+			dv, du = v.name, u.name
+		}
+		m.enqueue(u, &event{kind: "relation-departed", relID: r.id, remoteUnit: v.name, remoteApp: v.app.name, departing: dv})
+		m.enqueue(v, &event{kind: "relation-departed", relID: r.id, remoteUnit: u.name, remoteApp: u.app.name, departing: du})
 	}
 }
 
@@ -233,7 +238,7 @@ func (m *Model) RemoveRelation(ctx context.Context, id int) error {
 	m.record("", "model", "remove relation %d", id)
 	for _, n := range m.apps[r.ends[0].app].units {
 		if u := m.units[n]; !u.dying {
-			m.departUnit(r, u)
+			m.departUnit(r, u, false)
 		}
 	}
 	for _, e := range r.ends {
