@@ -1,0 +1,134 @@
+// Package engine defines how a database engine is backed up and restored as
+// a stream of bytes, by driving the database's own tools. The packages
+// engine/postgres and engine/mysql implement it; the artefact pipeline
+// compresses, checksums and stores what an Engine writes, and feeds a Restore
+// what it read back.
+//
+// Engines write uncompressed dumps (pg_dump -Fc -Z0, plain SQL for MariaDB):
+// compression inside the dump tools is their bottleneck, and the pipeline
+// compresses with zstd on its own cores.
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Kind names a database engine.
+type Kind string
+
+// The engine kinds this project knows.
+const (
+	PostgreSQL Kind = "postgresql"
+	MySQL      Kind = "mysql" // MariaDB and MySQL servers
+)
+
+// Method names how a backup is taken. A backup taken by one method is
+// restored by the same method; the artefact manifest records it.
+type Method string
+
+// The backup methods. Only MethodLogical is implemented today; the others
+// name the shapes that fit beside it without reshaping the interface:
+// MethodPhysical streams a copy of the data directory (pg_basebackup -D - -Ft,
+// mariadb-backup --stream) through Backup and Restore like a logical dump;
+// MethodArchive is continuous WAL/binlog archiving for point-in-time
+// recovery, offered by engines that also implement Archiver.
+const (
+	MethodLogical  Method = "logical"
+	MethodPhysical Method = "physical"
+	MethodArchive  Method = "archive"
+)
+
+// ErrUnsupportedMethod is returned (wrapped) by Backup and Restore for a
+// method the engine does not implement.
+var ErrUnsupportedMethod = errors.New("backup method not supported")
+
+// Engine backs up and restores one database server.
+//
+// An Engine is bound to a Conn when it is made (postgres.New, mysql.New);
+// Conn.Database chooses the scope: one database, or all of them when empty.
+type Engine interface {
+	// Kind returns the engine's kind.
+	Kind() Kind
+	// Check connects to the server and returns an error a person can act on,
+	// such as "cannot connect to PostgreSQL at 127.0.0.1:5432: <reason>".
+	Check(ctx context.Context) error
+	// ServerVersion returns the server's version string.
+	ServerVersion(ctx context.Context) (string, error)
+	// Backup streams a backup into w. The tool's stderr goes to spec.Log;
+	// on failure the error carries the last lines of it (see ToolError).
+	Backup(ctx context.Context, spec BackupSpec, w io.Writer) (Result, error)
+	// Restore reads a backup made by Backup from r and loads it into the
+	// server. A failed read of r stops the tool before it can take the
+	// truncated input for a complete one.
+	Restore(ctx context.Context, spec RestoreSpec, r io.Reader) (Result, error)
+}
+
+// Archiver is what an engine offers for continuous archiving (MethodArchive):
+// it is a separate interface, found by a type assertion, so that engines
+// without it need not stub it. No engine implements it yet.
+type Archiver interface {
+	// Archive streams WAL segments or binlog files to sink until ctx ends.
+	Archive(ctx context.Context, spec ArchiveSpec, sink ArchiveSink) error
+}
+
+// ArchiveSpec configures continuous archiving.
+type ArchiveSpec struct {
+	// Log receives the archiving tool's stderr.
+	Log io.Writer
+}
+
+// ArchiveSink receives archived files one at a time, by name.
+type ArchiveSink interface {
+	// Put stores the named WAL segment or binlog file.
+	Put(ctx context.Context, name string, r io.Reader) error
+}
+
+// BackupSpec says how to take one backup.
+type BackupSpec struct {
+	// Method is the backup method; empty means MethodLogical.
+	Method Method
+	// Log receives the tool's stderr, line by line, with the password
+	// masked: the job log. May be nil.
+	Log io.Writer
+	// Progress, when set, is called with the total bytes written so far,
+	// from the goroutine that copies the stream: it must return quickly.
+	Progress func(bytes int64)
+}
+
+// RestoreSpec says how to restore one backup.
+type RestoreSpec struct {
+	// Method is the method the backup was taken with; empty means
+	// MethodLogical.
+	Method Method
+	// Database, when set, is the database a single-database backup is
+	// restored into (created when missing); empty means the engine's
+	// Conn.Database, then the database named in the backup's Result.
+	// It is ignored for a backup of all databases.
+	Database string
+	// Log receives the tool's stderr, as in BackupSpec.
+	Log io.Writer
+	// Progress, when set, is called with the total bytes read so far.
+	Progress func(bytes int64)
+}
+
+// Result describes a finished backup or restore: what the artefact
+// manifest records.
+type Result struct {
+	Kind   Kind   `json:"kind"`
+	Method Method `json:"method"`
+	// Format names the byte format of the stream, e.g. "pg_dump-custom",
+	// "pg-cluster-v1" or "mysql-sql".
+	Format string `json:"format"`
+	// ServerVersion is the version the server reported.
+	ServerVersion string `json:"server-version"`
+	// Databases lists the databases the stream holds, sorted.
+	Databases []string `json:"databases"`
+	// Bytes counts the bytes of the stream written or read.
+	Bytes int64 `json:"bytes"`
+	// Tool and ToolVersion name the program that made or read the stream
+	// (the first line of its --version).
+	Tool        string `json:"tool"`
+	ToolVersion string `json:"tool-version"`
+}

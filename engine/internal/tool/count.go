@@ -1,0 +1,39 @@
+package tool
+
+import "io"
+
+// CountingWriter counts the bytes written through it and reports the total
+// to an optional progress callback.
+type CountingWriter struct {
+	W        io.Writer
+	N        int64
+	Progress func(int64)
+}
+
+// Write writes p to the underlying writer.
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
+	if c.Progress != nil && n > 0 {
+		c.Progress(c.N)
+	}
+	return n, err
+}
+
+// CountingReader counts the bytes read through it and reports the total to
+// an optional progress callback.
+type CountingReader struct {
+	R        io.Reader
+	N        int64
+	Progress func(int64)
+}
+
+// Read reads from the underlying reader.
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	if c.Progress != nil && n > 0 {
+		c.Progress(c.N)
+	}
+	return n, err
+}

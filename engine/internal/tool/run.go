@@ -1,0 +1,154 @@
+// Package tool runs a database tool as a child process with its stdin and
+// stdout as streams, its stderr as the job log, and its failure reported as
+// an engine.ToolError that carries the last lines of that log.
+package tool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dbbackup/dbbackup/engine"
+)
+
+// waitDelay bounds how long Run waits for the pipes after the tool ends or
+// the context is cancelled.
+const waitDelay = 10 * time.Second
+
+// Cmd describes one run of a tool.
+type Cmd struct {
+	// Path is the program to run; Args its arguments (no secrets here: the
+	// command line is visible to every user of the machine).
+	Path string
+	Args []string
+	// Env is added to the current environment (passwords go here).
+	Env []string
+	// Stdin, when set, is copied to the tool's stdin. If reading it fails,
+	// the tool is killed before it sees end of input, so a truncated
+	// stream is never taken for a complete one.
+	Stdin io.Reader
+	// Stdout, when set, receives the tool's stdout. If writing fails, the
+	// tool is killed and Run returns the write error.
+	Stdout io.Writer
+	// Log receives stderr line by line; may be nil.
+	Log io.Writer
+	// Secrets are masked in every log line.
+	Secrets []string
+	// TailLines is how many of the last stderr lines to keep; 0 means 20.
+	TailLines int
+}
+
+// Run runs c to its end. It returns nil when the tool exits 0 and every
+// stream was copied; the stdin or stdout copy error when one failed; and an
+// *engine.ToolError otherwise (also when ctx was cancelled: then it wraps
+// ctx.Err()).
+func Run(ctx context.Context, c Cmd) error {
+	name := filepath.Base(c.Path)
+	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
+	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.WaitDelay = waitDelay
+	// The tool runs in its own process group, so that killing it also
+	// kills anything it started (a shell's children hold the pipes open).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return killGroup(cmd.Process) }
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return fmt.Errorf("cannot run %s: %w", name, err)
+	}
+	var stdout io.ReadCloser
+	if c.Stdout != nil {
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			return fmt.Errorf("cannot run %s: %w", name, err)
+		}
+	}
+	var stdin io.WriteCloser
+	if c.Stdin != nil {
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			return fmt.Errorf("cannot run %s: %w", name, err)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot run %s: %w", name, err)
+	}
+
+	tail := newTail(c.TailLines, c.Log, c.Secrets)
+	var (
+		wg            sync.WaitGroup
+		inErr, outErr error
+	)
+	wg.Go(func() { tail.consume(stderr) })
+	if stdout != nil {
+		wg.Go(func() {
+			if _, err := io.Copy(c.Stdout, stdout); err != nil {
+				outErr = err
+				_ = killGroup(cmd.Process)
+				_, _ = io.Copy(io.Discard, stdout)
+			}
+		})
+	}
+	var inDone sync.WaitGroup
+	if stdin != nil {
+		inDone.Go(func() {
+			inErr = feed(stdin, c.Stdin, cmd.Process)
+		})
+	}
+	wg.Wait()
+	waitErr := cmd.Wait()
+	inDone.Wait()
+
+	switch {
+	case inErr != nil:
+		return fmt.Errorf("cannot read the stream for %s: %w", name, inErr)
+	case outErr != nil:
+		return fmt.Errorf("cannot write the output of %s: %w", name, outErr)
+	case waitErr == nil:
+		return nil
+	}
+	te := &engine.ToolError{Tool: name, ExitCode: -1, Tail: tail.lines(), Err: waitErr}
+	if ctx.Err() != nil {
+		te.Err = ctx.Err()
+		return te
+	}
+	var ee *exec.ExitError
+	if errors.As(waitErr, &ee) && ee.Exited() {
+		te.ExitCode = ee.ExitCode()
+	}
+	return te
+}
+
+// feed copies src into the tool's stdin. A read failure kills the process
+// first (SIGKILL is delivered before the tool can run again) and only then
+// lets the pipe close; a write failure (the tool stopped reading) is left
+// for the tool's exit status to explain.
+func feed(stdin io.WriteCloser, src io.Reader, p *os.Process) error {
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := stdin.Write(buf[:n]); werr != nil {
+				// EPIPE or closed: the tool stopped reading.
+				return nil
+			}
+		}
+		if err == io.EOF {
+			return stdin.Close()
+		}
+		if err != nil {
+			_ = killGroup(p)
+			return err
+		}
+	}
+}
+
+// killGroup sends SIGKILL to the process group p leads. The signal is
+// queued before kill returns: the tool does not run again.
+func killGroup(p *os.Process) error {
+	return syscall.Kill(-p.Pid, syscall.SIGKILL)
+}
