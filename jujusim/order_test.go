@@ -124,8 +124,20 @@ echo $JUJU_PRINCIPAL_UNIT > $OUT/principal-$JUJU_MACHINE_ID
 	if got := p.m.Units("sub"); len(got) != 3 {
 		t.Errorf("sub units after adding %s: %v", name, got)
 	}
-	want := []string{"install", "info-relation-created", "leader-elected", "config-changed", "start", "info-relation-joined", "info-relation-changed"}
+	if err := p.m.RemoveRelation(p.ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	p.settle()
+	if got := p.m.Units("sub"); len(got) != 0 {
+		t.Errorf("sub units after removing the relation: %v", got)
+	}
+	want := []string{"install", "info-relation-created", "leader-elected", "config-changed", "start", "info-relation-joined", "info-relation-changed",
+		"info-relation-departed", "info-relation-broken", "stop", "remove"}
 	if got := p.m.Hooks("sub/0"); !equal(got, want) {
 		t.Errorf("sub/0 hooks %q, want %q", got, want)
+	}
+	wantA := []string{"juju-info-relation-departed", "juju-info-relation-broken"}
+	if got := p.m.Hooks("a/0"); !equal(got[len(got)-2:], wantA) {
+		t.Errorf("a/0 hooks end %q, want %q", got, wantA)
 	}
 }

@@ -236,6 +236,7 @@ func (m *Model) RemoveRelation(ctx context.Context, id int) error {
 	}
 	r.dying = true
 	m.record("", "model", "remove relation %d", id)
+	r.broken += m.removeSubordinates(r)
 	for _, n := range m.apps[r.ends[0].app].units {
 		if u := m.units[n]; !u.dying {
 			m.departUnit(r, u, false)
@@ -253,6 +254,32 @@ func (m *Model) RemoveRelation(ctx context.Context, id int) error {
 		delete(m.relations, id)
 	}
 	return nil
+}
+
+// removeSubordinates removes the subordinate units that r, a
+// container-scoped relation going away, brought beside their principals,
+// and returns how many relation-broken hooks on r that queued.
+func (m *Model) removeSubordinates(r *relation) int {
+	if r.scope != "container" {
+		return 0
+	}
+	n := 0
+	for _, e := range r.ends {
+		sub, principal := m.apps[e.app], r.other(e.app).app
+		if !sub.meta.Subordinate || m.apps[principal].meta.Subordinate {
+			continue
+		}
+		for _, name := range append([]string(nil), sub.units...) {
+			s := m.units[name]
+			if p, ok := m.units[s.principal]; ok && p.app.name == principal && !s.dying {
+				m.removeUnit(s)
+				if r.inScope[name] {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // RelationData returns a copy of a committed databag of relation id: the

@@ -143,8 +143,8 @@ func relationGet(m *Model, c *hookCtx, args []string, _ []byte) wire.Response {
 }
 
 // readDatabag returns what c may read of target's databag in r: its own
-// with staged writes, its application's only on the leader, a remote one
-// as committed.
+// with staged writes, its application's only on the leader (or in a peer
+// relation), a remote one as committed.
 func (m *Model) readDatabag(c *hookCtx, r *relation, target string, isApp bool) (map[string]string, *wire.Response) {
 	u := c.unit
 	appName, _, isUnit := strings.Cut(target, "/")
@@ -154,7 +154,9 @@ func (m *Model) readDatabag(c *hookCtx, r *relation, target string, isApp bool) 
 			return nil, &resp
 		}
 		if appName == u.app.name {
-			if u.app.leader != u.name {
+			// Every unit reads its peers' application databag; only the
+			// leader reads its own application's in other relations.
+			if u.app.leader != u.name && !r.peer() {
 				resp := failf("permission denied")
 				return nil, &resp
 			}
