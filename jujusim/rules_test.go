@@ -43,14 +43,16 @@ exit 0
 func TestUnitCannotWriteOtherUnitsDatabag(t *testing.T) {
 	p := newProbe(t)
 	p.deploy("a", 2)
+	p.deploy("b", 1)
+	id := p.integrate("a:db", "b:backend")
 	p.settle()
 	// relation-set only ever writes the calling unit's own databag: naming
-	// another unit is refused, and reading its own app's databag needs
-	// leadership.
-	p.script("a-1.update-status", `relation-set -r cluster:0 a/0 stolen=yes 2>$OUT/set-err; echo $? > $OUT/set-code
+	// another unit is refused, and reading its own app's databag (outside
+	// peer relations) needs leadership.
+	p.script("a-1.update-status", fmt.Sprintf(`relation-set -r cluster:0 a/0 stolen=yes 2>$OUT/set-err; echo $? > $OUT/set-code
 relation-set -r cluster:0 mine=yes
-relation-get -r cluster:0 --app - a 2>$OUT/get-err; echo $? > $OUT/get-code
-`)
+relation-get -r db:%d --app - a 2>$OUT/get-err; echo $? > $OUT/get-code
+`, id))
 	p.m.UpdateStatus()
 	p.settle()
 	if got, want := p.out("set-err"), `ERROR expected "key=value", got "a/0"`; got != want {
