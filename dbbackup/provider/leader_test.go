@@ -139,6 +139,12 @@ func TestAssign(t *testing.T) {
 			Reports: map[string][]Report{"db/1": {rep("zz", B, dbbackup.Running)}}},
 		want: []string{"r1 restore waiting", "zz backup running db/1"},
 	}, {
+		name: "a job any live unit reports running holds a lock, whatever the table says",
+		in: LeaderInput{Leader: "db/0", Units: []string{"db/1"}, Requested: list("b:j1", "r:r1"),
+			Table:   Assignments{done("j1", B, Done, "db/0", dbbackup.Success, "")},
+			Reports: map[string][]Report{"db/1": {rep("j1", R, dbbackup.Running)}}},
+		want: []string{"j1 backup done db/0 [success: ]", "r1 restore waiting"},
+	}, {
 		name: "no leader name: the first unit decides",
 		in:   LeaderInput{Units: []string{"db/3"}, Requested: list("x:j1")},
 		want: []string{"j1 restore settled db/3 [error: invalid request: jobs[0].artefact-path: required for a restore (which backup to restore)]"},

@@ -66,7 +66,7 @@ type sim struct {
 	started    map[string]string          // job-id: the unit that started it
 	final      map[string]dbbackup.Status // first terminal status the requirer saw
 	quiet      bool
-	head       string // the first waiting restore while quiet
+	head       string // the first restore not yet started
 	headSince  int
 	departures int // unit departures since headSince
 	stats      map[string]int
@@ -90,7 +90,7 @@ func (s *sim) run() {
 		for n := 100 + s.rng.Intn(300); n > 0 && s.step < s.cfg.events; n-- {
 			s.event()
 		}
-		s.quiet, s.head = true, ""
+		s.quiet = true
 		for n := 3 * simBound; n > 0 && s.step < s.cfg.events; n-- {
 			s.event()
 		}
@@ -537,10 +537,12 @@ func (s *sim) checkJob(id string, reports []dbbackup.Job, rows map[string]Assign
 	}
 }
 
-// checkBound: while no backup is added, the first waiting restore starts
-// within simBound events (plus a hook per unit departure).
+// checkBound: the first waiting restore starts within simBound events
+// (plus simDepartureDelay per unit departure), whether or not backups are
+// still being added: with no per-unit cap, it waits only for the jobs ahead
+// of it in the requirer's list, which are all released already.
 func (s *sim) checkBound(reqs requests) {
-	if !s.quiet || !s.cfg.checkBound {
+	if !s.cfg.checkBound {
 		return
 	}
 	head := ""
@@ -564,7 +566,7 @@ func (s *sim) checkBound(reqs requests) {
 // drain lets every job finish without new requests and checks that every
 // listed job ends terminal and the table holds nothing else.
 func (s *sim) drain() {
-	s.quiet, s.head = true, ""
+	s.quiet = true
 	limit := s.step + (len(s.reqs)+2)*simBound + 200
 	for s.step < limit {
 		s.event()
