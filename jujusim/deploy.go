@@ -138,7 +138,7 @@ func (m *Model) addUnit(a *app, principal string) (string, error) {
 	m.enqueue(u, &event{kind: "install"})
 	for _, id := range m.sortedRelationIDs() {
 		r := m.relations[id]
-		if r.has(a.name) {
+		if r.has(a.name) && !r.dying {
 			m.enqueue(u, &event{kind: "relation-created", relID: id, remoteApp: r.other(a.name).app})
 		}
 	}
@@ -150,7 +150,7 @@ func (m *Model) addUnit(a *app, principal string) (string, error) {
 	m.enqueue(u, &event{kind: "start"})
 	for _, id := range m.sortedRelationIDs() {
 		r := m.relations[id]
-		if r.has(a.name) {
+		if r.has(a.name) && !r.dying {
 			m.joinUnit(r, u)
 		}
 	}
