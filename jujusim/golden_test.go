@@ -39,7 +39,7 @@ var toolCases = map[string][]string{
 		"a/1 printf 'f1: v1\\nf2: v2\\n' | relation-set -r 2 --file - f2=over && relation-get -r 2 - a/1 --format=json",
 		"a/1 printf 'just text' | relation-set -r 2 --file -",
 	},
-	"juju-log": {"a/0 juju-log --log-level=INFO hello world", "a/0 juju-log -l WARNING careful", "a/0 juju-log"},
+	"juju-log":  {"a/0 juju-log --log-level=INFO hello world", "a/0 juju-log -l WARNING careful", "a/0 juju-log"},
 	"state-set": {"a/1 state-set x=1 && state-get x", "a/1 state-set novalue", "a/1 printf 'y: 2\\n' | state-set --file - && state-get --format=json"},
 	"config-get": {
 		"a/0 config-get --all --format=json", "a/0 config-get --format=json", "a/0 config-get", "a/0 config-get port",
