@@ -3,52 +3,29 @@ package jujusim_test
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbbackup/dbbackup/jujusim"
 )
 
-var goopsCharm struct {
-	sync.Once
-	path string
-	err  error
-	dir  string
-}
-
-// TestMain removes the hook tool and goops charm built for the tests.
+// TestMain removes the hook tool and charms built for the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	jujusim.RemoveBuiltTool()
-	if goopsCharm.dir != "" {
-		os.RemoveAll(goopsCharm.dir)
-	}
 	os.Exit(code)
 }
 
 // buildGoopsCharm builds testdata/goopscharm once per test binary.
 func buildGoopsCharm(tb testing.TB) jujusim.Charm {
 	tb.Helper()
-	goopsCharm.Do(func() {
-		if goopsCharm.dir, goopsCharm.err = os.MkdirTemp("", "goopscharm-"); goopsCharm.err != nil {
-			return
-		}
-		goopsCharm.path = filepath.Join(goopsCharm.dir, "goopscharm")
-		out, err := exec.Command("go", "build", "-o", goopsCharm.path, "./testdata/goopscharm").CombinedOutput()
-		if err != nil {
-			goopsCharm.err = err
-			goopsCharm.path = string(out)
-		}
-	})
-	if goopsCharm.err != nil {
-		tb.Fatalf("cannot build goops charm: %v: %s", goopsCharm.err, goopsCharm.path)
+	bin, err := jujusim.BuildCharm("./testdata/goopscharm")
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return jujusim.Charm{Dir: "testdata/goopscharm", Binary: goopsCharm.path}
+	return jujusim.Charm{Dir: "testdata/goopscharm", Binary: bin}
 }
 
 func TestGoopsCharmRunsUnderJujusim(t *testing.T) {

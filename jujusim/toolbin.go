@@ -60,11 +60,52 @@ func BuildTool() (string, error) {
 	return buildOnce.path, buildOnce.err
 }
 
-// RemoveBuiltTool deletes the jujuc BuildTool built, once no model uses it
-// (call it from TestMain after m.Run).
+var charmBuilds struct {
+	sync.Mutex
+	dir  string
+	bins map[string]string
+}
+
+// BuildCharm builds the Go package pkg (a charm's main package, such as
+// "./testdata/mycharm" relative to the working directory, or an import
+// path) once per process and returns the binary, to pass as Charm.Binary.
+// RemoveBuiltTool deletes it.
+func BuildCharm(pkg string) (string, error) {
+	charmBuilds.Lock()
+	defer charmBuilds.Unlock()
+	if bin, ok := charmBuilds.bins[pkg]; ok {
+		return bin, nil
+	}
+	if charmBuilds.dir == "" {
+		dir, err := os.MkdirTemp("", "jujusim-charms-")
+		if err != nil {
+			return "", fmt.Errorf("cannot build charm %s: %w", pkg, err)
+		}
+		charmBuilds.dir, charmBuilds.bins = dir, map[string]string{}
+	}
+	bin := filepath.Join(charmBuilds.dir, fmt.Sprintf("charm-%d", len(charmBuilds.bins)))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("cannot build charm %s: %v: %s", pkg, err, stderr.String())
+	}
+	charmBuilds.bins[pkg] = bin
+	return bin, nil
+}
+
+// RemoveBuiltTool deletes the jujuc BuildTool built and the charms
+// BuildCharm built, once no model uses them (call it from TestMain after
+// m.Run).
 func RemoveBuiltTool() {
 	if buildOnce.path != "" {
 		os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+	charmBuilds.Lock()
+	defer charmBuilds.Unlock()
+	if charmBuilds.dir != "" {
+		os.RemoveAll(charmBuilds.dir)
+		charmBuilds.dir, charmBuilds.bins = "", nil
 	}
 }
 
