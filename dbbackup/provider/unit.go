@@ -56,7 +56,12 @@ func UnitPlan(in UnitInput) UnitDecision {
 			continue // not written by Assign; ParseAssignments rejects it
 		}
 		e, listed := reqs.byID[a.JobID]
-		report, peer, start := decide(a, in.Runner[a.JobID], e, listed)
+		rs := in.Runner[a.JobID]
+		report, peer, start := decide(a, rs, e, listed)
+		if peer == nil && rs.Status == dbbackup.Running {
+			// Whatever the table says, a job that runs keeps its lock.
+			peer = &Report{JobID: a.JobID, Type: a.Type, Status: rs.Status, Message: rs.Message}
+		}
 		if report != nil {
 			outs[a.JobID] = *report
 		}

@@ -70,6 +70,13 @@ func TestUnitPlan(t *testing.T) {
 		reports: []string{"j1|backup|error|crashed|", "r1|restore|success||backups/r1"},
 		peer:    []string{"j1|backup|error|crashed|"},
 	}, {
+		name: "a job the runner runs keeps its lock whatever the table says",
+		in: UnitInput{Unit: "db/0", Requested: list("b:j1"),
+			Table:  Assignments{done("j1", B, Settled, "db/0", dbbackup.Error, "x")},
+			Runner: map[string]RunState{"j1": run(B)}},
+		reports: []string{"j1|backup|error|x|"},
+		peer:    []string{"j1|backup|running||"},
+	}, {
 		name: "a done job the runner forgot is reported from the table",
 		in: UnitInput{Unit: "db/0", Requested: list("b:j1"),
 			Table: Assignments{{JobID: "j1", Type: B, State: Done, Unit: "db/0", Outcome: &Outcome{Status: dbbackup.Success, ArtefactPath: "p/"}}}},
