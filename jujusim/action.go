@@ -146,10 +146,32 @@ func checkParams(spec ActionSpec, params map[string]any) (map[string]any, error)
 		return nil, fmt.Errorf("cannot compile action schema: %w", err)
 	}
 	if err := sch.Validate(inst); err != nil {
-		return nil, fmt.Errorf("invalid parameters: %v", err)
+		return nil, fmt.Errorf("invalid parameters: %s", schemaProblems(err))
 	}
 	res, _ := inst.(map[string]any)
 	return res, nil
+}
+
+// schemaProblems turns a validation error into "count: got number, want
+// integer; missing property 'what'", without the schema's file name.
+func schemaProblems(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	var out []string
+	for _, l := range lines[min(1, len(lines)-1):] {
+		l = strings.TrimPrefix(strings.TrimSpace(l), "- ")
+		if rest, ok := strings.CutPrefix(l, "at '"); ok {
+			if loc, msg, ok := strings.Cut(rest, "': "); ok {
+				l = msg
+				if loc = strings.TrimPrefix(loc, "/"); loc != "" {
+					l = loc + ": " + msg
+				}
+			}
+		}
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func jsonRoundTrip(v any) (any, error) {

@@ -19,14 +19,14 @@ action-log "working"
 		params  map[string]any
 		wantErr string
 	}{
-		{"missing required", map[string]any{}, "what"},
-		{"wrong type", map[string]any{"what": "x", "count": "two"}, "count"},
-		{"unknown param", map[string]any{"what": "x", "colour": "red"}, "colour"},
+		{"missing required", map[string]any{}, "invalid parameters: missing property 'what'"},
+		{"wrong type", map[string]any{"what": "x", "count": "two"}, "invalid parameters: count: got string, want integer"},
+		{"unknown param", map[string]any{"what": "x", "colour": "red"}, "invalid parameters: additional properties 'colour' not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := p.m.RunAction(p.ctx, "a/0", "run", tt.params)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if err == nil || !strings.HasSuffix(err.Error(), tt.wantErr) {
 				t.Errorf("err %v, want it to name %q", err, tt.wantErr)
 			}
 		})
