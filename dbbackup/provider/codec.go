@@ -13,108 +13,83 @@ import (
 // documents written by Marshal and MarshalReports.
 const FormatVersion = 1
 
-type tableDoc struct {
-	Version     int          `json:"version"`
-	Assignments []Assignment `json:"assignments"`
-}
-
-type reportsDoc struct {
-	Version int      `json:"version"`
-	Reports []Report `json:"reports"`
-}
-
 // Marshal writes the table as deterministic JSON, for the leader to store
 // in the peer relation's application databag: equal tables give equal text,
 // so writing it again changes nothing.
-func (as Assignments) Marshal() string {
-	doc := tableDoc{Version: FormatVersion, Assignments: as}
-	if doc.Assignments == nil {
-		doc.Assignments = Assignments{}
-	}
-	b, _ := json.Marshal(doc) // strings and pointers to them cannot fail
-	return string(b)
-}
+func (as Assignments) Marshal() string { return marshalDoc("assignments", as) }
 
 // ParseAssignments reads a table written by Marshal. Empty text is an empty
 // table (a fresh databag). Fields it does not know are ignored, so that a
 // newer leader's table can still be read during an upgrade; the fields it
 // knows are validated.
 func ParseAssignments(text string) (Assignments, error) {
-	if strings.TrimSpace(text) == "" {
-		return nil, nil
-	}
-	var doc tableDoc
-	if err := decode(text, &doc.Version, "assignments", &doc.Assignments); err != nil {
-		return nil, err
-	}
-	seen := make(map[string]bool, len(doc.Assignments))
-	for i, a := range doc.Assignments {
-		if err := a.validate(); err != nil {
-			return nil, fmt.Errorf("cannot read assignment table: assignments[%d]: %w", i, err)
-		}
-		if seen[a.JobID] {
-			return nil, fmt.Errorf("cannot read assignment table: assignments[%d]: duplicate job-id %q", i, a.JobID)
-		}
-		seen[a.JobID] = true
-	}
-	return Assignments(doc.Assignments), nil
+	return parseDoc[Assignment](text, "assignments")
 }
 
 // MarshalReports writes a unit's peer reports as deterministic JSON, for its
 // own peer unit databag.
-func MarshalReports(rs []Report) string {
-	doc := reportsDoc{Version: FormatVersion, Reports: rs}
-	if doc.Reports == nil {
-		doc.Reports = []Report{}
-	}
-	b, _ := json.Marshal(doc) // strings only: cannot fail
-	return string(b)
-}
+func MarshalReports(rs []Report) string { return marshalDoc("reports", rs) }
 
 // ParseReports reads peer reports written by MarshalReports; empty text is
 // no report. Unknown fields are ignored, known ones validated.
 func ParseReports(text string) ([]Report, error) {
+	return parseDoc[Report](text, "reports")
+}
+
+// docRow is a row of a document: an assignment or a report.
+type docRow interface {
+	jobID() string
+	validate() error
+}
+
+func (a Assignment) jobID() string { return a.JobID }
+func (r Report) jobID() string     { return r.JobID }
+
+// marshalDoc writes {"version": FormatVersion, key: rows}.
+func marshalDoc[T any](key string, rows []T) string {
+	if rows == nil {
+		rows = []T{}
+	}
+	b, _ := json.Marshal(rows) // strings and pointers to them cannot fail
+	return fmt.Sprintf(`{"version":%d,%q:%s}`, FormatVersion, key, b)
+}
+
+// parseDoc reads {"version": FormatVersion, key: [rows]} and validates
+// each row and the uniqueness of job-ids.
+func parseDoc[T docRow](text, key string) ([]T, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
-	var doc reportsDoc
-	if err := decode(text, &doc.Version, "reports", &doc.Reports); err != nil {
-		return nil, err
-	}
-	seen := make(map[string]bool, len(doc.Reports))
-	for i, r := range doc.Reports {
-		if err := r.validate(); err != nil {
-			return nil, fmt.Errorf("cannot read peer reports: reports[%d]: %w", i, err)
-		}
-		if seen[r.JobID] {
-			return nil, fmt.Errorf("cannot read peer reports: reports[%d]: duplicate job-id %q", i, r.JobID)
-		}
-		seen[r.JobID] = true
-	}
-	return doc.Reports, nil
-}
-
-// decode reads {"version": 1, key: [...]} into version and list.
-func decode(text string, version *int, key string, list any) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(text), &raw); err != nil || raw == nil {
-		return fmt.Errorf("cannot read %s: not a JSON object", key)
+		return nil, fmt.Errorf("cannot read %s: not a JSON object", key)
 	}
-	v, ok := raw["version"]
-	if !ok || json.Unmarshal(v, version) != nil {
-		return fmt.Errorf("cannot read %s: version: must be an integer", key)
+	var version int
+	if v, ok := raw["version"]; !ok || json.Unmarshal(v, &version) != nil {
+		return nil, fmt.Errorf("cannot read %s: version: must be an integer", key)
 	}
-	if *version != FormatVersion {
-		return fmt.Errorf("cannot read %s: version: must be %d, got %d", key, FormatVersion, *version)
+	if version != FormatVersion {
+		return nil, fmt.Errorf("cannot read %s: version: must be %d, got %d", key, FormatVersion, version)
 	}
 	l, ok := raw[key]
 	if !ok {
-		return fmt.Errorf("cannot read %s: %s: required", key, key)
+		return nil, fmt.Errorf("cannot read %s: %s: required", key, key)
 	}
-	if err := json.Unmarshal(l, list); err != nil {
-		return fmt.Errorf("cannot read %s: %w", key, err)
+	var rows []T
+	if err := json.Unmarshal(l, &rows); err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", key, err)
 	}
-	return nil
+	seen := make(map[string]bool, len(rows))
+	for i, r := range rows {
+		if err := r.validate(); err != nil {
+			return nil, fmt.Errorf("cannot read %s: %s[%d]: %w", key, key, i, err)
+		}
+		if seen[r.jobID()] {
+			return nil, fmt.Errorf("cannot read %s: %s[%d]: duplicate job-id %q", key, key, i, r.jobID())
+		}
+		seen[r.jobID()] = true
+	}
+	return rows, nil
 }
 
 // unitName is a Juju unit name: application name, slash, number.
