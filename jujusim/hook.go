@@ -99,11 +99,12 @@ func (m *Model) runHook(ctx context.Context, u *unit, ev *event) (bool, error) {
 	hook := ev.hook()
 	switch ev.kind {
 	case "relation-joined":
-		r := m.relations[ev.relID]
-		if r.members[u.name] == nil {
-			r.members[u.name] = map[string]bool{}
+		if r := m.relations[ev.relID]; r != nil {
+			if r.members[u.name] == nil {
+				r.members[u.name] = map[string]bool{}
+			}
+			r.members[u.name][ev.remoteUnit] = true
 		}
-		r.members[u.name][ev.remoteUnit] = true
 	case "relation-departed":
 		if r := m.relations[ev.relID]; r != nil {
 			delete(r.members[u.name], ev.remoteUnit)

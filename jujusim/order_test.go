@@ -141,3 +141,32 @@ echo $JUJU_PRINCIPAL_UNIT > $OUT/principal-$JUJU_MACHINE_ID
 		t.Errorf("a/0 hooks end %q, want %q", got, wantA)
 	}
 }
+
+func TestRemovalsBeforeHooksRun(t *testing.T) {
+	p := newProbe(t)
+	p.deploy("a", 2)
+	p.deploy("b", 1)
+	p.settle()
+	id := p.integrate("a:db", "b:backend")
+	if err := p.m.RemoveUnit(p.ctx, "a/1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.m.RemoveRelation(p.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	p.settle()
+	if got := p.m.RelationData(id, "a"); got != nil {
+		t.Errorf("relation %d still there: %v", id, got)
+	}
+	if got := p.m.Units("a"); !equal(got, []string{"a/0"}) {
+		t.Errorf("units %v", got)
+	}
+	want := []string{"backend-relation-departed", "backend-relation-broken"}
+	if got := p.m.Hooks("b/0"); !equal(got[len(got)-2:], want) {
+		t.Errorf("b/0 hooks %q, want them to end with %q", got, want)
+	}
+	if _, err := p.m.Integrate(p.ctx, "a:db", "b:backend"); err != nil {
+		t.Errorf("relating again: %v", err)
+	}
+	p.settle()
+}

@@ -149,10 +149,10 @@ func (m *Model) afterHook(u *unit, ev *event) {
 			u.status = Status{Current: "unknown", Since: m.clock.Now()}
 		}
 	case "relation-broken":
-		if r, ok := m.relations[ev.relID]; ok && r.dying {
-			r.broken--
+		if r, ok := m.relations[ev.relID]; ok && r.dying && r.broken[u.name] {
+			delete(r.broken, u.name)
 			delete(r.inScope, u.name)
-			if r.broken <= 0 {
+			if len(r.broken) == 0 {
 				delete(m.relations, r.id)
 			}
 		}

@@ -24,7 +24,7 @@ type relation struct {
 	members  map[string]map[string]bool   // unit -> remote units it has joined
 	inScope  map[string]bool              // units that entered the relation
 	dying    bool
-	broken   int // relation-broken hooks still to run
+	broken   map[string]bool // units whose relation-broken is still to run
 }
 
 func (r *relation) peer() bool { return r.ends[0].app == r.ends[1].app }
@@ -236,7 +236,10 @@ func (m *Model) RemoveRelation(ctx context.Context, id int) error {
 	}
 	r.dying = true
 	m.record("", "model", "remove relation %d", id)
-	r.broken += m.removeSubordinates(r)
+	r.broken = map[string]bool{}
+	for _, n := range m.removeSubordinates(r) {
+		r.broken[n] = true
+	}
 	for _, n := range m.apps[r.ends[0].app].units {
 		if u := m.units[n]; !u.dying {
 			m.departUnit(r, u, false)
@@ -245,12 +248,12 @@ func (m *Model) RemoveRelation(ctx context.Context, id int) error {
 	for _, e := range r.ends {
 		for _, n := range m.apps[e.app].units {
 			if u := m.units[n]; !u.dying && r.inScope[n] {
-				r.broken++
+				r.broken[n] = true
 				m.enqueue(u, &event{kind: "relation-broken", relID: id, remoteApp: r.other(e.app).app})
 			}
 		}
 	}
-	if r.broken == 0 {
+	if len(r.broken) == 0 {
 		delete(m.relations, id)
 	}
 	return nil
@@ -258,12 +261,12 @@ func (m *Model) RemoveRelation(ctx context.Context, id int) error {
 
 // removeSubordinates removes the subordinate units that r, a
 // container-scoped relation going away, brought beside their principals,
-// and returns how many relation-broken hooks on r that queued.
-func (m *Model) removeSubordinates(r *relation) int {
+// and returns the units whose relation-broken on r that queued.
+func (m *Model) removeSubordinates(r *relation) []string {
 	if r.scope != "container" {
-		return 0
+		return nil
 	}
-	n := 0
+	var gone []string
 	for _, e := range r.ends {
 		sub, principal := m.apps[e.app], r.other(e.app).app
 		if !sub.meta.Subordinate || m.apps[principal].meta.Subordinate {
@@ -274,12 +277,12 @@ func (m *Model) removeSubordinates(r *relation) int {
 			if p, ok := m.units[s.principal]; ok && p.app.name == principal && !s.dying {
 				m.removeUnit(s)
 				if r.inScope[name] {
-					n++
+					gone = append(gone, name)
 				}
 			}
 		}
 	}
-	return n
+	return gone
 }
 
 // RelationData returns a copy of a committed databag of relation id: the
