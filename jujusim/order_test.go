@@ -1,6 +1,7 @@
 package jujusim_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -114,6 +115,12 @@ echo $JUJU_PRINCIPAL_UNIT > $OUT/principal-$JUJU_MACHINE_ID
 		}
 		if got, want := p.out("principal-"+mach), "a/"+mach; got != want {
 			t.Errorf("machine %s: JUJU_PRINCIPAL_UNIT %q", mach, got)
+		}
+	}
+	status := p.m.Status()
+	for _, want := range []string{"subordinate-to:\n    - a", "subordinates:\n          sub/0:", "scope: container"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
 		}
 	}
 	name, err := p.m.AddUnit(p.ctx, "a")

@@ -1,9 +1,13 @@
 package jujusim_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/dbbackup/dbbackup/jujusim"
 )
 
 // scenario builds the same small model each time: two related apps with
@@ -59,4 +63,22 @@ func TestTimelineIsDeterministic(t *testing.T) {
 		t.Errorf("two runs differ:\n%s\n---\n%s", first, second)
 	}
 	golden(t, "timeline.txt", first)
+}
+
+func TestOptionsLogStreamsTheTimeline(t *testing.T) {
+	var log strings.Builder
+	m, err := jujusim.NewModel(jujusim.Options{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Deploy(context.Background(), "a", jujusim.Charm{Dir: "testdata/probe"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Settle(context.Background(), 20); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := log.String(), m.TimelineString(); got != want {
+		t.Errorf("log:\n%s\ntimeline:\n%s", got, want)
+	}
 }
