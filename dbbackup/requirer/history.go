@@ -11,8 +11,9 @@ import (
 // databag.
 const HistoryKey = "job-history"
 
-// MaxCompleted is how many terminal records Merge and Request keep; older
-// ones are counted in History.Dropped (see the package doc).
+// MaxCompleted is how many terminal records Merge and Request keep; the
+// earliest finished beyond it are counted in History.Dropped (see the
+// package doc and MaxHistoryBytes).
 const MaxCompleted = 1000
 
 // History is the manager's full record of jobs. Records are sorted by job
@@ -71,23 +72,27 @@ func (h History) Pending(app string) []Record {
 	return out
 }
 
-// Compact returns h keeping at most max terminal records, and how many it
-// dropped: the records that finished first (then the smallest job ids) are
-// dropped and counted in Dropped, so the history keeps the max most
-// recently finished jobs. Non-terminal records are always kept.
-func Compact(h History, max int) (History, int) {
+// Compact returns h keeping at most maxRecords terminal records taking at
+// most maxBytes in the stored history, and how many records it dropped. The
+// records that finished first (then the smallest job ids) are dropped and
+// counted in Dropped, so the history keeps the most recently finished jobs.
+// Non-terminal records are always kept.
+func Compact(h History, maxRecords, maxBytes int) (History, int) {
 	type finish struct {
-		at time.Time
-		id string
+		at   time.Time
+		id   string
+		size int
 	}
 	var done []finish
+	total := 0
 	for _, r := range h.Records {
 		if r.Status.Terminal() {
-			done = append(done, finish{r.FinishedAt, r.JobID})
+			f := finish{r.FinishedAt, r.JobID, recordSize(r)}
+			done = append(done, f)
+			total += f.size
 		}
 	}
-	excess := len(done) - max
-	if excess <= 0 {
+	if len(done) <= maxRecords && total <= maxBytes {
 		return h, 0
 	}
 	slices.SortFunc(done, func(a, b finish) int {
@@ -96,11 +101,15 @@ func Compact(h History, max int) (History, int) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	drop := make(map[string]bool, excess)
-	for _, f := range done[:excess] {
+	drop := map[string]bool{}
+	for _, f := range done {
+		if len(done)-len(drop) <= maxRecords && total <= maxBytes {
+			break
+		}
 		drop[f.id] = true
+		total -= f.size
 	}
-	out := History{Records: make([]Record, 0, len(h.Records)-excess), Dropped: slices.Clone(h.Dropped)}
+	out := History{Records: make([]Record, 0, len(h.Records)-len(drop)), Dropped: slices.Clone(h.Dropped)}
 	for _, r := range h.Records {
 		if drop[r.JobID] {
 			out.Dropped = countDropped(out.Dropped, r)
@@ -108,7 +117,7 @@ func Compact(h History, max int) (History, int) {
 		}
 		out.Records = append(out.Records, r)
 	}
-	return out, excess
+	return out, len(drop)
 }
 
 // countDropped adds r to the summary of its application.

@@ -21,7 +21,7 @@ type observation struct {
 // entries of its parsed jobs field). lostAfter is the lost timeout; zero or
 // less never marks a job lost. Call it with nil reports for an application
 // that is no longer related, so that its pending jobs end as lost in time.
-// Terminal records beyond MaxCompleted are compacted.
+// Terminal records beyond MaxCompleted or MaxHistoryBytes are compacted.
 func Merge(h History, app string, reports map[string][]dbbackup.Job, now time.Time, lostAfter time.Duration) (History, []Change) {
 	now = stamp(now)
 	out := h.clone()
@@ -56,7 +56,7 @@ func Merge(h History, app string, reports map[string][]dbbackup.Job, now time.Ti
 			changes = append(changes, c)
 		}
 	}
-	out, _ = Compact(out, MaxCompleted)
+	out, _ = Compact(out, MaxCompleted, MaxHistoryBytes)
 	return out, changes
 }
 

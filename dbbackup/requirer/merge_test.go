@@ -253,7 +253,7 @@ func TestCompactDropsEarliestFinished(t *testing.T) {
 		finished(waiting("job-4", "mysql", B, 0), requirer.Lost, "", 2*time.Hour),
 		finished(waiting("job-5", "mysql", B, 0), requirer.Success, "mysql/1", 3*time.Hour),
 	)
-	got, dropped := requirer.Compact(h, 2)
+	got, dropped := requirer.Compact(h, 2, requirer.MaxHistoryBytes)
 	if dropped != 2 {
 		t.Errorf("dropped = %d, want 2", dropped)
 	}
@@ -271,7 +271,7 @@ func TestCompactDropsEarliestFinished(t *testing.T) {
 	if !reflect.DeepEqual(got.Dropped, want) {
 		t.Errorf("Dropped = %+v, want %+v", got.Dropped, want)
 	}
-	again, dropped := requirer.Compact(got, 2)
+	again, dropped := requirer.Compact(got, 2, requirer.MaxHistoryBytes)
 	if dropped != 0 || !reflect.DeepEqual(again, got) {
 		t.Errorf("second Compact dropped %d", dropped)
 	}

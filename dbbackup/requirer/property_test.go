@@ -378,7 +378,7 @@ func (s *sim) merge(app string) {
 		prev = h
 		before := h
 		var dropped int
-		h, dropped = requirer.Compact(h, s.keep)
+		h, dropped = requirer.Compact(h, s.keep, requirer.MaxHistoryBytes)
 		s.checkCompact(before, h, dropped)
 	}
 	s.h = h

@@ -48,7 +48,7 @@ func CanRequest(h History, app string, typ dbbackup.JobType, limit int) error {
 // job id, an application, a job type, a source, the storage's bucket, the
 // request time and, for a restore, the artefact path; the fields a unit
 // reports are reset. It does not apply the limits of CanRequest. Terminal
-// records beyond MaxCompleted are compacted.
+// records beyond MaxCompleted or MaxHistoryBytes are compacted.
 func Request(h History, r Record) (History, error) {
 	r.RequestedAt = stamp(r.RequestedAt)
 	r.StartedAt, r.SeenAt, r.FinishedAt = time.Time{}, time.Time{}, time.Time{}
@@ -63,6 +63,6 @@ func Request(h History, r Record) (History, error) {
 		return h, fmt.Errorf("cannot request job %q: %w", r.JobID, ErrDuplicateJob)
 	}
 	out := History{Records: slices.Insert(slices.Clone(h.Records), i, r), Dropped: slices.Clone(h.Dropped)}
-	out, _ = Compact(out, MaxCompleted)
+	out, _ = Compact(out, MaxCompleted, MaxHistoryBytes)
 	return out, nil
 }
