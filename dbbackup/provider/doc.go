@@ -21,10 +21,17 @@
 // table it wrote, the live units and their reports, and writes Plan.Table
 // (equal input gives equal output, independent of map order, so writing an
 // unchanged table is a no-op). Every unit, the leader included, calls
-// UnitPlan with the requirer's list, the table and its runner's state; it
-// starts UnitDecision.Start, then calls UnitPlan again with the runner's new
-// state and writes UnitDecision.Reports to its database_backup unit databag
-// and UnitDecision.Peer to its peer unit databag.
+// UnitPlan with the requirer's list, the table as read at the start of the
+// hook and its runner's state; it starts UnitDecision.Start, then calls
+// UnitPlan again with the runner's new state and writes UnitDecision.Reports
+// to its database_backup unit databag and UnitDecision.Peer to its peer
+// unit databag.
+//
+// The leader must give UnitPlan the table it read, not the Plan.Table of
+// the same hook: databag writes are committed only when the hook succeeds,
+// but a job the runner starts stays started, so a unit must act only on a
+// table that is already committed. (The leader's own reports then follow
+// its decisions one hook later.)
 //
 // # The life of a job in the table
 //
@@ -127,7 +134,8 @@
 // A seeded simulator (sim_test.go) plays the requirer (backups, restores,
 // invalid entries, history clears, drops of running jobs), the leader, the
 // units with their runners and hook lag, joins and departures (the leader's
-// too), over 4 runs of at least 10,000 events, and checks after every
+// too), leadership moving between live units, unit hooks that fail after
+// starting jobs, over 4 runs of at least 10,000 events, and checks after every
 // event: no restore runs beside another job; every job starts at most once,
 // on one unit; a running job holds its lock in the table even when the
 // requirer dropped it; exactly one unit reports each listed job, whose

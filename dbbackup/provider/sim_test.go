@@ -547,6 +547,9 @@ func (s *sim) checkJob(id string, reports []dbbackup.Job, rows map[string]Assign
 			s.fatalf("%s is lost: neither in the table nor reported", id)
 		}
 		u := s.units[a.Unit]
+		if a.Unit != "" && u == nil {
+			s.fatalf("%s is assigned to %s, which is not live", id, a.Unit)
+		}
 		final := a.State == Done || a.State == Settled
 		switch {
 		case final && !(u.basis[id].Unit == a.Unit && (u.basis[id].State == Done || u.basis[id].State == Settled)):
