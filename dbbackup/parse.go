@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -56,13 +55,25 @@ func (l List) AllProblems() Problems {
 	return all
 }
 
-// jobIDPattern is stricter than v0 (any string): a job-id names an S3 key
+// ValidJobID reports whether id is a valid job-id (see the interface
+// README). It is stricter than v0 (any string): a job-id names an S3 key
 // part, so it is 1-128 characters of letters, digits, '.', '_' and '-',
-// starting with a letter or digit.
-var jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+// starting with a letter or digit: ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$.
+func ValidJobID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || !isAlnum(id[0]) {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
-// ValidJobID reports whether id is a valid job-id (see the interface README).
-func ValidJobID(id string) bool { return jobIDPattern.MatchString(id) }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // ParseJobs reads the value of the jobs field as written by side. An empty
 // value is an empty list. Every problem is returned at once; the entries that
@@ -72,28 +83,49 @@ func ParseJobs(text string, side Side) List {
 	if strings.TrimSpace(text) == "" {
 		return l
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal([]byte(text), &raws); err != nil {
+	b := []byte(text)
+	if !json.Valid(b) {
+		var v any
+		err := json.Unmarshal(b, &v)
 		l.Problems = Problems{{Path: JobsKey, Msg: jsonErrorText(text, err, "a JSON array of jobs")}}
 		return l
 	}
-	if raws == nil { // the text null
-		l.Problems = Problems{{Path: JobsKey, Msg: "must be a JSON array of jobs, got null"}}
+	if k := kindOf(b); k != "array" {
+		l.Problems = Problems{{Path: JobsKey, Msg: "must be a JSON array of jobs, got " + k}}
 		return l
 	}
-	return ParseDecoded(raws, side)
+	raws, err := splitArray(b)
+	if err != nil {
+		l.Problems = Problems{{Path: JobsKey, Msg: "invalid JSON"}}
+		return l
+	}
+	return parseDecoded(raws, side)
 }
 
 // ParseDecoded reads an already decoded jobs array (one raw JSON value per
 // job), as found in a document that holds the list rather than its text.
 func ParseDecoded(raws []json.RawMessage, side Side) List {
-	var l List
+	for i, raw := range raws {
+		if !json.Valid(raw) {
+			return List{Problems: Problems{{Path: fmt.Sprintf("%s[%d]", JobsKey, i), Msg: "invalid JSON"}}}
+		}
+	}
+	return parseDecoded(raws, side)
+}
+
+// parseDecoded reads raw jobs already checked with json.Valid.
+func parseDecoded(raws []json.RawMessage, side Side) List {
+	l := List{Entries: make([]Entry, 0, len(raws))}
 	seen := make(map[string]int, len(raws))
 	for i, raw := range raws {
 		path := fmt.Sprintf("%s[%d]", JobsKey, i)
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		if kindOf(raw) != "object" {
 			l.Problems = append(l.Problems, Problem{Path: path, Msg: "must be an object, got " + kindOf(raw)})
+			continue
+		}
+		obj, err := splitObject(raw)
+		if err != nil {
+			l.Problems = append(l.Problems, Problem{Path: path, Msg: "invalid JSON"})
 			continue
 		}
 		e := Entry{Index: i}

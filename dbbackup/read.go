@@ -4,35 +4,34 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 )
 
 // field reads one known field of a JSON object, recording problems under path.
 type field struct {
-	obj  map[string]json.RawMessage
+	obj  members
 	path string
 	c    *problems
 }
 
 // raw returns the raw value of key, whether it is present.
 func (f field) raw(key string) (json.RawMessage, bool) {
-	v, ok := f.obj[key]
+	v, ok := f.obj.get(key)
 	return v, ok
 }
 
 // str reads a string field; a missing required field or a wrong type is a problem.
 func (f field) str(key string, required bool) (string, bool) {
-	v, ok := f.obj[key]
+	v, ok := f.obj.get(key)
 	if !ok {
 		if required {
 			f.c.add(f.path+"."+key, "required")
 		}
 		return "", false
 	}
-	var s string
-	if kindOf(v) != "string" || json.Unmarshal(v, &s) != nil {
+	s, ok := unquote(v)
+	if kindOf(v) != "string" || !ok {
 		f.c.add(f.path+"."+key, "must be a string, got "+kindOf(v))
 		return "", false
 	}
@@ -66,7 +65,7 @@ func (f field) oneOf(key string, required bool, allowed ...string) string {
 
 // object reads a field that must be a JSON object.
 func (f field) object(key string, required bool) (field, bool) {
-	v, ok := f.obj[key]
+	v, ok := f.obj.get(key)
 	sub := field{path: f.path + "." + key, c: f.c}
 	if !ok {
 		if required {
@@ -74,8 +73,13 @@ func (f field) object(key string, required bool) (field, bool) {
 		}
 		return sub, false
 	}
-	if kindOf(v) != "object" || json.Unmarshal(v, &sub.obj) != nil {
+	var err error
+	if kindOf(v) != "object" {
 		f.c.add(sub.path, "must be an object, got "+kindOf(v))
+		return sub, false
+	}
+	if sub.obj, err = splitObject(v); err != nil {
+		f.c.add(sub.path, "invalid JSON")
 		return sub, false
 	}
 	return sub, true
@@ -84,7 +88,8 @@ func (f field) object(key string, required bool) (field, bool) {
 // extra returns the fields of the object not named in known, compacted.
 func (f field) extra(known map[string]bool) map[string]json.RawMessage {
 	var out map[string]json.RawMessage
-	for k, v := range f.obj {
+	for _, m := range f.obj {
+		k, v := m.key, m.val
 		if known[k] {
 			continue
 		}
@@ -137,13 +142,21 @@ func keyPathProblem(p string) string {
 			return `must not contain ".." segments (it would escape its prefix)`
 		}
 	}
-	if controlChars.MatchString(p) {
+	if hasControl(p) {
 		return "must not contain control characters"
 	}
 	return ""
 }
 
-var controlChars = regexp.MustCompile(`[\x00-\x1f\x7f]`)
+// hasControl reports whether s holds a byte in \x00-\x1f or \x7f.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
 
 var jobKeys = map[Side]map[string]bool{
 	Requirer: {"job-id": true, "job-type": true, "job-config": true, "storage-interface": true, "storage-config": true, "artefact-path": true},
@@ -151,7 +164,7 @@ var jobKeys = map[Side]map[string]bool{
 }
 
 // readJob reads one job object written by side.
-func readJob(obj map[string]json.RawMessage, side Side, path string, c *problems) Job {
+func readJob(obj members, side Side, path string, c *problems) Job {
 	f := field{obj: obj, path: path, c: c}
 	var j Job
 	if id, ok := f.str("job-id", true); ok {
@@ -181,7 +194,7 @@ func readJob(obj map[string]json.RawMessage, side Side, path string, c *problems
 		}
 	}
 	if side == Requirer && j.Type == Restore {
-		if _, present := obj["artefact-path"]; !present {
+		if _, present := obj.get("artefact-path"); !present {
 			c.add(path+".artefact-path", "required for a restore (which backup to restore)")
 		} else if apOK && ap == "" {
 			c.add(path+".artefact-path", "must not be empty for a restore")

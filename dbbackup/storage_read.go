@@ -3,16 +3,51 @@ package dbbackup
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
 
-var (
-	bucketPattern    = regexp.MustCompile(`^[^/\x00-\x20\x7f]+$`)
-	endpointPattern  = regexp.MustCompile(`^https?://[^/@\x00-\x20\x7f]+(/[^\x00-\x20\x7f]*)?$`)
-	attributePattern = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+=.*$`)
-)
+// bucketOK matches ^[^/\x00-\x20\x7f]+$ (the schema's pattern).
+func bucketOK(s string) bool {
+	return s != "" && !strings.ContainsRune(s, '/') && !hasSpaceOrControl(s)
+}
+
+// endpointOK matches ^https?://[^/@\x00-\x20\x7f]+(/[^\x00-\x20\x7f]*)?$.
+func endpointOK(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return false
+		}
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host != "" && !strings.ContainsRune(host, '@') && !hasSpaceOrControl(rest)
+}
+
+// attributeOK matches ^[A-Za-z0-9!#$%&'*+.^_|~-]+=[^\n]*$: a header token,
+// "=", and a value on one line.
+func attributeOK(s string) bool {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" || strings.ContainsRune(value, '\n') {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isAlnum(c) && !strings.ContainsRune("!#$%&'*+.^_|~-", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSpaceOrControl reports whether s holds a byte in \x00-\x20 or \x7f.
+func hasSpaceOrControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
 
 var storageKeys = map[string]bool{
 	"bucket": true, "access-key": true, "secret-key": true, "path": true, "endpoint": true,
@@ -25,7 +60,7 @@ var storageKeys = map[string]bool{
 func readStorage(f field) StorageConfig {
 	var s StorageConfig
 	s.Bucket = f.nonEmpty("bucket")
-	if s.Bucket != "" && !bucketPattern.MatchString(s.Bucket) {
+	if s.Bucket != "" && !bucketOK(s.Bucket) {
 		f.c.add(f.path+".bucket", "must be a bucket name, without '/' or white space")
 		s.Bucket = ""
 	}
@@ -39,7 +74,7 @@ func readStorage(f field) StorageConfig {
 		}
 	}
 	if e, ok := f.str("endpoint", false); ok && e != "" {
-		if endpointPattern.MatchString(e) {
+		if endpointOK(e) {
 			s.Endpoint = e
 		} else {
 			f.c.add(f.path+".endpoint", "must be an http:// or https:// URL, without credentials or white space")
@@ -52,7 +87,7 @@ func readStorage(f field) StorageConfig {
 	var at []string
 	s.Attributes, at = f.stringList("attributes", splitAttributes)
 	for i, a := range s.Attributes {
-		if !attributePattern.MatchString(a) {
+		if !attributeOK(a) {
 			f.c.add(at[i], "must be Name=value, Name a header token")
 		}
 	}
@@ -76,8 +111,8 @@ func (f field) stringList(key string, split func(string) []string) ([]string, []
 	case "array":
 		return f.arrayOfStrings(v, path, true)
 	case "string":
-		var s string
-		if json.Unmarshal(v, &s) != nil {
+		s, ok := unquote(v)
+		if !ok {
 			f.c.add(path, "must be a string")
 			return nil, nil
 		}
@@ -114,8 +149,8 @@ const jsonSpace = " \t\n\r"
 // wrong item of an array written inside a string (indexed false) is
 // reported at the field itself, as a JSON Schema validator does.
 func (f field) arrayOfStrings(v json.RawMessage, path string, indexed bool) ([]string, []string) {
-	var items []json.RawMessage
-	if json.Unmarshal(v, &items) != nil {
+	items, err := splitArray(v)
+	if err != nil {
 		if indexed {
 			f.c.add(path, "must be an array of strings")
 		} else {
@@ -127,8 +162,8 @@ func (f field) arrayOfStrings(v json.RawMessage, path string, indexed bool) ([]s
 	paths := make([]string, 0, len(items))
 	for i, it := range items {
 		itemPath := fmt.Sprintf("%s[%d]", path, i)
-		var s string
-		if kindOf(it) != "string" || json.Unmarshal(it, &s) != nil {
+		s, ok := unquote(it)
+		if kindOf(it) != "string" || !ok {
 			if indexed {
 				f.c.add(itemPath, "must be a string, got "+kindOf(it))
 			} else {
@@ -164,13 +199,12 @@ func (f field) apiVersion(key string) int {
 	switch kindOf(v) {
 	case "number":
 		// A JSON number: 4, 4.0 and 4e0 are all the integer 4.
-		var x float64
-		if json.Unmarshal(v, &x) == nil && (x == 2 || x == 4) {
+		if x, err := strconv.ParseFloat(string(v), 64); err == nil && (x == 2 || x == 4) {
 			return int(x)
 		}
 		text = string(v)
 	case "string":
-		_ = json.Unmarshal(v, &text)
+		text, _ = unquote(v)
 		text = strings.TrimSpace(text)
 	default:
 		f.c.add(path, "must be 2 or 4, got "+kindOf(v))
@@ -200,7 +234,11 @@ func ParseStorageConfig(data []byte) (StorageConfig, Problems) {
 	var c problems
 	f := field{path: "storage-config", c: &c}
 	var raw json.RawMessage = data
-	if kindOf(raw) != "object" || json.Unmarshal(raw, &f.obj) != nil {
+	var err error
+	if kindOf(raw) != "object" || !json.Valid(raw) {
+		return StorageConfig{}, Problems{{Path: "storage-config", Msg: "must be a JSON object of the s3 interface's fields"}}
+	}
+	if f.obj, err = splitObject(raw); err != nil {
 		return StorageConfig{}, Problems{{Path: "storage-config", Msg: "must be a JSON object of the s3 interface's fields"}}
 	}
 	s := readStorage(f)

@@ -650,7 +650,7 @@ func TestSimulation(t *testing.T) {
 		{seed: 1, events: 10000, checkBound: true},
 		{seed: 2, events: 10000, checkBound: true},
 		{seed: 3, events: 10000, checkBound: true},
-		{seed: 4, events: 10000, maxBackupsPerUnit: 1},
+		{seed: 4, events: 10000, maxBackupsPerUnit: 2},
 	}
 	var mu sync.Mutex
 	total := map[string]int{}

@@ -23,7 +23,7 @@
 // storage configuration as Storage, which has no field for a key, and the
 // keys are applied only when RelationJobs builds the relation databag.
 //
-// The history is bounded. Merge and Request keep at most MaxCompleted
+// The history is bounded. Merge keeps at most MaxCompleted
 // terminal records, taking at most MaxHistoryBytes stored; beyond either,
 // the records that finished first are dropped (Compact) and counted per
 // application and status in History.Dropped, so list-jobs can say how many

@@ -11,7 +11,7 @@ import (
 // databag.
 const HistoryKey = "job-history"
 
-// MaxCompleted is how many terminal records Merge and Request keep; the
+// MaxCompleted is how many terminal records Merge keeps; the
 // earliest finished beyond it are counted in History.Dropped (see the
 // package doc and MaxHistoryBytes).
 const MaxCompleted = 1000

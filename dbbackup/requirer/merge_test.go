@@ -219,6 +219,26 @@ func TestMergeClipsMessages(t *testing.T) {
 	}
 }
 
+func TestMergeMakesMessagesValidUTF8(t *testing.T) {
+	h := hist(waiting("job-1", "mysql", dbbackup.Backup, 0))
+	got, _ := requirer.Merge(h, "mysql", map[string][]dbbackup.Job{"mysql/0": {report("job-1", dbbackup.Backup, dbbackup.Error, "bad \xff byte", "")}}, t0, lostAfter)
+	if msg, want := got.Records[0].Message, "bad \uFFFD byte"; msg != want {
+		t.Errorf("message = %q, want %q", msg, want)
+	}
+	text, err := got.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := requirer.ParseHistory(text)
+	if err != nil || !reflect.DeepEqual(back, got) {
+		t.Errorf("round trip = %+v, %v; want %+v", back, err, got)
+	}
+	bad := hist(with(finished(waiting("job-1", "mysql", dbbackup.Backup, 0), requirer.Error, "mysql/0", time.Minute), func(r *requirer.Record) { r.Message = "\xff" }))
+	if _, err := bad.Marshal(); err == nil || !strings.Contains(err.Error(), "records[0].message: must be valid UTF-8") {
+		t.Errorf("Marshal(invalid UTF-8 message) error = %v", err)
+	}
+}
+
 func TestMergeCompactsOldTerminalRecords(t *testing.T) {
 	var h requirer.History
 	n := requirer.MaxCompleted + 5

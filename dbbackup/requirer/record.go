@@ -1,6 +1,7 @@
 package requirer
 
 import (
+	"strings"
 	"time"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
@@ -116,8 +117,10 @@ type Record struct {
 // MaxMessage is the most bytes of a reported message a record keeps.
 const MaxMessage = 2048
 
-// clip cuts s to MaxMessage bytes on a rune boundary, marking the cut.
+// clip makes s valid UTF-8 (as it will read back from JSON) and cuts it to
+// MaxMessage bytes on a rune boundary, marking the cut.
 func clip(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= MaxMessage {
 		return s
 	}

@@ -47,8 +47,8 @@ func CanRequest(h History, app string, typ dbbackup.JobType, limit int) error {
 // Request returns h with r added as a waiting job. r needs a valid, unused
 // job id, an application, a job type, a source, the storage's bucket, the
 // request time and, for a restore, the artefact path; the fields a unit
-// reports are reset. It does not apply the limits of CanRequest. Terminal
-// records beyond MaxCompleted or MaxHistoryBytes are compacted.
+// reports are reset. It does not apply the limits of CanRequest. As it
+// adds no terminal record, it never compacts (Merge does).
 func Request(h History, r Record) (History, error) {
 	r.RequestedAt = stamp(r.RequestedAt)
 	r.StartedAt, r.SeenAt, r.FinishedAt = time.Time{}, time.Time{}, time.Time{}
@@ -62,7 +62,5 @@ func Request(h History, r Record) (History, error) {
 	if dup {
 		return h, fmt.Errorf("cannot request job %q: %w", r.JobID, ErrDuplicateJob)
 	}
-	out := History{Records: slices.Insert(slices.Clone(h.Records), i, r), Dropped: slices.Clone(h.Dropped)}
-	out, _ = Compact(out, MaxCompleted, MaxHistoryBytes)
-	return out, nil
+	return History{Records: slices.Insert(slices.Clone(h.Records), i, r), Dropped: slices.Clone(h.Dropped)}, nil
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // MaxHistoryBytes bounds the stored size of a history's terminal records:
-// Merge and Request drop the earliest finished ones beyond it, as beyond
+// Merge drops the earliest finished ones beyond it, as beyond
 // MaxCompleted. With the pending jobs (bounded by the limit of CanRequest)
 // and the Dropped summaries, a stored history stays well under 1 MiB.
 const MaxHistoryBytes = 640 << 10

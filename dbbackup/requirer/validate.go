@@ -3,6 +3,7 @@ package requirer
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
 )
@@ -64,6 +65,9 @@ func checkRecord(r Record, path string, c *problems) {
 	}
 	if len(r.Message) > MaxMessage {
 		c.add(path+".message", "longer than %d bytes", MaxMessage)
+	}
+	if !utf8.ValidString(r.Message) {
+		c.add(path+".message", "must be valid UTF-8")
 	}
 }
 
