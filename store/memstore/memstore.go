@@ -45,7 +45,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, _ store.PutOpt
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return store.Object{}, &store.Error{Op: "put", Key: key, Err: fmt.Errorf("read source: %w", err)}
+		return store.Object{}, &store.Error{Op: "put", Key: key, Err: fmt.Errorf("read source: %w", err), Permanent: true}
 	}
 	if err := ctx.Err(); err != nil {
 		return store.Object{}, &store.Error{Op: "put", Key: key, Err: err}

@@ -41,7 +41,10 @@ func classify(err error) (permanent bool, hint string) {
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var dnsErr *net.DNSError
+	var srcErr *sourceError
 	switch {
+	case errors.As(err, &srcErr):
+		return true, ""
 	case errors.As(err, &unknownCA), errors.As(err, &hostname):
 		return true, "check tls-ca-chain and the endpoint's certificate"
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:

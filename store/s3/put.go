@@ -32,7 +32,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.Put
 	first := make([]byte, partSize(s.opts.PartSize, 1))
 	n, err := io.ReadFull(r, first)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return store.Object{}, s.fail("put", full, sourceError(err))
+		return store.Object{}, s.fail("put", full, readError(ctx, err))
 	}
 	if n < len(first) {
 		return s.putSingle(ctx, key, full, first[:n], popts)
@@ -87,7 +87,7 @@ func (s *Store) putMultipart(ctx context.Context, key, full string, first []byte
 	}
 	if err != nil {
 		up.abort()
-		return store.Object{}, err
+		return store.Object{}, s.fail("put", full, err)
 	}
 	st, err := s.Stat(ctx, key)
 	if err != nil {
@@ -168,7 +168,7 @@ func (u *upload) feed(ctx context.Context, first []byte, r io.Reader, work chan<
 			return size, nil
 		case err == io.ErrUnexpectedEOF, err == nil:
 		default:
-			return size, sourceError(err)
+			return size, readError(ctx, err)
 		}
 		next = part{number: next.number + 1, data: buf[:n:want]}
 	}
@@ -229,8 +229,18 @@ func partSize(base, n int) int {
 	return base << ((n - 1) / 2000)
 }
 
-// sourceError marks a failure to read the data to upload: retrying the
-// request cannot help, as the bytes are gone.
-func sourceError(err error) error {
-	return &store.Error{Op: "read source", Err: err, Permanent: true}
+// readError returns the context's error when the caller gave up, which is
+// then the cause of the failed read, and err as a sourceError otherwise.
+func readError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return &sourceError{err: err}
 }
+
+// sourceError is a failure to read the data to upload: retrying the
+// request cannot help, as the bytes are gone.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return "read source: " + e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }

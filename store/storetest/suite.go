@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"DeletePrefix", testDeletePrefix},
 		{"BadKeys", testBadKeys},
 		{"Cancelled", testCancelled},
+		{"SourceFails", testSourceFails},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {
@@ -267,3 +268,19 @@ func testConcurrent(t *testing.T, s store.Store) {
 		t.Errorf("List(conc/) found %d objects, want 8", got)
 	}
 }
+
+func testSourceFails(t *testing.T, s store.Store) {
+	errSource := errors.New("source broke")
+	r := io.MultiReader(bytes.NewReader([]byte("partial")), errReader{errSource})
+	_, err := s.Put(context.Background(), "broken", r, store.PutOptions{})
+	if !errors.Is(err, errSource) || !store.IsPermanent(err) {
+		t.Errorf("Put(failing source) error = %v, want a permanent error wrapping %v", err, errSource)
+	}
+	if _, err := s.Stat(context.Background(), "broken"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Stat after a failed Put: %v, want ErrNotFound", err)
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
