@@ -170,7 +170,7 @@ func (m *MariaDB) SQL(t testing.TB, db, sql string) string {
 func (m *MariaDB) Exec(db, sql string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	args := []string{"--defaults-extra-file=" + m.OptionFile(), "--batch", "--skip-column-names", "--raw"}
+	args := []string{"--defaults-extra-file=" + m.OptionFile(), "--batch", "--skip-column-names", "--raw", "--default-character-set=utf8mb4"}
 	if db != "" {
 		args = append(args, "--database="+db)
 	}

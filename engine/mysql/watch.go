@@ -1,0 +1,62 @@
+package mysql
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"strings"
+)
+
+// currentDatabase starts the comment mariadb-dump writes before each
+// database of a --databases dump.
+const currentDatabase = "-- Current Database: `"
+
+// databaseWatcher passes a dump through and notes the databases it names
+// in its "-- Current Database:" comments, each once.
+type databaseWatcher struct {
+	r io.Reader
+	// line holds the start of the current line while it may still be such
+	// a comment; skipping is true once it cannot be.
+	line     []byte
+	skipping bool
+	found    []string
+}
+
+// Read reads from the dump, watching each line go by.
+func (d *databaseWatcher) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			d.endLine()
+			continue
+		}
+		if d.skipping {
+			continue
+		}
+		d.line = append(d.line, b)
+		if len(d.line) > 1024 || !prefixCompatible(d.line) {
+			d.skipping, d.line = true, d.line[:0]
+		}
+	}
+	return n, err
+}
+
+// prefixCompatible reports whether line may still be a currentDatabase line.
+func prefixCompatible(line []byte) bool {
+	if len(line) <= len(currentDatabase) {
+		return strings.HasPrefix(currentDatabase, string(line))
+	}
+	return bytes.HasPrefix(line, []byte(currentDatabase))
+}
+
+func (d *databaseWatcher) endLine() {
+	if !d.skipping && bytes.HasPrefix(d.line, []byte(currentDatabase)) && bytes.HasSuffix(d.line, []byte("`")) {
+		name := string(d.line[len(currentDatabase) : len(d.line)-1])
+		name = strings.ReplaceAll(name, "``", "`")
+		// Views come in a second pass that names each database again.
+		if !slices.Contains(d.found, name) {
+			d.found = append(d.found, name)
+		}
+	}
+	d.line, d.skipping = d.line[:0], false
+}

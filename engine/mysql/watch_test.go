@@ -1,0 +1,30 @@
+package mysql
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestDatabaseWatcher(t *testing.T) {
+	dump := "-- MariaDB dump\n--\n-- Current Database: `shop`\n--\nCREATE TABLE x;\n" +
+		strings.Repeat("INSERT INTO x VALUES ('-- Current Database: `fake`');\n", 3) +
+		"-- Current Database: `we``ird db`\n-- Current Database: `shop`\n-- Current Database: `" + strings.Repeat("x", 2000) + "`\n"
+	d := &databaseWatcher{r: iotest.OneByteReader(strings.NewReader(dump))}
+	got, err := io.ReadAll(d)
+	if err != nil || string(got) != dump {
+		t.Fatalf("the watcher changed the stream: %v", err)
+	}
+	want := []string{"shop", "we`ird db"}
+	if strings.Join(d.found, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", d.found, want)
+	}
+}
+
+func TestOptionFileQuoting(t *testing.T) {
+	got := quoteOption("p\"a\\ss w#rd;\n")
+	if want := `"p\"a\\ss w#rd;\n"`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
