@@ -47,6 +47,7 @@ type simUnit struct {
 	databag  dbbackup.Databag // its database_backup unit databag
 	bag      []dbbackup.Job   // the jobs of databag, as read back
 	peer     string           // its peer unit databag
+	peerRead []Report         // peer, as the leader reads it
 	lastHook int
 	// unpublished: its last hook failed after starting jobs, so they are
 	// not reported until its next hook.
@@ -341,11 +342,7 @@ func (s *sim) leaderHook() {
 		Reports: map[string][]Report{}, MaxBackupsPerUnit: s.cfg.maxBackupsPerUnit}
 	s.rng.Shuffle(len(in.Units), func(i, j int) { in.Units[i], in.Units[j] = in.Units[j], in.Units[i] })
 	for _, u := range in.Units {
-		rs, err := ParseReports(s.units[u].peer)
-		if err != nil {
-			s.fatalf("cannot read the peer reports of %s: %v", u, err)
-		}
-		in.Reports[u] = rs
+		in.Reports[u] = s.units[u].peerRead
 	}
 	p := Assign(in)
 	if s.step%13 == 0 {
@@ -456,7 +453,13 @@ func (s *sim) unitHookWith(name string, table Assignments, mayFail bool) {
 			s.fatalf("%s reports %s, which the requirer no longer lists", name, j.ID)
 		}
 	}
-	u.peer = MarshalReports(d.Peer)
+	if text := MarshalReports(d.Peer); text != u.peer {
+		rs, err := ParseReports(text)
+		if err != nil {
+			s.fatalf("cannot read the peer reports of %s: %v", name, err)
+		}
+		u.peer, u.peerRead = text, rs
+	}
 	u.basis = table.byID()
 	// The runner forgets the finished jobs its unit no longer has to report.
 	for id, j := range u.runner {
