@@ -12,7 +12,7 @@ import (
 type observation struct {
 	rec  int // index of the record in the history
 	unit string
-	job  dbbackup.Job
+	job  *dbbackup.Job // in the caller's reports, read only
 }
 
 // Merge folds the reports of app's units into h at time now and returns the
@@ -81,7 +81,8 @@ func observe(h History, app string, reports map[string][]dbbackup.Job) ([]observ
 	obs := make([]observation, 0, n)
 	var changes []Change
 	for _, u := range units {
-		for _, j := range reports[u] {
+		for k := range reports[u] {
+			j := &reports[u][k]
 			ignore := func(note string) {
 				changes = append(changes, Change{Kind: Ignored, JobID: j.ID, Application: app, Unit: u, Note: note})
 			}

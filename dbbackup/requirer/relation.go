@@ -16,7 +16,10 @@ var ErrNoStorage = errors.New("incomplete storage configuration")
 // and running records, in job id order, with storage (credentials included,
 // as the v0 relation carries them) applied at write time. At most limit
 // jobs are returned: running ones first, then the oldest waiting ones; the
-// rest stay waiting in the history until there is room. Write them with
+// rest stay waiting in the history until there is room (their lost timeout
+// runs all the same; CanRequest keeps this from happening). A change of the
+// storage configuration reaches the pending jobs at the next write. Write
+// them with
 // dbbackup.Databag.SetJobs(jobs, dbbackup.Requirer). It fails when limit is
 // not positive or storage lacks its bucket or a credential (ErrNoStorage).
 func RelationJobs(h History, app string, storage dbbackup.StorageConfig, limit int) ([]dbbackup.Job, error) {

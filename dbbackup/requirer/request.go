@@ -15,14 +15,17 @@ var (
 	ErrTooManyPending = errors.New("too many pending jobs")
 	// ErrRestoreRunning: another restore of the application is waiting or running.
 	ErrRestoreRunning = errors.New("another restore is pending")
-	// ErrDuplicateJob: the history already has a record with this job id.
-	ErrDuplicateJob = errors.New("duplicate job id")
 )
+
+// ErrDuplicateJob is returned, wrapped, by Request when the history already
+// has a record with the job id.
+var ErrDuplicateJob = errors.New("duplicate job id")
 
 // CanRequest says whether a new job of type typ may be requested for app:
 // it refuses when limit jobs of app are already waiting or running
 // (ErrTooManyPending), and a restore while another restore of app is
 // waiting or running (ErrRestoreRunning). The error text is for the admin.
+// A limit of zero or less refuses every request.
 func CanRequest(h History, app string, typ dbbackup.JobType, limit int) error {
 	pending := h.Pending(app)
 	if typ == dbbackup.Restore {

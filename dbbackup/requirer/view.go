@@ -69,7 +69,9 @@ func MergeDatabags(requested dbbackup.List, reports map[string]dbbackup.List) []
 	}
 	best := map[string]observation{}
 	for u, l := range reports {
-		for _, j := range l.Jobs() {
+		jobs := l.Jobs()
+		for k := range jobs {
+			j := &jobs[k]
 			o := observation{unit: u, job: j}
 			if b, ok := best[j.ID]; !ok || beats(o, b, Record{}) {
 				best[j.ID] = o
