@@ -1,6 +1,10 @@
 package provider
 
-import "github.com/dbbackup/dbbackup/dbbackup"
+import (
+	"sort"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+)
 
 // Accepted is the peer-only status of a job released to a unit that has
 // not started it: the unit acknowledges the release and waits for the
@@ -45,3 +49,8 @@ type RunState struct {
 
 // Started reports whether the runner has started the job.
 func (r RunState) Started() bool { return r.Status != "" }
+
+// sortByID orders reports by job-id.
+func sortByID(rs []Report) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].JobID < rs[j].JobID })
+}
