@@ -144,7 +144,7 @@ func (u *upload) feed(ctx context.Context, first []byte, r io.Reader, work chan<
 		if len(next.data) < cap(next.data) || next.number == maxParts {
 			// A short part was the last one; the part limit ends the upload.
 			if next.number == maxParts {
-				if n, _ := r.Read(make([]byte, 1)); n > 0 {
+				if n, _ := io.ReadFull(r, make([]byte, 1)); n > 0 {
 					return size, errors.New("object exceeds the multipart upload's 10,000 parts")
 				}
 			}
