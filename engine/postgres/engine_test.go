@@ -206,6 +206,13 @@ func TestErrorsCarryToolMessage(t *testing.T) {
 		}
 	}
 
+	down := connOf(p, "postgres")
+	down.Port = 1
+	err = postgres.New(down, postgres.Options{BinDir: p.BinDir}).Check(ctx)
+	if want := "cannot connect to PostgreSQL at 127.0.0.1:1: "; err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("Check of a closed port: got %v, want %q... refused", err, want)
+	}
+
 	if err := newEngine(p, "").Check(ctx); err != nil {
 		t.Errorf("Check: %v", err)
 	}

@@ -80,8 +80,19 @@ func (e *Engine) ServerVersion(ctx context.Context) (string, error) {
 func (e *Engine) connectError(err error) error {
 	var te *engine.ToolError
 	if errors.As(err, &te) && len(te.Tail) > 0 {
-		reason := strings.TrimPrefix(te.Tail[len(te.Tail)-1], "psql: error: ")
-		return fmt.Errorf("cannot connect to PostgreSQL at %s: %s", e.conn.Addr(), reason)
+		// psql's reason starts at its last "psql: error: " line and may go
+		// on over a few more (a hint on the next line, tab-indented).
+		lines := te.Tail
+		for i := len(lines) - 1; i >= 0; i-- {
+			if strings.HasPrefix(lines[i], "psql: error: ") {
+				lines = lines[i:]
+				break
+			}
+		}
+		for i := range lines {
+			lines[i] = strings.TrimSpace(strings.TrimPrefix(lines[i], "psql: error: "))
+		}
+		return fmt.Errorf("cannot connect to PostgreSQL at %s: %s", e.conn.Addr(), strings.Join(lines, " "))
 	}
 	return fmt.Errorf("cannot connect to PostgreSQL at %s: %w", e.conn.Addr(), err)
 }

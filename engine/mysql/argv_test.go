@@ -1,0 +1,72 @@
+package mysql
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dbbackup/dbbackup/engine"
+)
+
+// fakeTool stands in for the MySQL tools: it records its command line, the
+// mode and content of the option file named by its first argument, and
+// prints what a real one would.
+const fakeTool = `#!/bin/sh
+echo "$0 $*" >> "$FAKE_LOG/argv"
+case "$1" in --version) echo "$(basename "$0")  Ver 8.0 for Linux (MySQL Community Server)"; exit 0;; esac
+f="${1#--defaults-extra-file=}"
+echo "$f" >> "$FAKE_LOG/files"
+stat -c %a "$f" >> "$FAKE_LOG/modes"
+cat "$f" >> "$FAKE_LOG/content"
+case "$(basename "$0")" in
+mysql) cat >/dev/null; echo "8.0.99";;
+mysqldump) echo "-- MySQL dump";;
+esac
+`
+
+// TestMySQLNamesAndOptionFile runs with only the MySQL tool names installed
+// and checks that the password travels in a private option file only.
+func TestMySQLNamesAndOptionFile(t *testing.T) {
+	bin, logs := t.TempDir(), t.TempDir()
+	for _, name := range []string{"mysql", "mysqldump"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(fakeTool), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("FAKE_LOG", logs)
+	const canary = `CANARY "q" \b`
+	e := New(engine.Conn{Host: "127.0.0.1", Port: 3999, User: "u", Password: canary, Database: "-app"}, Options{BinDir: bin})
+	var out bytes.Buffer
+	res, err := e.Backup(context.Background(), engine.BackupSpec{}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), headerDatabase+"-- MySQL dump\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if res.Tool != "mysqldump" || res.ServerVersion != "8.0.99" {
+		t.Errorf("Result = %+v", res)
+	}
+	read := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(logs, name))
+		return string(b)
+	}
+	if argv := read("argv"); strings.Contains(argv, "CANARY") || !strings.Contains(argv, "--hex-blob --quick") ||
+		!strings.HasSuffix(argv, " -- -app\n") {
+		t.Errorf("command lines:\n%s", argv)
+	}
+	if modes := strings.Fields(read("modes")); len(modes) != 2 || modes[0] != "600" || modes[1] != "600" {
+		t.Errorf("option file modes = %q, want 600", modes)
+	}
+	if content := read("content"); !strings.Contains(content, `password="CANARY \"q\" \\b"`) {
+		t.Errorf("option file content:\n%s", content)
+	}
+	for _, f := range strings.Fields(read("files")) {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("option file %s left behind", f)
+		}
+	}
+}
