@@ -44,6 +44,7 @@ type leader struct {
 	reqs    requests
 	reports map[string]map[string]Report
 	rows    map[string]*Assignment
+	sorted  []string // the keys of rows, sorted; nil when stale
 	events  []Event
 }
 
@@ -99,13 +100,30 @@ func (l *leader) log(kind EventKind, id, unit, text string) {
 }
 
 // ids returns the job-ids of the rows, sorted, for deterministic loops.
+// The slice is cached until a row is added or removed (see put, remove).
 func (l *leader) ids() []string {
-	ids := make([]string, 0, len(l.rows))
-	for id := range l.rows {
-		ids = append(ids, id)
+	if l.sorted == nil {
+		l.sorted = make([]string, 0, len(l.rows))
+		for id := range l.rows {
+			l.sorted = append(l.sorted, id)
+		}
+		sort.Strings(l.sorted)
 	}
-	sort.Strings(ids)
-	return ids
+	return l.sorted
+}
+
+// put adds or replaces a row.
+func (l *leader) put(a *Assignment) {
+	if _, ok := l.rows[a.JobID]; !ok {
+		l.sorted = nil
+	}
+	l.rows[a.JobID] = a
+}
+
+// remove deletes a row.
+func (l *leader) remove(id string) {
+	delete(l.rows, id)
+	l.sorted = nil
 }
 
 // listed reports whether the requirer lists the job.
@@ -190,9 +208,9 @@ func (l *leader) adopt() {
 			}
 			switch {
 			case r.Status == dbbackup.Running:
-				l.rows[id] = &Assignment{JobID: id, Type: r.Type, State: Running, Unit: u}
+				l.put(&Assignment{JobID: id, Type: r.Type, State: Running, Unit: u})
 			case r.Status.Terminal() && l.listed(id):
-				l.rows[id] = &Assignment{JobID: id, Type: r.Type, State: Done, Unit: u, Outcome: r.outcome()}
+				l.put(&Assignment{JobID: id, Type: r.Type, State: Done, Unit: u, Outcome: r.outcome()})
 			default:
 				continue
 			}
@@ -211,13 +229,13 @@ func (l *leader) admit() {
 		}
 		if !e.Valid() {
 			msg := problemText(e)
-			l.rows[id] = &Assignment{JobID: id, Type: jobType(e.Job), State: Settled, Unit: l.in.Leader,
-				Outcome: &Outcome{Status: dbbackup.Error, Message: msg}}
+			l.put(&Assignment{JobID: id, Type: jobType(e.Job), State: Settled, Unit: l.in.Leader,
+				Outcome: &Outcome{Status: dbbackup.Error, Message: msg}})
 			l.log(EventInvalid, id, l.in.Leader, msg)
 			continue
 		}
 		if !ok {
-			l.rows[id] = &Assignment{JobID: id, Type: jobType(e.Job), State: Waiting}
+			l.put(&Assignment{JobID: id, Type: jobType(e.Job), State: Waiting})
 			l.log(EventNew, id, "", string(jobType(e.Job)))
 			continue
 		}
@@ -231,7 +249,7 @@ func (l *leader) admit() {
 func (l *leader) collect() {
 	for _, id := range l.ids() {
 		if a := l.rows[id]; !l.listed(id) && !a.State.holdsLock() {
-			delete(l.rows, id)
+			l.remove(id)
 			l.log(EventRemoved, id, a.Unit, "the requirer no longer lists the job")
 		}
 	}
