@@ -104,8 +104,9 @@ type RestoreSpec struct {
 	Method Method
 	// Database, when set, is the database a single-database backup is
 	// restored into (created when missing); empty means the engine's
-	// Conn.Database, then the database named in the backup's Result.
-	// It is ignored for a backup of all databases.
+	// Conn.Database. To restore under the original name, pass the name the
+	// backup's Result.Databases recorded. It is ignored for a backup of all
+	// databases, which recreates each database under its own name.
 	Database string
 	// Log receives the tool's stderr, as in BackupSpec.
 	Log io.Writer

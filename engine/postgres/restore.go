@@ -157,8 +157,9 @@ func (e *Engine) restoreClusterDatabase(ctx context.Context, db string, log io.W
 // included, and the ALTER ROLE after it sets the attributes anyway.
 var expectedGlobalsError = regexp.MustCompile(`ERROR:\s+role ".*" already exists`)
 
-// restoreGlobals runs pg_dumpall's globals script through psql. It does not
-// stop at the expected "role already exists" errors but fails on any other.
+// restoreGlobals runs pg_dumpall's globals script through psql, less the
+// attributes of our own role (see ownRoleFilter). It does not stop at the
+// expected "role already exists" errors but fails on any other.
 func (e *Engine) restoreGlobals(ctx context.Context, log io.Writer, r io.Reader) error {
 	logf(log, "dbbackup: psql of the roles and tablespaces")
 	c, err := e.cmd("psql", "postgres", "-X", "-q")
@@ -166,7 +167,7 @@ func (e *Engine) restoreGlobals(ctx context.Context, log io.Writer, r io.Reader)
 		return err
 	}
 	errs := &errorLines{}
-	c.Stdin, c.Stdout = r, io.Discard
+	c.Stdin, c.Stdout = ownRoleFilter(r, e.conn.User), io.Discard
 	c.Log = errs
 	if log != nil {
 		c.Log = io.MultiWriter(log, errs)
