@@ -1,6 +1,7 @@
 package artefact
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path"
@@ -58,12 +59,35 @@ func CleanArtefactPath(p string) (string, error) {
 	return path.Clean(t) + "/", nil
 }
 
-// Delete removes every object of the backup at prefix, its manifest first,
-// so that a deletion cut short leaves an incomplete backup, never a
-// complete one with missing parts.
+// indexKey is the key of a backup's entry in its scope's index.
+func indexKey(scopeDir, jobID string) string {
+	return scopeDir + "/" + IndexDir + "/" + jobID
+}
+
+// writeIndex stores the copy of m in its scope's index.
+func writeIndex(ctx context.Context, st store.Store, scopeDir string, m Manifest) (store.Object, error) {
+	b, err := m.Marshal()
+	if err != nil {
+		return store.Object{}, err
+	}
+	obj, err := st.Put(ctx, indexKey(scopeDir, m.JobID), bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
+	if err != nil {
+		return obj, fmt.Errorf("cannot index backup %s: %w", m.JobID, err)
+	}
+	return obj, nil
+}
+
+// Delete removes every object of the backup at prefix (<scope>/<job-id>/,
+// from wherever the store is rooted): its index entry, then its manifest,
+// then the rest, so that a deletion cut short leaves an incomplete backup,
+// never a complete one with missing parts.
 func Delete(ctx context.Context, st store.Store, prefix string) error {
-	if prefix == "" || !strings.HasSuffix(prefix, "/") {
-		return fmt.Errorf("cannot delete %q: not a backup folder", prefix)
+	dir := strings.TrimSuffix(prefix, "/")
+	if prefix == "" || !strings.HasSuffix(prefix, "/") || !strings.Contains(dir, "/") {
+		return fmt.Errorf("cannot delete %q: not a backup folder (<scope>/<job-id>/)", prefix)
+	}
+	if err := st.Delete(ctx, indexKey(path.Dir(dir), path.Base(dir))); err != nil {
+		return fmt.Errorf("cannot delete the index entry of %s: %w", prefix, err)
 	}
 	if err := st.Delete(ctx, prefix+ManifestName); err != nil {
 		return fmt.Errorf("cannot delete the manifest of %s: %w", prefix, err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -67,78 +68,49 @@ type catalog struct {
 	Entries       map[string]catalogEntry `json:"entries"`
 }
 
-// folder gathers the objects of one backup folder.
+// IndexDir is the folder, beside a scope's backup folders, holding a copy
+// of each complete backup's manifest under its job id: <scope>/_index/<job-id>.
+// It is written after the manifest, so a listing finds every complete
+// backup with two flat listings (the scope and its index) instead of
+// walking every backup folder. Job ids never start with "_".
+const IndexDir = "_index"
+
+// folder gathers what a listing knows of one backup folder.
 type folder struct {
-	sum      Summary
-	manifest *store.Object
+	sum   Summary
+	index *store.Object // the manifest copy in the scope's index
 }
 
 // List returns the backups under the store's root (or one scope), newest
 // first: complete ones with their manifest's summary, incomplete ones (no
-// manifest) with what the listing tells. One recursive listing finds them;
-// manifests are read only when the scope's catalog lacks them.
+// manifest) with what a listing of their folder tells. Per scope it lists
+// the backup folders and the index; it reads index entries only when the
+// scope's catalog lacks them, and looks inside a folder only when it has no
+// index entry (an incomplete backup, or one whose index copy was lost).
 func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, error) {
-	prefix := ""
+	var scopes []string
 	if opts.Scope != "" {
 		if !scopePattern.MatchString(opts.Scope) {
 			return nil, fmt.Errorf("scope %q is not a valid scope", opts.Scope)
 		}
-		prefix = opts.Scope + "/"
+		scopes = []string{opts.Scope}
+	} else {
+		for obj, err := range st.List(ctx, "", store.ListOptions{}) {
+			if err != nil {
+				return nil, fmt.Errorf("cannot list backups: %w", err)
+			}
+			if name := strings.TrimSuffix(obj.Key, "/"); obj.IsPrefix && scopePattern.MatchString(name) {
+				scopes = append(scopes, name)
+			}
+		}
 	}
-	folders := map[string]*folder{}
-	catalogs := map[string]bool{}
-	for obj, err := range st.List(ctx, prefix, store.ListOptions{Recursive: true}) {
+	var out []Summary
+	for _, scope := range scopes {
+		sums, err := listScope(ctx, st, scope, opts)
 		if err != nil {
-			return nil, fmt.Errorf("cannot list backups: %w", err)
+			return nil, err
 		}
-		parts := strings.Split(obj.Key, "/")
-		if len(parts) == 2 && parts[1] == CatalogName {
-			catalogs[parts[0]] = true
-			continue
-		}
-		if len(parts) != 3 || !scopePattern.MatchString(parts[0]) || !scopePattern.MatchString(parts[1]) {
-			continue
-		}
-		key := parts[0] + "/" + parts[1] + "/"
-		f := folders[key]
-		if f == nil {
-			f = &folder{sum: Summary{Scope: parts[0], JobID: parts[1], Prefix: key}}
-			folders[key] = f
-		}
-		f.sum.StoredBytes += obj.Size
-		if obj.ModTime.After(f.sum.LastModified) {
-			f.sum.LastModified = obj.ModTime
-		}
-		switch {
-		case parts[2] == ManifestName:
-			o := obj
-			f.manifest = &o
-		case strings.HasSuffix(parts[2], dataSuffix):
-			f.sum.Engine = engineOf(parts[2])
-		}
-	}
-	cats := readCatalogs(ctx, st, catalogs)
-	stale := map[string]bool{}
-	var todo []*folder
-	for _, f := range folders {
-		if f.manifest == nil {
-			continue
-		}
-		if e, ok := cats[f.sum.Scope].Entries[f.sum.JobID]; ok && e.ManifestSize == f.manifest.Size && e.ManifestETag == f.manifest.ETag {
-			last := f.sum.LastModified
-			f.sum = e.Summary
-			f.sum.LastModified = last
-			continue
-		}
-		todo = append(todo, f)
-		stale[f.sum.Scope] = true
-	}
-	if err := readManifests(ctx, st, todo, opts.Workers); err != nil {
-		return nil, err
-	}
-	out := make([]Summary, 0, len(folders))
-	for _, f := range folders {
-		out = append(out, f.sum)
+		out = append(out, sums...)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		ti, tj := out[i].order(), out[j].order()
@@ -147,25 +119,139 @@ func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, err
 		}
 		return out[i].Prefix > out[j].Prefix
 	})
-	if opts.UpdateCatalog {
-		for scope := range stale {
-			writeCatalog(ctx, st, scope, folders)
+	return out, nil
+}
+
+// listScope lists the backups of one scope.
+func listScope(ctx context.Context, st store.Store, scope string, opts ListOptions) ([]Summary, error) {
+	folders := map[string]*folder{}
+	hasCatalog := false
+	for obj, err := range st.List(ctx, scope+"/", store.ListOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("cannot list backups of %s: %w", scope, err)
 		}
+		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, scope+"/"), "/")
+		switch {
+		case !obj.IsPrefix:
+			hasCatalog = hasCatalog || name == CatalogName
+		case scopePattern.MatchString(name):
+			folders[name] = &folder{sum: Summary{Scope: scope, JobID: name, Prefix: scope + "/" + name + "/"}}
+		}
+	}
+	for obj, err := range st.List(ctx, scope+"/"+IndexDir+"/", store.ListOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the backup index of %s: %w", scope, err)
+		}
+		if f := folders[path.Base(obj.Key)]; f != nil && !obj.IsPrefix {
+			o := obj
+			f.index = &o
+			f.sum.LastModified = obj.ModTime
+		}
+	}
+	var cat catalog
+	if hasCatalog {
+		cat = readCatalog(ctx, st, scope)
+	}
+	var fromIndex, unindexed []*folder
+	for _, f := range folders {
+		switch e, ok := cat.Entries[f.sum.JobID]; {
+		case f.index == nil:
+			unindexed = append(unindexed, f)
+		case ok && e.ManifestSize == f.index.Size && e.ManifestETag == f.index.ETag:
+			last := f.sum.LastModified
+			f.sum = e.Summary
+			f.sum.LastModified = last
+		default:
+			fromIndex = append(fromIndex, f)
+		}
+	}
+	err := forEach(fromIndex, opts.Workers, func(f *folder) error {
+		return f.readIndex(ctx, st)
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = forEach(unindexed, opts.Workers, func(f *folder) error {
+		return f.inspect(ctx, st, opts.UpdateCatalog)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, 0, len(folders))
+	indexed := 0
+	for _, f := range folders {
+		out = append(out, f.sum)
+		if f.index != nil && f.sum.Complete {
+			indexed++
+		}
+	}
+	// The catalog is stale when an entry had to be read, or when it does
+	// not hold exactly the indexed backups (one was deleted or repaired).
+	if opts.UpdateCatalog && (len(fromIndex) > 0 || len(cat.Entries) != indexed) {
+		writeCatalog(ctx, st, scope, folders)
 	}
 	return out, nil
 }
 
-func (s Summary) order() time.Time {
-	if s.Complete {
-		return s.FinishedAt
+// readIndex fills the summary from the index copy of the manifest; a copy
+// that does not parse sends the folder to inspect.
+func (f *folder) readIndex(ctx context.Context, st store.Store) error {
+	m, err := readManifestAt(ctx, st, indexKey(f.sum.Scope, f.sum.JobID))
+	if err == nil && m.JobID == f.sum.JobID {
+		f.sum.fill(m)
+		return nil
 	}
-	return s.LastModified
+	if err != nil && !errors.Is(err, ErrBadManifest) && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	f.index = nil
+	return f.inspect(ctx, st, false)
 }
 
-// readManifests fills the summaries of folders from their manifests, with
-// a bounded number of reads at once. A manifest that cannot be parsed makes
-// its backup incomplete, not the listing fail.
-func readManifests(ctx context.Context, st store.Store, todo []*folder, workers int) error {
+// inspect lists a folder without an index entry: a manifest makes it
+// complete (and its index entry is restored when repair is set);
+// otherwise it is incomplete and the listing gives its size, time and engine.
+func (f *folder) inspect(ctx context.Context, st store.Store, repair bool) error {
+	var manifest *store.Object
+	for obj, err := range st.List(ctx, f.sum.Prefix, store.ListOptions{Recursive: true}) {
+		if err != nil {
+			return fmt.Errorf("cannot list backup %s: %w", f.sum.Prefix, err)
+		}
+		name := strings.TrimPrefix(obj.Key, f.sum.Prefix)
+		f.sum.StoredBytes += obj.Size
+		if obj.ModTime.After(f.sum.LastModified) {
+			f.sum.LastModified = obj.ModTime
+		}
+		switch {
+		case name == ManifestName:
+			o := obj
+			manifest = &o
+		case strings.HasSuffix(name, dataSuffix):
+			f.sum.Engine = engineOf(name)
+		}
+	}
+	if manifest == nil {
+		return nil
+	}
+	m, err := ReadManifest(ctx, st, f.sum.Prefix)
+	switch {
+	case errors.Is(err, ErrBadManifest) || errors.Is(err, ErrIncomplete):
+		return nil
+	case err != nil:
+		return err
+	}
+	f.sum.fill(m)
+	if repair {
+		if obj, err := writeIndex(ctx, st, f.sum.Scope, m); err == nil {
+			f.index = &obj
+		}
+	}
+	return nil
+}
+
+// forEach runs fn on every folder, a bounded number at once, and returns
+// the first error.
+func forEach(folders []*folder, workers int, fn func(*folder) error) error {
 	if workers <= 0 {
 		workers = 16
 	}
@@ -173,18 +259,12 @@ func readManifests(ctx context.Context, st store.Store, todo []*folder, workers 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	for range min(workers, len(todo)) {
+	for range min(workers, len(folders)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for f := range work {
-				m, err := ReadManifest(ctx, st, f.sum.Prefix)
-				switch {
-				case err == nil:
-					f.sum.fill(m)
-				case errors.Is(err, ErrBadManifest) || errors.Is(err, ErrIncomplete):
-					f.manifest = nil
-				default:
+				if err := fn(f); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -194,12 +274,19 @@ func readManifests(ctx context.Context, st store.Store, todo []*folder, workers 
 			}
 		}()
 	}
-	for _, f := range todo {
+	for _, f := range folders {
 		work <- f
 	}
 	close(work)
 	wg.Wait()
 	return firstErr
+}
+
+func (s Summary) order() time.Time {
+	if s.Complete {
+		return s.FinishedAt
+	}
+	return s.LastModified
 }
 
 // fill sets the summary from a manifest.
@@ -211,23 +298,22 @@ func (s *Summary) fill(m Manifest) {
 	s.Compression, s.Encryption = m.Compression, m.Encryption
 }
 
-func readCatalogs(ctx context.Context, st store.Store, scopes map[string]bool) map[string]catalog {
-	out := map[string]catalog{}
-	for scope := range scopes {
-		rc, err := st.Get(ctx, scope+"/"+CatalogName)
-		if err != nil {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, 256<<20))
-		rc.Close()
-		if err != nil {
-			continue
-		}
-		if c, err := parseCatalog(data); err == nil {
-			out[scope] = c
-		}
+// readCatalog reads a scope's catalog; an unusable one reads as empty.
+func readCatalog(ctx context.Context, st store.Store, scope string) catalog {
+	rc, err := st.Get(ctx, scope+"/"+CatalogName)
+	if err != nil {
+		return catalog{}
 	}
-	return out
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, 256<<20))
+	if err != nil {
+		return catalog{}
+	}
+	c, err := parseCatalog(data)
+	if err != nil {
+		return catalog{}
+	}
+	return c
 }
 
 // parseCatalog reads a catalog; anything odd makes it unusable (it is a cache).
@@ -252,10 +338,10 @@ func parseCatalog(data []byte) (catalog, error) {
 func writeCatalog(ctx context.Context, st store.Store, scope string, folders map[string]*folder) {
 	c := catalog{FormatVersion: 1, Entries: map[string]catalogEntry{}}
 	for _, f := range folders {
-		if f.sum.Scope == scope && f.manifest != nil && f.sum.Complete {
+		if f.index != nil && f.sum.Complete {
 			s := f.sum
 			s.LastModified = time.Time{}
-			c.Entries[s.JobID] = catalogEntry{ManifestSize: f.manifest.Size, ManifestETag: f.manifest.ETag, Summary: s}
+			c.Entries[s.JobID] = catalogEntry{ManifestSize: f.index.Size, ManifestETag: f.index.ETag, Summary: s}
 		}
 	}
 	b, err := json.Marshal(c)

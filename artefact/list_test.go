@@ -103,3 +103,41 @@ func FuzzParseCatalog(f *testing.F) {
 		}
 	})
 }
+
+func TestListRepairsALostIndexEntry(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	if _, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1"}, fakeDump([]byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	// The process died between the manifest and its index entry.
+	if err := st.Delete(ctx, "pg/"+IndexDir+"/job-1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := List(ctx, st, ListOptions{UpdateCatalog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Complete || got[0].Engine != engine.PostgreSQL {
+		t.Fatalf("got %+v, want one complete postgresql backup", got)
+	}
+	if _, err := st.Stat(ctx, "pg/"+IndexDir+"/job-1"); err != nil {
+		t.Fatalf("index entry not restored: %v", err)
+	}
+	// Deleted: gone from the listing, index and all.
+	if err := Delete(ctx, st, "pg/job-1/"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = List(ctx, st, ListOptions{UpdateCatalog: true})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("after delete: %+v, %v", got, err)
+	}
+	for obj, err := range st.List(ctx, "pg/", store.ListOptions{Recursive: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj.Key != "pg/"+CatalogName {
+			t.Fatalf("delete left %s", obj.Key)
+		}
+	}
+}

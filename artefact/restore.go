@@ -19,23 +19,28 @@ var ErrIncomplete = errors.New("the backup is incomplete (no manifest)")
 
 // ReadManifest reads and validates the manifest of the backup at prefix.
 func ReadManifest(ctx context.Context, st store.Store, prefix string) (Manifest, error) {
-	rc, err := st.Get(ctx, prefix+ManifestName)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrIncomplete)
-		}
-		return Manifest{}, fmt.Errorf("cannot read the manifest of %s: %w", prefix, err)
+	m, err := readManifestAt(ctx, st, prefix+ManifestName)
+	if errors.Is(err, store.ErrNotFound) {
+		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrIncomplete)
 	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxManifestSize+1))
-	if err != nil {
-		return Manifest{}, fmt.Errorf("cannot read the manifest of %s: %w", prefix, err)
-	}
-	m, err := ParseManifest(data)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, err)
 	}
 	return m, nil
+}
+
+// readManifestAt reads and validates the manifest object key.
+func readManifestAt(ctx context.Context, st store.Store, key string) (Manifest, error) {
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxManifestSize+1))
+	if err != nil {
+		return Manifest{}, fmt.Errorf("cannot read the manifest: %w", err)
+	}
+	return ParseManifest(data)
 }
 
 // Open reads the manifest of the backup at prefix and checks that key opens
