@@ -203,6 +203,12 @@ func TestErrorsCarryToolMessage(t *testing.T) {
 	}
 	var log bytes.Buffer
 	_, berr := e.Backup(ctx, engine.BackupSpec{Log: &log}, io.Discard)
+	down := good
+	down.Port = 1
+	err2 := mysql.New(down, mysql.Options{}).Check(ctx)
+	if want := "cannot connect to MariaDB/MySQL at 127.0.0.1:1: ERROR 2002"; err2 == nil || !strings.HasPrefix(err2.Error(), want) {
+		t.Errorf("Check of a closed port: got %v, want %q...", err2, want)
+	}
 	for _, s := range []string{err.Error(), berr.Error(), log.String()} {
 		if strings.Contains(s, "CANARY") {
 			t.Errorf("password leaked: %q", s)

@@ -50,7 +50,8 @@ func prefixCompatible(line []byte) bool {
 }
 
 func (d *databaseWatcher) endLine() {
-	if !d.skipping && bytes.HasPrefix(d.line, []byte(currentDatabase)) && bytes.HasSuffix(d.line, []byte("`")) {
+	if !d.skipping && len(d.line) > len(currentDatabase) && bytes.HasPrefix(d.line, []byte(currentDatabase)) &&
+		bytes.HasSuffix(d.line, []byte("`")) {
 		name := string(d.line[len(currentDatabase) : len(d.line)-1])
 		name = strings.ReplaceAll(name, "``", "`")
 		// Views come in a second pass that names each database again.

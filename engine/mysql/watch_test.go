@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"bytes"
 	"io"
 	"strings"
 	"testing"
@@ -27,4 +28,19 @@ func TestOptionFileQuoting(t *testing.T) {
 	if want := `"p\"a\\ss w#rd;\n"`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
+}
+
+func FuzzDatabaseWatcher(f *testing.F) {
+	f.Add([]byte("-- Current Database: `a`\nINSERT;\n-- Current Database: `b``c`\n"))
+	f.Add([]byte("-- Current Database: `"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := &databaseWatcher{r: iotest.HalfReader(bytes.NewReader(data))}
+		got, err := io.ReadAll(d)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("the watcher changed the stream: %v", err)
+		}
+		if max := bytes.Count(data, []byte(currentDatabase)); len(d.found) > max {
+			t.Fatalf("found %d databases in a stream with %d such comments", len(d.found), max)
+		}
+	})
 }
