@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -71,7 +72,9 @@ func StartPostgres(t testing.TB) *Postgres {
 		t.Fatalf("cannot write the password file: %v", err)
 	}
 	if p.runAs != "" {
-		p.run(t, "", "chown", "-R", p.runAs+":", dir)
+		if err := chownTree(dir, p.runAs); err != nil {
+			t.Fatalf("cannot give %s to %s: %v", dir, p.runAs, err)
+		}
 	}
 	p.run(t, "initdb", "-D", p.dataDir(), "-U", p.User, "--auth=scram-sha-256",
 		"--pwfile="+pwfile, "-E", "UTF8", "--locale=C", "-N")
@@ -125,17 +128,28 @@ func PostgresBinDir() string {
 func (p *Postgres) dataDir() string { return filepath.Join(p.Dir, "data") }
 func (p *Postgres) logFile() string { return filepath.Join(p.Dir, "server.log") }
 
-// try runs one of the server's tools (or, with an absolute or plain system
-// name, a system command) as the server user, bounded in time.
+// chownTree gives dir and everything in it to the named user.
+func chownTree(dir, name string) error {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, uid, gid)
+	})
+}
+
+// try runs one of the server's tools as the server user, bounded in time.
 func (p *Postgres) try(name string, args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), pgStartTimeout)
 	defer cancel()
-	path := name
-	if !strings.Contains(name, "/") && name != "chown" {
-		path = filepath.Join(p.BinDir, name)
-	}
-	argv := append([]string{path}, args...)
-	if p.runAs != "" && name != "chown" {
+	argv := append([]string{filepath.Join(p.BinDir, name)}, args...)
+	if p.runAs != "" {
 		argv = append([]string{"runuser", "-u", p.runAs, "--"}, argv...)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -150,9 +164,6 @@ func (p *Postgres) try(name string, args ...string) error {
 
 func (p *Postgres) run(t testing.TB, name string, args ...string) {
 	t.Helper()
-	if name == "" {
-		name, args = args[0], args[1:]
-	}
 	if err := p.try(name, args...); err != nil {
 		t.Fatalf("cannot set up PostgreSQL: %v", err)
 	}

@@ -5,9 +5,9 @@ import "io"
 // CountingWriter counts the bytes written through it and reports the total
 // to an optional progress callback.
 type CountingWriter struct {
-	W        io.Writer
-	N        int64
-	Progress func(int64)
+	W        io.Writer   // where the bytes go
+	N        int64       // bytes written so far
+	Progress func(int64) // called with N after each write; may be nil
 }
 
 // Write writes p to the underlying writer.
@@ -23,9 +23,9 @@ func (c *CountingWriter) Write(p []byte) (int, error) {
 // CountingReader counts the bytes read through it and reports the total to
 // an optional progress callback.
 type CountingReader struct {
-	R        io.Reader
-	N        int64
-	Progress func(int64)
+	R        io.Reader   // where the bytes come from
+	N        int64       // bytes read so far
+	Progress func(int64) // called with N after each read; may be nil
 }
 
 // Read reads from the underlying reader.
