@@ -234,8 +234,8 @@ func TestFailedBackupLeavesNoManifestButKeepsTheLog(t *testing.T) {
 		}
 		keys = append(keys, obj.Key)
 	}
-	if strings.Join(keys, ",") != "pg/job-1/"+LogName {
-		t.Fatalf("left %v, want only the log", keys)
+	if strings.Join(keys, ",") != "pg/job-1/"+LogName+",pg/job-1/"+StartedName {
+		t.Fatalf("left %v, want only the log and the start marker", keys)
 	}
 	if _, _, err := Restore(ctx, st, "pg/job-1/", RestoreOptions{}, collect(new(bytes.Buffer))); !errors.Is(err, ErrIncomplete) {
 		t.Fatalf("restore err = %v, want ErrIncomplete", err)

@@ -83,6 +83,12 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		}
 		m.Encryption, m.KeyFingerprint = EncryptionAES, Fingerprint(opts.Key)
 	}
+	// The start marker makes a backup that dies midway (even by SIGKILL,
+	// before any part is complete) show in listings as incomplete.
+	marker := fmt.Sprintf("{\"job-id\":%q,\"engine\":%q,\"started-at\":%q}\n", opts.JobID, opts.Engine, m.StartedAt.Format(time.RFC3339Nano))
+	if _, err := st.Put(ctx, prefix+StartedName, strings.NewReader(marker), store.PutOptions{ContentType: "application/json"}); err != nil {
+		return Manifest{}, fmt.Errorf("cannot start backup %s: %w", prefix, err)
+	}
 	log := newLogBuffer(1<<20, 3<<20)
 	data, res, err := writeData(ctx, st, prefix, opts, produce, log)
 	logPart, logErr := putLog(ctx, st, prefix, opts, log.Bytes())

@@ -16,6 +16,8 @@ import (
 const (
 	ManifestName = "manifest.json"
 	LogName      = "backup.log"
+	// StartedName marks a backup folder as soon as the backup starts.
+	StartedName = "started.json"
 )
 
 var scopePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

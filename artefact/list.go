@@ -228,6 +228,8 @@ func (f *folder) inspect(ctx context.Context, st store.Store, repair bool) error
 			manifest = &o
 		case strings.HasSuffix(name, dataSuffix):
 			f.sum.Engine = engineOf(name)
+		case name == StartedName && f.sum.Engine == "":
+			f.sum.Engine = startedEngine(ctx, st, obj.Key)
 		}
 	}
 	if manifest == nil {
@@ -247,6 +249,25 @@ func (f *folder) inspect(ctx context.Context, st store.Store, repair bool) error
 		}
 	}
 	return nil
+}
+
+// startedEngine reads the engine from a start marker, or "".
+func startedEngine(ctx context.Context, st store.Store, key string) engine.Kind {
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var m struct {
+		Engine engine.Kind `json:"engine"`
+	}
+	if json.NewDecoder(io.LimitReader(rc, 4096)).Decode(&m) != nil {
+		return ""
+	}
+	if m.Engine != engine.PostgreSQL && m.Engine != engine.MySQL {
+		return ""
+	}
+	return m.Engine
 }
 
 // forEach runs fn on every folder, a bounded number at once, and returns

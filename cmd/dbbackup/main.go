@@ -32,6 +32,8 @@ type command struct {
 var commands = map[string]command{
 	"validate": {"check databags against the database_backup v0 rules", runValidate},
 	"jobs":     {"print the merged job table of a manager unit's show-unit output", runJobs},
+	"backup":   {"back up a database to S3 (streamed, compressed, checksummed, optionally encrypted)", runBackup},
+	"restore":  {"restore a backup into a database, verified before a byte reaches it", runRestore},
 	"list":     {"list the backups in a bucket, newest first, complete or incomplete", runList},
 	"verify":   {"check a backup's manifest, key and checksums without a database", runVerify},
 	"delete":   {"delete every object of one backup", runDelete},

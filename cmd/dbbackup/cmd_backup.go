@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/engine"
+)
+
+const backupAbout = `
+Backs up a database (or all of them) to S3 by driving the database's own
+dump tool, streaming through zstd compression, per-frame SHA-256 (or
+AES-256-GCM encryption) and a multipart upload, without holding the backup
+in memory or on disk. The objects land under <path>/<scope>/<job-id>/: the
+data, backup.log (the tool's log) and manifest.json, written last: a backup
+without its manifest is incomplete and is never restored.
+
+The URL is postgres://user@host:port/dbname or mysql://user@host:port/dbname;
+no dbname means all databases. The password comes from PGPASSWORD or
+MYSQL_PWD, never from the command line.
+
+Prints the artefact path (what restore, verify and delete take). Progress
+goes to standard error: a bar on a terminal, a line every 10s otherwise.
+
+Exit codes: 0 the backup is complete; 1 it failed (the tool's own error is
+shown); 2 unusable arguments.`
+
+// backupReport is the --json output of backup.
+type backupReport struct {
+	JobID        string   `json:"job-id"`
+	ArtefactPath string   `json:"artefact-path"`
+	Engine       string   `json:"engine"`
+	Databases    []string `json:"databases"`
+	RawBytes     int64    `json:"raw-bytes"`
+	StoredBytes  int64    `json:"stored-bytes"`
+	Seconds      float64  `json:"seconds"`
+	Compression  string   `json:"compression"`
+	Encryption   string   `json:"encryption"`
+}
+
+func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("backup", "--engine postgresql|mysql --database-url URL --storage-config FILE [flags]", backupAbout, stderr)
+	kind := fs.String("engine", "", "postgresql or mysql (required)")
+	dbURL := fs.String("database-url", "", "the database to back up, without password (required)")
+	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
+	compression := fs.Bool("compression", true, "compress with zstd")
+	keyFile := fs.String("encryption-key-file", "", "encrypt with the key in this file (32 bytes, 64 hex digits or base64)")
+	jobID := fs.String("job-id", "", "the backup's id (default: a new time-sortable id)")
+	scope := fs.String("scope", "", "the folder under the storage path (default: the engine name)")
+	asJSON := fs.Bool("json", false, "print a JSON report instead of the artefact path")
+	if code := parseFlags(fs, args, stdout); code >= 0 {
+		return code
+	}
+	eng, conn, err := openEngine(*kind, *dbURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup backup: %v\n", err)
+		return exitUsage
+	}
+	st, cfg, err := openStore(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup backup: %v\n", err)
+		return exitUsage
+	}
+	var key []byte
+	if *keyFile != "" {
+		if key, err = artefact.ReadKeyFile(*keyFile); err != nil {
+			fmt.Fprintf(stderr, "dbbackup backup: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *jobID == "" {
+		*jobID = requirer.NewJobID(time.Now(), rand.Reader)
+	}
+	if *scope == "" {
+		*scope = *kind
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	prog := newProgress(stderr, "backup", 0)
+	start := time.Now()
+	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{
+		Scope: *scope, JobID: *jobID, Engine: eng.Kind(), Compression: *compression, Key: key,
+		Secrets: append(cfg.Secrets(), conn.Password),
+	}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		return eng.Backup(ctx, engine.BackupSpec{Log: log, Progress: prog.update}, w)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup backup: %v\n", scrub(err.Error(), append(cfg.Secrets(), conn.Password)))
+		return exitFail
+	}
+	prog.done()
+	path := artefact.ArtefactPath(cfg.Path, *scope+"/"+*jobID+"/")
+	if *asJSON {
+		return writeJSON(stdout, backupReport{
+			JobID: m.JobID, ArtefactPath: path, Engine: string(m.Engine.Kind), Databases: m.Engine.Databases,
+			RawBytes: m.RawBytes, StoredBytes: m.StoredBytes, Seconds: time.Since(start).Seconds(),
+			Compression: m.Compression, Encryption: m.Encryption,
+		})
+	}
+	fmt.Fprintln(stdout, path)
+	return exitOK
+}

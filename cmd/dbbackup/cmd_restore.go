@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/engine"
+)
+
+const restoreAbout = `
+Restores a backup made by 'dbbackup backup' into a database. Before a byte
+reaches the database it checks the manifest, the engine and the key (a
+backup encrypted with another key is refused before anything is
+downloaded); then every frame is verified before its bytes are handed to the
+tool. PostgreSQL restores run in one transaction (pg_restore
+--single-transaction), so a damaged or truncated backup rolls back and
+leaves the database as it was. MariaDB/MySQL restores cannot roll back, so
+the whole backup is downloaded and verified first, then restored.
+
+The URL names the target database; no dbname restores into the database(s)
+the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
+
+Exit codes: 0 restored; 1 refused or failed (the database is left as it
+was when the backup was refused); 2 unusable arguments.`
+
+// restoreReport is the --json output of restore.
+type restoreReport struct {
+	ArtefactPath string   `json:"artefact-path"`
+	JobID        string   `json:"job-id"`
+	Engine       string   `json:"engine"`
+	Databases    []string `json:"databases"`
+	RawBytes     int64    `json:"raw-bytes"`
+	Seconds      float64  `json:"seconds"`
+}
+
+func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("restore", "--engine postgresql|mysql --database-url URL --storage-config FILE --artefact-path P [flags]", restoreAbout, stderr)
+	kind := fs.String("engine", "", "postgresql or mysql (required)")
+	dbURL := fs.String("database-url", "", "the database to restore into, without password (required)")
+	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
+	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required)")
+	keyFile := fs.String("encryption-key-file", "", "file holding the key of an encrypted backup")
+	asJSON := fs.Bool("json", false, "print a JSON report")
+	if code := parseFlags(fs, args, stdout); code >= 0 {
+		return code
+	}
+	eng, conn, err := openEngine(*kind, *dbURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", err)
+		return exitUsage
+	}
+	st, prefix, key, code := openArtefact(*cfgPath, *path, *keyFile, stderr, "restore")
+	if code >= 0 {
+		return code
+	}
+	cfg, _ := readStorageConfig(*cfgPath)
+	secrets := append(cfg.Secrets(), conn.Password)
+	ctx, cancel := signalContext()
+	defer cancel()
+	m, err := artefact.Open(ctx, st, prefix, key)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		return exitFail
+	}
+	if m.Engine.Kind != eng.Kind() {
+		fmt.Fprintf(stderr, "dbbackup restore: %s holds a %s backup; it cannot be restored into %s\n", *path, m.Engine.Kind, eng.Kind())
+		return exitFail
+	}
+	prog := newProgress(stderr, "restore", m.RawBytes)
+	start := time.Now()
+	_, res, err := artefact.Restore(ctx, st, prefix, artefact.RestoreOptions{Key: key, VerifyFirst: m.Engine.Kind == engine.MySQL},
+		func(ctx context.Context, r io.Reader) (engine.Result, error) {
+			return eng.Restore(ctx, engine.RestoreSpec{Method: m.Engine.Method, Log: stderr, Progress: prog.update}, r)
+		})
+	if err != nil {
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		return exitFail
+	}
+	prog.done()
+	if *asJSON {
+		return writeJSON(stdout, restoreReport{ArtefactPath: *path, JobID: m.JobID, Engine: string(m.Engine.Kind), Databases: res.Databases, RawBytes: m.RawBytes, Seconds: time.Since(start).Seconds()})
+	}
+	fmt.Fprintf(stdout, "restored %s into %s\n", *path, conn.String())
+	return exitOK
+}
