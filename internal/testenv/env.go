@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"testing"
 )
 
 // InCI reports whether the tests run under CI (CI=true), where every real
@@ -16,7 +15,7 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 
 // Unavailable stops a test whose real part is missing: it fails under CI and
 // skips with a loud message elsewhere.
-func Unavailable(t testing.TB, format string, args ...any) {
+func Unavailable(t T, format string, args ...any) {
 	t.Helper()
 	if InCI() {
 		t.Fatalf("REQUIRED IN CI: "+format, args...)

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -38,7 +37,7 @@ const mariadbStartTimeout = 90 * time.Second
 // folder, starts mariadbd (or mysqld) on 127.0.0.1 with password
 // authentication for root, and stops it and removes the folder in
 // t.Cleanup. Without the server binaries it calls Unavailable.
-func StartMariaDB(t testing.TB) *MariaDB {
+func StartMariaDB(t T) *MariaDB {
 	t.Helper()
 	server := findFirst("mariadbd", "/usr/sbin/mariadbd", "mysqld", "/usr/sbin/mysqld")
 	install := findFirst("mariadb-install-db", "mysql_install_db")
@@ -98,7 +97,7 @@ FLUSH PRIVILEGES;`, m.Password)
 
 // start runs the server and waits until it answers on its socket, or
 // fails with the reason; it registers the stop in t.Cleanup.
-func (m *MariaDB) start(t testing.TB, ctx context.Context, server string, userArg []string) error {
+func (m *MariaDB) start(t T, ctx context.Context, server string, userArg []string) error {
 	args := append([]string{"--no-defaults", "--datadir=" + m.dataDir(), "--socket=" + m.socket(),
 		"--port=" + strconv.Itoa(m.Port), "--bind-address=127.0.0.1", "--skip-name-resolve",
 		"--pid-file=" + filepath.Join(m.Dir, "mariadbd.pid"), "--log-error=" + m.logFile(),
@@ -157,7 +156,7 @@ func (m *MariaDB) URL(db string) string {
 // SQL runs sql through the mariadb client in database db ("" for none),
 // stopping at the first error, and returns the tab-separated output without
 // column names.
-func (m *MariaDB) SQL(t testing.TB, db, sql string) string {
+func (m *MariaDB) SQL(t T, db, sql string) string {
 	t.Helper()
 	out, err := m.Exec(db, sql)
 	if err != nil {
@@ -188,7 +187,7 @@ func (m *MariaDB) Exec(db, sql string) (string, error) {
 const mariadbSystemSchemas = "'mysql', 'information_schema', 'performance_schema', 'sys'"
 
 // Databases returns the user databases, sorted.
-func (m *MariaDB) Databases(t testing.TB) []string {
+func (m *MariaDB) Databases(t T) []string {
 	t.Helper()
 	return strings.Fields(m.SQL(t, "", "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ("+
 		mariadbSystemSchemas+") ORDER BY 1"))
@@ -198,7 +197,7 @@ func (m *MariaDB) Databases(t testing.TB) []string {
 // user databases when db is empty), keyed by db.table: the row count and
 // CHECKSUM TABLE ... EXTENDED, plus the next AUTO_INCREMENT value as
 // "auto_increment db.table".
-func (m *MariaDB) Checksums(t testing.TB, db string) map[string]TableSum {
+func (m *MariaDB) Checksums(t T, db string) map[string]TableSum {
 	t.Helper()
 	where := "table_schema NOT IN (" + mariadbSystemSchemas + ")"
 	if db != "" {

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -43,7 +42,7 @@ const pgStartTimeout = 90 * time.Second
 // stops it (fast shutdown) and removes the folder in t.Cleanup. Without the
 // PostgreSQL server binaries it calls Unavailable. Running as root, the
 // server runs as the "postgres" user, since initdb refuses root.
-func StartPostgres(t testing.TB) *Postgres {
+func StartPostgres(t T) *Postgres {
 	t.Helper()
 	bin := PostgresBinDir()
 	if bin == "" {
@@ -162,7 +161,7 @@ func (p *Postgres) try(name string, args ...string) error {
 	return nil
 }
 
-func (p *Postgres) run(t testing.TB, name string, args ...string) {
+func (p *Postgres) run(t T, name string, args ...string) {
 	t.Helper()
 	if err := p.try(name, args...); err != nil {
 		t.Fatalf("cannot set up PostgreSQL: %v", err)
@@ -184,7 +183,7 @@ func (p *Postgres) Env() []string {
 
 // SQL runs sql through psql against database db (stopping at the first
 // error) and returns the unaligned, tuples-only output.
-func (p *Postgres) SQL(t testing.TB, db, sql string) string {
+func (p *Postgres) SQL(t T, db, sql string) string {
 	t.Helper()
 	out, err := p.Exec(db, sql)
 	if err != nil {
@@ -211,7 +210,7 @@ func (p *Postgres) Exec(db, sql string) (string, error) {
 
 // Pgbench creates database db (when missing) and fills it with pgbench -i
 // at the given scale (100,000 accounts per unit).
-func (p *Postgres) Pgbench(t testing.TB, db string, scale int) {
+func (p *Postgres) Pgbench(t T, db string, scale int) {
 	t.Helper()
 	if strings.TrimSpace(p.SQL(t, "postgres", fmt.Sprintf("SELECT 1 FROM pg_database WHERE datname = '%s'", db))) == "" {
 		p.SQL(t, "postgres", fmt.Sprintf(`CREATE DATABASE %q`, db))
@@ -238,14 +237,14 @@ SELECT 'sequence ' || schemaname || '.' || sequencename, 1, coalesce(last_value:
 
 // Checksums returns a TableSum for every table (and sequence) of database
 // db, keyed by schema.table.
-func (p *Postgres) Checksums(t testing.TB, db string) map[string]TableSum {
+func (p *Postgres) Checksums(t T, db string) map[string]TableSum {
 	t.Helper()
 	return parseSums(t, p.SQL(t, db, pgSumsSQL), "|")
 }
 
 // Databases returns the names of the databases users can connect to,
 // sorted, templates excluded.
-func (p *Postgres) Databases(t testing.TB) []string {
+func (p *Postgres) Databases(t T) []string {
 	t.Helper()
 	out := strings.Fields(p.SQL(t, "postgres", "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"))
 	return out
@@ -258,7 +257,7 @@ type TableSum struct {
 }
 
 // parseSums reads "name<sep>rows<sep>sum" lines.
-func parseSums(t testing.TB, out, sep string) map[string]TableSum {
+func parseSums(t T, out, sep string) map[string]TableSum {
 	t.Helper()
 	sums := map[string]TableSum{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -301,7 +300,7 @@ func DiffSums(want, got map[string]TableSum) []string {
 }
 
 // dbFreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func dbFreePort(t testing.TB) int {
+func dbFreePort(t T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -66,13 +65,13 @@ type S3Options struct {
 
 // StartVersityGW starts versitygw with a posix backend on a temporary
 // folder, over plain HTTP.
-func StartVersityGW(t testing.TB) *S3Server {
+func StartVersityGW(t T) *S3Server {
 	t.Helper()
 	return StartVersityGWWith(t, S3Options{})
 }
 
 // StartVersityGWWith starts versitygw with the given options.
-func StartVersityGWWith(t testing.TB, opts S3Options) *S3Server {
+func StartVersityGWWith(t T, opts S3Options) *S3Server {
 	t.Helper()
 	bin := findBinary(t, "versitygw")
 	dir := t.TempDir()
@@ -105,7 +104,7 @@ func StartVersityGWWith(t testing.TB, opts S3Options) *S3Server {
 }
 
 // StartMinIO starts a single-drive MinIO server on a temporary folder.
-func StartMinIO(t testing.TB) *S3Server {
+func StartMinIO(t T) *S3Server {
 	t.Helper()
 	bin := findBinary(t, "minio")
 	dir := t.TempDir()
@@ -151,7 +150,7 @@ func (s *S3Server) StorageConfig(bucket string) dbbackup.StorageConfig {
 }
 
 // CreateBucket creates bucket on the server, failing the test if it cannot.
-func (s *S3Server) CreateBucket(t testing.TB, bucket string) {
+func (s *S3Server) CreateBucket(t T, bucket string) {
 	t.Helper()
 	c, err := s.client()
 	if err != nil {
@@ -180,7 +179,7 @@ func (s *S3Server) client() (*minio.Client, error) {
 	})
 }
 
-func (s *S3Server) start(t testing.TB, bin string, args, env []string, readyPath string) {
+func (s *S3Server) start(t T, bin string, args, env []string, readyPath string) {
 	t.Helper()
 	logf, err := os.Create(s.LogPath)
 	if err != nil {
@@ -261,7 +260,7 @@ func (s *S3Server) logTail() string {
 
 // findBinary returns the path of a server built by scripts/install-s3-servers.sh
 // into CacheDir()/bin, or found on PATH; without one the test is Unavailable.
-func findBinary(t testing.TB, name string) string {
+func findBinary(t T, name string) string {
 	t.Helper()
 	p := filepath.Join(CacheDir(), "bin", name)
 	if _, err := os.Stat(p); err == nil {
@@ -275,7 +274,7 @@ func findBinary(t testing.TB, name string) string {
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) string {
+func freePort(t T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

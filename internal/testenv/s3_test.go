@@ -12,10 +12,10 @@ import (
 func TestStartS3Servers(t *testing.T) {
 	tests := []struct {
 		name  string
-		start func(testing.TB) *S3Server
+		start func(T) *S3Server
 	}{
 		{"versitygw", StartVersityGW},
-		{"versitygw-tls", func(t testing.TB) *S3Server { return StartVersityGWWith(t, S3Options{TLS: true}) }},
+		{"versitygw-tls", func(t T) *S3Server { return StartVersityGWWith(t, S3Options{TLS: true}) }},
 		{"minio", StartMinIO},
 	}
 	for _, tt := range tests {

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 )
 
@@ -25,7 +24,7 @@ type TestCA struct {
 }
 
 // NewTestCA makes a self-signed CA and a server certificate signed by it.
-func NewTestCA(t testing.TB) *TestCA {
+func NewTestCA(t T) *TestCA {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -80,7 +79,7 @@ func NewTestCA(t testing.TB) *TestCA {
 
 // makeCerts writes a new test CA's server certificate and key into dir and
 // makes s trust the CA.
-func (s *S3Server) makeCerts(t testing.TB, dir string) (certFile, keyFile string) {
+func (s *S3Server) makeCerts(t T, dir string) (certFile, keyFile string) {
 	t.Helper()
 	ca := NewTestCA(t)
 	certFile, keyFile = filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")

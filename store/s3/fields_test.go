@@ -60,7 +60,7 @@ func (r *recorder) find(m, q string) []*http.Request {
 func TestFieldsReachTheServer(t *testing.T) {
 	tests := []struct {
 		name  string
-		start func(testing.TB) *testenv.S3Server
+		start func(testenv.T) *testenv.S3Server
 		edit  func(*dbbackup.StorageConfig)
 		check func(t *testing.T, req *http.Request, cfg dbbackup.StorageConfig)
 	}{
