@@ -43,4 +43,6 @@ bench:
 	bash scripts/bench.sh
 
 demo: build
+	bash scripts/install-databases.sh
+	bash scripts/install-s3-servers.sh versitygw
 	bash scripts/demo.sh

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# demo.sh runs the most complete flow the project has, on embedded defaults.
-# Today: validate the published v0 examples and the seed's (whose requirer
-# example is invalid JSON, and is rejected with the byte offset), then print
-# the merged job table of a manager unit's `juju show-unit` output.
+# demo.sh runs the most complete flow the project has, on embedded defaults:
+# validate the published v0 examples and the seed's (whose requirer example
+# is invalid JSON, and is rejected with the byte offset), print the merged
+# job table of a manager unit's `juju show-unit` output, then back up a real
+# PostgreSQL database to a real S3 server and restore it (internal/clidemo).
+# It installs what is missing first (PostgreSQL from Debian, versitygw).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=bin/dbbackup
@@ -20,6 +22,9 @@ expect 0 "$bin" validate --side requirer dbbackup/testdata/seed-requirer-fixed.j
 expect 0 "$bin" validate --side provider internal/bagfile/testdata/show-unit-manager.yaml
 expect 1 "$bin" validate --side requirer internal/bagfile/testdata/show-unit-provider.yaml
 expect 0 "$bin" jobs internal/bagfile/testdata/show-unit-manager.yaml
+echo
+echo "== the engine room: a real backup and restore"
+if ! go run ./internal/clidemo "$bin"; then fail=1; fi
 echo
 if [[ $fail -ne 0 ]]; then echo "demo: FAILED"; exit 1; fi
 echo "demo: every step behaved as expected"

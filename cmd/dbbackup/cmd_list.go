@@ -29,7 +29,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
-	st, _, err := openStore(*cfgPath)
+	st, cfg, err := openStore(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
 		return exitUsage
@@ -41,14 +41,25 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
 		return exitFail
 	}
-	if *asJSON {
-		return writeJSON(stdout, backups)
+	rows := make([]listedBackup, len(backups))
+	for i, b := range backups {
+		rows[i] = listedBackup{ArtefactPath: artefact.ArtefactPath(cfg.Path, b.Prefix), Summary: b}
 	}
-	printBackups(stdout, backups)
+	if *asJSON {
+		return writeJSON(stdout, rows)
+	}
+	printBackups(stdout, rows)
 	return exitOK
 }
 
-func printBackups(w io.Writer, backups []artefact.Summary) {
+// listedBackup is a backup as list prints it: with the artefact path that
+// restore, verify and delete take (the storage path included).
+type listedBackup struct {
+	ArtefactPath string `json:"artefact-path"`
+	artefact.Summary
+}
+
+func printBackups(w io.Writer, backups []listedBackup) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARTEFACT PATH\tENGINE\tSTATE\tSIZE\tDURATION\tFINISHED\tDATABASES")
 	for _, b := range backups {
@@ -56,7 +67,7 @@ func printBackups(w io.Writer, backups []artefact.Summary) {
 		if !b.Complete {
 			state, dur, fin = "incomplete", "-", b.LastModified.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Prefix, orDash(string(b.Engine)), state, humanBytes(b.StoredBytes), dur, fin, orDash(strings.Join(b.Databases, ",")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ArtefactPath, orDash(string(b.Engine)), state, humanBytes(b.StoredBytes), dur, fin, orDash(strings.Join(b.Databases, ",")))
 	}
 	tw.Flush()
 	if len(backups) == 0 {

@@ -47,7 +47,7 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
-	eng, conn, err := openEngine(*kind, *dbURL)
+	eng, conn, err := openEngine(*kind, *dbURL) // openEngine refuses a password in the URL
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup restore: %v\n", err)
 		return exitUsage
@@ -83,6 +83,6 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *asJSON {
 		return writeJSON(stdout, restoreReport{ArtefactPath: *path, JobID: m.JobID, Engine: string(m.Engine.Kind), Databases: res.Databases, RawBytes: m.RawBytes, Seconds: time.Since(start).Seconds()})
 	}
-	fmt.Fprintf(stdout, "restored %s into %s\n", *path, conn.String())
+	fmt.Fprintf(stdout, "restored %s into %s\n", *path, *dbURL)
 	return exitOK
 }

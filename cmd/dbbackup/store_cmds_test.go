@@ -60,12 +60,12 @@ func TestListVerifyDeleteOnRealS3(t *testing.T) {
 		}
 	}
 	code, out, errOut := runCLI(t, "", "list", "--storage-config", cfgFile)
-	if code != 0 || !strings.Contains(out, "postgresql/job-2/") || !strings.Contains(out, "complete") || !strings.Contains(out, "app") {
+	if code != 0 || !strings.Contains(out, "team/a/postgresql/job-2/") || !strings.Contains(out, "complete") || !strings.Contains(out, "app") {
 		t.Fatalf("list: code %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = runCLI(t, "", "list", "--storage-config", cfgFile, "--json")
-	var listed []artefact.Summary
-	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[0].JobID != "job-2" {
+	var listed []listedBackup
+	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[0].JobID != "job-2" || listed[0].ArtefactPath != "team/a/postgresql/job-2/" {
 		t.Fatalf("list --json: code %d\n%s", code, out)
 	}
 	path := artefact.ArtefactPath(cfg.Path, "postgresql/job-1/")
