@@ -46,6 +46,12 @@ type Options struct {
 	Poll time.Duration
 	// ProgressEvery is how often progress is written; 5s when zero.
 	ProgressEvery time.Duration
+	// Check, when set, checks the database; the runner runs it at start,
+	// every CheckEvery, and when kicked, records the result (Journal.Health)
+	// and notifies when it changes.
+	Check func(ctx context.Context) error
+	// CheckEvery is the period of Check; 30s when zero.
+	CheckEvery time.Duration
 	// Log receives one line per event; io.Discard when nil.
 	Log io.Writer
 	// Now is the clock; time.Now when nil.
@@ -97,6 +103,9 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.ProgressEvery == 0 {
 		opts.ProgressEvery = 5 * time.Second
 	}
+	if opts.CheckEvery == 0 {
+		opts.CheckEvery = 30 * time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -134,9 +143,18 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	t := time.NewTicker(opts.Poll)
 	defer t.Stop()
+	var lastCheck time.Time
 	for {
 		if _, err := os.Stat(opts.Journal.Dir); errors.Is(err, os.ErrNotExist) {
 			return nil // the unit is gone
+		}
+		kicked := opts.Journal.kicked()
+		if kicked || time.Since(lastCheck) >= opts.CheckEvery {
+			lastCheck = time.Now()
+			r.check(ctx)
+		}
+		if kicked {
+			r.notify()
 		}
 		if err := r.scan(jobCtx); err != nil {
 			fmt.Fprintf(opts.Log, "%v\n", err)
@@ -238,5 +256,28 @@ func (r *runner) notifier(ctx context.Context, done chan struct{}) {
 func (r *runner) callNotify(ctx context.Context) {
 	if err := r.opts.Notify(ctx); err != nil {
 		fmt.Fprintf(r.opts.Log, "cannot report: %v (the next update-status will)\n", err)
+	}
+}
+
+// check runs Options.Check and records a change of health.
+func (r *runner) check(ctx context.Context) {
+	if r.opts.Check == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	err := r.opts.Check(cctx)
+	cancel()
+	h := Health{OK: err == nil, Checked: r.opts.Now().UTC()}
+	if err != nil {
+		h.Message = oneLine(err.Error())
+	}
+	old, known := r.opts.Journal.Health()
+	if err := r.opts.Journal.setHealth(h); err != nil {
+		fmt.Fprintf(r.opts.Log, "cannot record health: %v\n", err)
+		return
+	}
+	if !known || old.OK != h.OK || old.Message != h.Message {
+		fmt.Fprintf(r.opts.Log, "health: ok=%t %s\n", h.OK, h.Message)
+		r.notify()
 	}
 }

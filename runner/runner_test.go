@@ -473,3 +473,43 @@ func TestHelperRunner(t *testing.T) {
 	})
 	runner.Run(context.Background(), runner.Options{Journal: runner.Journal{Dir: dir}, Executor: block, Poll: 10 * time.Millisecond})
 }
+
+func TestKickAndHealth(t *testing.T) {
+	dir := t.TempDir()
+	j := runner.Journal{Dir: dir}
+	var down atomic.Bool
+	down.Store(true)
+	var notes atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runner.Run(ctx, runner.Options{Journal: j, Executor: newFake(), Poll: 10 * time.Millisecond, CheckEvery: time.Hour,
+			Notify: func(context.Context) error { notes.Add(1); return nil },
+			Check: func(context.Context) error {
+				if down.Load() {
+					return errors.New("cannot connect to PostgreSQL at 127.0.0.1:1: connection refused")
+				}
+				return nil
+			}})
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitFor("a failed check", func() bool {
+		h, ok := j.Health()
+		return ok && !h.OK && strings.Contains(h.Message, "connection refused")
+	})
+	before := notes.Load()
+	down.Store(false)
+	if err := j.Kick(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("a passed check after a kick", func() bool { h, _ := j.Health(); return h.OK })
+	waitFor("a notification", func() bool { return notes.Load() > before })
+}

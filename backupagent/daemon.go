@@ -1,0 +1,196 @@
+package backupagent
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dbbackup/dbbackup/runner"
+	"github.com/dbbackup/dbbackup/store/s3"
+)
+
+// RunnerCommand is the first argument that makes a charm binary the runner
+// (see RunnerMain).
+const RunnerCommand = "runner"
+
+// hookVars are the variables of a hook context that a process outliving
+// the hook must not carry: juju-exec refuses to run inside a context.
+var hookVars = []string{"JUJU_CONTEXT_ID", "JUJU_HOOK_NAME", "JUJU_DISPATCH_PATH", "JUJU_ACTION_NAME",
+	"JUJU_ACTION_UUID", "JUJU_RELATION", "JUJU_RELATION_ID", "JUJU_REMOTE_APP", "JUJU_REMOTE_UNIT",
+	"JUJU_DEPARTING_UNIT", "JUJU_SECRET_ID", "JUJU_SECRET_LABEL", "JUJU_SECRET_REVISION"}
+
+// cleanEnv returns the environment without the hook context.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, h := range hookVars {
+			drop = drop || name == h
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// StartRunner starts the runner process of unit (this very charm binary
+// with RunnerCommand) unless one holds the journal already. The process
+// runs in its own session, outlives the hook, logs to runner.log in the
+// journal folder, and stops on SIGTERM (StopRunner) or when the journal
+// folder is removed.
+func StartRunner(j runner.Journal, unit string) error {
+	if runner.Alive(j) {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot start the runner: %w", err)
+	}
+	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
+		return fmt.Errorf("cannot start the runner: %w", err)
+	}
+	logf, err := os.OpenFile(filepath.Join(j.Dir, "runner.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot start the runner: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(exe, RunnerCommand, "--state", j.Dir, "--unit", unit)
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot start the runner: %w", err)
+	}
+	pid := cmd.Process.Pid
+	// Reap it if it exits while this hook lives (ErrLocked: another won).
+	go cmd.Wait()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if runner.PID(j) == pid && runner.Alive(j) {
+			return nil
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+	}
+	if runner.Alive(j) {
+		return nil
+	}
+	return fmt.Errorf("cannot start the runner: it did not take the journal (see %s)", filepath.Join(j.Dir, "runner.log"))
+}
+
+// StopRunner stops the runner of the journal: SIGTERM (running jobs are
+// cancelled and recorded as interrupted), then SIGKILL after 20 seconds.
+func StopRunner(j runner.Journal) error {
+	if !runner.Alive(j) {
+		return nil
+	}
+	pid := runner.PID(j)
+	if pid <= 0 {
+		return errors.New("cannot stop the runner: no pid recorded")
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("cannot stop the runner: %w", err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !runner.Alive(j) {
+			return nil
+		}
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	return nil
+}
+
+// RunnerMain is the runner process: args are
+// "--state DIR --unit UNIT [--scope APP]". It runs the jobs of the journal
+// with the database the charm recorded (Journal.SetDatabase), checks the
+// database every 30 seconds, and after each transition runs this binary
+// through "juju-exec UNIT" so that the charm reports at once. It returns
+// the process exit code.
+func RunnerMain(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet(RunnerCommand, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	state := fs.String("state", "", "the journal folder")
+	unit := fs.String("unit", "", "this unit's name")
+	scope := fs.String("scope", "", "the folder under the storage path (default: the unit's application)")
+	poll := fs.Duration("poll", 200*time.Millisecond, "how often to look for new jobs")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *state == "" || *unit == "" {
+		fmt.Fprintln(stderr, "runner: --state and --unit are required")
+		return 2
+	}
+	if *scope == "" {
+		*scope, _, _ = strings.Cut(*unit, "/")
+	}
+	j := runner.Journal{Dir: *state}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	err = runner.Run(ctx, runner.Options{
+		Journal:  j,
+		Executor: &runner.Engine{Scope: *scope, Database: j.ReadDatabase, Store: s3.Options{}},
+		Notify:   jujuExec(*unit, exe),
+		Check: func(ctx context.Context) error {
+			db, err := j.ReadDatabase()
+			if err != nil {
+				return err
+			}
+			eng, err := db.Open()
+			if err != nil {
+				return err
+			}
+			return eng.Check(ctx)
+		},
+		Poll: *poll,
+		Log:  stampWriter{stderr},
+	})
+	if errors.Is(err, runner.ErrLocked) {
+		return 0 // another runner serves this unit
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "runner: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// jujuExec returns a Notify that runs exe in unit's hook context.
+func jujuExec(unit, exe string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "juju-exec", unit, exe)
+		cmd.Env = cleanEnv()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("juju-exec %s: %v: %s", unit, err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+}
+
+// stampWriter prefixes each write with the time.
+type stampWriter struct{ w io.Writer }
+
+func (s stampWriter) Write(p []byte) (int, error) {
+	if _, err := fmt.Fprintf(s.w, "%s %s", time.Now().UTC().Format(time.RFC3339), p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

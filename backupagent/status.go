@@ -1,0 +1,44 @@
+package backupagent
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/runner"
+)
+
+// Status returns the workload status a person reads at a glance:
+// "blocked" with the database check's reason while the database is
+// unreachable, "active" with the running jobs' progress
+// ("backup job-x 120 MB at 45 MB/s"), or "active" "idle".
+func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
+	if h, ok := j.Health(); ok && !h.OK {
+		return goops.StatusBlocked, h.Message
+	}
+	recs, err := j.Load()
+	if err != nil {
+		return goops.StatusBlocked, err.Error()
+	}
+	var running, waiting []runner.Record
+	for _, r := range recs {
+		switch r.State {
+		case runner.Running:
+			running = append(running, r)
+		case runner.Pending:
+			waiting = append(waiting, r)
+		}
+	}
+	switch {
+	case len(running) > 0:
+		msg := runner.Progress(running[0], now)
+		if n := len(running) - 1 + len(waiting); n > 0 {
+			msg += fmt.Sprintf(" (+%d more)", n)
+		}
+		return goops.StatusActive, msg
+	case len(waiting) > 0:
+		return goops.StatusActive, fmt.Sprintf("%d job(s) waiting", len(waiting))
+	}
+	return goops.StatusActive, "idle"
+}

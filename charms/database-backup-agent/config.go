@@ -1,0 +1,71 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/runner"
+)
+
+// config is the charm's config.
+type config struct {
+	Engine            string `json:"engine"`
+	Host              string `json:"host"`
+	Port              int    `json:"port"`
+	User              string `json:"user"`
+	Databases         string `json:"databases"`
+	PasswordSecret    string `json:"password-secret"`
+	MaxBackupsPerUnit int    `json:"max-backups-per-unit"`
+}
+
+// database turns the config into the runner's database, or says what a
+// person must fix (never repeating the password).
+func database(c config) (runner.Database, string) {
+	db := runner.Database{Engine: engine.Kind(c.Engine), Host: c.Host, Port: c.Port, User: c.User}
+	switch db.Engine {
+	case engine.PostgreSQL:
+		if db.Port == 0 {
+			db.Port = 5432
+		}
+	case engine.MySQL:
+		if db.Port == 0 {
+			db.Port = 3306
+		}
+	case "":
+		return db, "set config engine (postgresql or mysql), or relate postgresql or mysql"
+	default:
+		return db, "config engine: " + c.Engine + " is not postgresql or mysql"
+	}
+	if db.Host == "" {
+		return db, "set config host"
+	}
+	if db.User == "" {
+		return db, "set config user"
+	}
+	names := strings.FieldsFunc(c.Databases, func(r rune) bool { return r == ',' || r == ' ' })
+	if len(names) > 1 {
+		return db, "config databases: give one database or none (all databases)"
+	}
+	if len(names) == 1 {
+		db.Database = names[0]
+	}
+	if c.PasswordSecret == "" {
+		return db, "set config password-secret to a secret id with key password"
+	}
+	content, err := goops.GetSecretByID(c.PasswordSecret, false, true)
+	if err != nil {
+		return db, "config password-secret: cannot read the secret (grant it to this application): " + firstLine(err.Error())
+	}
+	if content["password"] == "" {
+		return db, "config password-secret: the secret has no key password"
+	}
+	db.Password = content["password"]
+	return db, ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

@@ -1,0 +1,75 @@
+// Command database-backup-agent is the charm providing database_backup for
+// one PostgreSQL or MariaDB/MySQL database. Every hook (and every juju-exec
+// the runner sends) reconciles: it records the database for the runner,
+// makes sure the runner runs, syncs the jobs (backupagent.Sync) and sets
+// the workload status. With the argument "runner" the binary is the runner
+// process itself.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/backupagent"
+	"github.com/dbbackup/dbbackup/runner"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == backupagent.RunnerCommand {
+		os.Exit(backupagent.RunnerMain(os.Args[2:], os.Stderr))
+	}
+	env := goops.ReadEnv()
+	j := journal(env)
+	var err error
+	switch env.HookName {
+	case "stop", "remove":
+		err = backupagent.StopRunner(j)
+	default:
+		err = reconcile(env, j)
+	}
+	if err != nil {
+		goops.LogErrorf("%s: %v", env.HookName, err)
+		os.Exit(1)
+	}
+}
+
+// journal is the runner's folder: beside the charm folder, so that it
+// survives charm upgrades.
+func journal(env goops.Environment) runner.Journal {
+	return runner.Journal{Dir: filepath.Join(filepath.Dir(env.CharmDir), "dbbackup-runner")}
+}
+
+func reconcile(env goops.Environment, j runner.Journal) error {
+	var c config
+	if err := goops.GetConfig(&c); err != nil {
+		return fmt.Errorf("cannot read the config: %w", err)
+	}
+	db, problem := database(c)
+	if problem == "" {
+		changed, err := j.SetDatabase(db)
+		if err != nil {
+			return err
+		}
+		if err := backupagent.StartRunner(j, env.UnitName); err != nil {
+			return err
+		}
+		if changed {
+			if err := j.Kick(); err != nil { // check the new database at once
+				return err
+			}
+		}
+	}
+	agent := backupagent.Agent{Journal: j, MaxBackupsPerUnit: c.MaxBackupsPerUnit}
+	if _, err := agent.Sync(); err != nil {
+		return err
+	}
+	if problem != "" {
+		return goops.SetUnitStatus(goops.StatusBlocked, problem)
+	}
+	st, msg := backupagent.Status(j, time.Now())
+	return goops.SetUnitStatus(st, msg)
+}
