@@ -1,0 +1,83 @@
+// Command database-backup-manager is the requirer charm of the
+// database_backup interface: it requests backups and restores of the
+// related database applications with the S3 credentials of an
+// s3-integrator, relays their results and keeps the history of every job
+// in its peer application databag. See docs/manager.md.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+)
+
+// timeNow is the clock; tests of the pure parts pass their own times.
+var timeNow = time.Now
+
+func main() {
+	env := goops.ReadEnv()
+	if err := run(env); err != nil {
+		goops.LogErrorf("%s: %s", hookName(env), err)
+		os.Exit(1)
+	}
+}
+
+// hookName names what runs: the hook or the action.
+func hookName(env goops.Environment) string {
+	if env.ActionName != "" {
+		return "action " + env.ActionName
+	}
+	return env.HookName
+}
+
+// run loads the unit's view of the model and runs the action or the hook.
+func run(env goops.Environment) error {
+	w, err := load(env, timeNow())
+	if err != nil {
+		return err
+	}
+	if env.ActionName != "" {
+		return runAction(w, env.ActionName)
+	}
+	probe := probeHooks[env.HookName] || strings.HasPrefix(env.HookName, "s3-credentials-relation-")
+	if err := w.reconcile(probe); err != nil {
+		return err
+	}
+	return w.setStatus()
+}
+
+// probeHooks are the hooks after which the leader checks that the bucket
+// answers with the credentials: the s3 relation hooks too.
+var probeHooks = map[string]bool{
+	"update-status": true, "leader-elected": true, "config-changed": true,
+	"upgrade-charm": true, "secret-changed": true, "start": true,
+}
+
+// runAction dispatches an action; an action's error fails the action, not
+// the unit.
+func runAction(w *world, name string) error {
+	actions := map[string]func() error{
+		"create-backup": w.createBackup,
+		"list-backups":  w.listBackups,
+		"restore":       w.restore,
+		"list-jobs":     w.listJobs,
+		"show-job":      w.showJob,
+		"clear-history": w.clearHistory,
+	}
+	fn, ok := actions[name]
+	if !ok {
+		return goops.FailActionf("unknown action %q", name)
+	}
+	if err := fn(); err != nil {
+		msg := scrub(err.Error(), w.secrets())
+		goops.LogWarningf("action %s failed: %s", name, msg)
+		return goops.FailActionf("%s", msg)
+	}
+	return nil
+}
+
+// fail is an action failure for the admin.
+func fail(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+)
+
+// statusInput is what the unit status is computed from.
+type statusInput struct {
+	now       time.Time
+	s3Problem string   // why there are no usable credentials
+	check     s3Check  // the last bucket check
+	databases []string // the related applications
+	history   requirer.History
+}
+
+// maxStatus bounds the status message.
+const maxStatus = 160
+
+// unitStatus returns the status that tells the admin the latest outcome or
+// what blocks the manager. A blocked status is computed afresh by every
+// hook, so it clears as soon as its cause is gone.
+func unitStatus(in statusInput) (goops.StatusName, string) {
+	st, msg := unitStatusFull(in)
+	return st, clipText(msg, maxStatus)
+}
+
+func unitStatusFull(in statusInput) (goops.StatusName, string) {
+	switch {
+	case in.s3Problem != "":
+		return goops.StatusBlocked, in.s3Problem
+	case !in.check.OK:
+		short := in.check.Short
+		if short == "" {
+			short = in.check.Message
+		}
+		return goops.StatusBlocked, "s3 bucket unusable: " + short
+	}
+	var restore, backup *requirer.Record
+	var last *requirer.Record
+	for i := range in.history.Records {
+		r := &in.history.Records[i]
+		switch {
+		case !r.Status.Terminal() && r.Type == dbbackup.Restore && restore == nil:
+			restore = r
+		case !r.Status.Terminal() && backup == nil:
+			backup = r
+		case r.Status.Terminal() && (last == nil || !r.FinishedAt.Before(last.FinishedAt)):
+			last = r
+		}
+	}
+	switch {
+	case restore != nil:
+		return goops.StatusWaiting, pendingText(*restore)
+	case backup != nil:
+		return goops.StatusActive, pendingText(*backup)
+	case len(in.databases) == 0:
+		return goops.StatusBlocked, "no database related: integrate a database-backup provider"
+	case last == nil:
+		return goops.StatusActive, "ready: no backup yet"
+	}
+	msg := fmt.Sprintf("last %s of %s %s: %s", last.Type, last.Application, ago(in.now, last.FinishedAt), last.Status)
+	if last.Status != requirer.Success && last.Message != "" {
+		msg += ": " + last.Message
+	}
+	return goops.StatusActive, msg
+}
+
+// pendingText says where a waiting or running job is.
+func pendingText(r requirer.Record) string {
+	if r.Status == requirer.Running {
+		return fmt.Sprintf("%s %s running on %s", r.Type, r.JobID, r.Unit)
+	}
+	return fmt.Sprintf("%s %s waiting for a unit of %s", r.Type, r.JobID, r.Application)
+}
+
+// ago says how long ago t was, in the largest whole unit.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}
+
+// clipText keeps s on one line and cuts it to n bytes on a rune boundary.
+func clipText(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n - 3
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// setStatus sets this unit's status, and the application's on the leader.
+func (w *world) setStatus() error {
+	st, msg := unitStatus(statusInput{
+		now: w.now, s3Problem: w.s3Problem, check: w.check,
+		databases: sortedKeys(w.databases), history: w.history,
+	})
+	msg = scrub(msg, w.secrets())
+	if err := goops.SetUnitStatus(st, msg); err != nil {
+		return fmt.Errorf("cannot set the unit status: %w", err)
+	}
+	if w.leader {
+		if err := goops.SetAppStatus(st, msg); err != nil {
+			return fmt.Errorf("cannot set the application status: %w", err)
+		}
+	}
+	return nil
+}
