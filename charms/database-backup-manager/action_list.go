@@ -192,6 +192,15 @@ func (w *world) showJob() error {
 	if err := goops.GetActionParams(&p); err != nil {
 		return fail("cannot read the parameters: %v", err)
 	}
+	if w.leader {
+		// Fold the latest reports in, so the answer and the history agree.
+		if err := w.reconcile(false); err != nil {
+			return err
+		}
+		if err := w.setStatus(); err != nil {
+			return err
+		}
+	}
 	r, ok := w.history.Find(p.JobID)
 	if !ok {
 		return fail("job %q is not in the history (never requested here, or removed by clear-history): run list-jobs", clipText(p.JobID, 60))
