@@ -66,7 +66,7 @@ func run() error {
 			return err
 		}
 	}
-	return goops.SetUnitStatus(goops.StatusActive, "mode "+c.Mode)
+	return goops.SetUnitStatus(goops.StatusActive, "s3 credentials published ("+c.Mode+")")
 }
 
 // secret adds or updates the application secret holding the keys.

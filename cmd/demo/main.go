@@ -1,0 +1,189 @@
+// Command demo runs the main job on embedded defaults: in a jujusim model
+// it deploys PostgreSQL with the database-backup-agent charm and the
+// database-backup-manager charm with a versitygw S3 server, writes sample
+// data, runs create-backup and list-backups, breaks the data, runs
+// restore and shows the data back, printing each step as an admin sees it
+// (`juju run` output, `juju status`). It exits non-zero if any step fails.
+//
+// It needs PostgreSQL's server binaries and versitygw (make demo installs
+// them: scripts/install-databases.sh, scripts/install-s3-servers.sh).
+//
+// Usage: go run ./cmd/demo
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dbbackup/dbbackup/charms/e2e"
+	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/jujusim"
+)
+
+func main() {
+	var out bytes.Buffer
+	w := io.MultiWriter(os.Stdout, &out)
+	var secrets []string
+	err := testenv.Run(func(p *testenv.Program) error {
+		d := &demo{p: p, w: w}
+		defer func() { secrets = d.secrets }()
+		return d.run()
+	})
+	jujusim.RemoveBuiltTool()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(out.String(), s) {
+			fmt.Fprintln(os.Stderr, "demo: FAILED: a credential appeared in the output")
+			os.Exit(1)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "demo: FAILED: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(w, "\ndemo: every step behaved as expected")
+}
+
+// demo is one run of the flow.
+type demo struct {
+	p       *testenv.Program
+	w       io.Writer
+	s       *e2e.Stack
+	secrets []string
+	ops     int
+}
+
+func (d *demo) printf(format string, args ...any) { fmt.Fprintf(d.w, format, args...) }
+
+func (d *demo) run() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	d.printf("== building the charms and starting PostgreSQL and a versitygw S3 server on 127.0.0.1\n")
+	built := time.Now()
+	for _, c := range []string{"database-backup-manager", "database-backup-manager/testdata/s3stub", "database-backup-agent"} {
+		e2e.Charm(d.p, c)
+	}
+	d.printf("charms built in %s\n", time.Since(built).Round(time.Millisecond))
+	began := time.Now()
+	d.s = e2e.Start(ctx, d.p, e2e.Options{Postgres: true})
+	s := d.s
+	d.secrets = s.Secrets()
+	pg := s.PG
+	d.printf("\n$ juju deploy database-backup-manager %s\n", e2e.Manager)
+	d.printf("$ juju deploy s3-integrator --config bucket=%s endpoint=%s region=%s s3-uri-style=path\n", e2e.Bucket, s.S3.Endpoint, s.S3.Region)
+	d.printf("$ juju run s3-integrator/leader sync-s3-credentials access-key=*** secret-key=***\n")
+	d.printf("$ juju add-secret postgresql-password password=***   # granted to %s\n", e2e.Postgres)
+	d.printf("$ juju deploy database-backup-agent %s --config engine=postgresql host=%s port=%d user=%s password-secret=secret:...\n", e2e.Postgres, pg.Host, pg.Port, pg.User)
+	d.printf("$ juju integrate %s:s3-credentials s3-integrator\n", e2e.Manager)
+	d.printf("$ juju integrate %s:database-backup %s:database-backup\n", e2e.Postgres, e2e.Manager)
+	d.status()
+
+	d.printf("\n== sample data\n")
+	pg.SQL(d.p, "postgres", "CREATE DATABASE shop")
+	pg.SQL(d.p, "shop", `CREATE TABLE customers (id serial PRIMARY KEY, name text, city text);
+INSERT INTO customers (name, city) VALUES ('Zoë', 'Zürich'), ('Ana', 'Lisboa'), ('Kenji', '東京');
+INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) FROM generate_series(1, 20000) i;`)
+	want := pg.Checksums(d.p, "shop")
+	d.show()
+
+	leader := s.Leader()
+	res, err := d.action(leader, "create-backup", nil, true)
+	if err != nil {
+		return err
+	}
+	backupID := fmt.Sprint(res["backup-id"])
+	if err := d.wait(leader, backupID); err != nil {
+		return err
+	}
+	if _, err := d.action(leader, "list-backups", nil, true); err != nil {
+		return err
+	}
+	d.status()
+
+	d.printf("\n== breaking the data\n")
+	d.printf("$ psql shop -c \"DELETE FROM customers WHERE id > 3; UPDATE customers SET city = 'nowhere'\"\n")
+	pg.SQL(d.p, "shop", "DELETE FROM customers WHERE id > 3; UPDATE customers SET city = 'nowhere'")
+	d.show()
+	if len(testenv.DiffSums(want, pg.Checksums(d.p, "shop"))) == 0 {
+		return fmt.Errorf("the data did not change")
+	}
+
+	if _, err := d.action(leader, "restore", map[string]any{"backup-id": "job-20000101T000000Z-00000000"}, false); err != nil {
+		return err
+	}
+	res, err = d.action(leader, "restore", map[string]any{"backup-id": backupID}, true)
+	if err != nil {
+		return err
+	}
+	if err := d.wait(leader, fmt.Sprint(res["job-id"])); err != nil {
+		return err
+	}
+	d.printf("\n== the data is back\n")
+	d.show()
+	if diff := testenv.DiffSums(want, pg.Checksums(d.p, "shop")); len(diff) > 0 {
+		return fmt.Errorf("restored data differs from the backup: %v", diff)
+	}
+	if _, err := d.action(leader, "list-jobs", nil, true); err != nil {
+		return err
+	}
+	d.status()
+	d.printf("\nthe flow took %s once built\n", time.Since(began).Round(100*time.Millisecond))
+	return nil
+}
+
+// show prints the sample data as psql would.
+func (d *demo) show() {
+	d.printf("$ psql shop -c \"SELECT count(*), ... FROM customers\"\n")
+	d.printf("%s", d.s.PG.SQL(d.p, "shop", "SELECT count(*) || ' customers; first: ' || string_agg(name || ' in ' || city, ', ' ORDER BY id) FILTER (WHERE id <= 3) FROM customers"))
+}
+
+// action runs an action as `juju run` does and prints its output; ok says
+// whether it must complete (else it must fail).
+func (d *demo) action(unit, name string, params map[string]any, ok bool) (map[string]any, error) {
+	cmd := "juju run " + unit + " " + name
+	for _, k := range sortedKeys(params) {
+		cmd += fmt.Sprintf(" %s=%v", k, params[k])
+	}
+	d.printf("\n$ %s\n", cmd)
+	res, err := d.s.Run(unit, name, params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	d.ops += 2
+	d.printf("Running operation %d with 1 task\n  - task %d on unit-%s\n\nWaiting for task %d...\n", d.ops-1, d.ops, strings.ReplaceAll(unit, "/", "-"), d.ops)
+	if res.Status != "completed" {
+		d.printf("Action id %d failed: %s\n", d.ops, res.Message)
+		if ok {
+			return nil, fmt.Errorf("%s failed: %s", cmd, res.Message)
+		}
+		return nil, nil
+	}
+	printResults(d.w, res.Results)
+	if !ok {
+		return nil, fmt.Errorf("%s completed, but it should have been refused", cmd)
+	}
+	return res.Results, nil
+}
+
+// wait follows a job with show-job until it ends; it must succeed.
+func (d *demo) wait(unit, id string) error {
+	res, err := d.s.Wait(id, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	if res["status"] != "success" {
+		return fmt.Errorf("job %s ended %v: %v", id, res["status"], res["message"])
+	}
+	_, err = d.action(unit, "show-job", map[string]any{"job-id": id}, true)
+	return err
+}
+
+// status prints `juju status` as a table.
+func (d *demo) status() {
+	d.printf("\n$ juju status\n")
+	printStatus(d.w, d.s.M, []string{e2e.Manager, e2e.Postgres, e2e.S3})
+}
