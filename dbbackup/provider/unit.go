@@ -75,7 +75,7 @@ func UnitPlan(in UnitInput) UnitDecision {
 	d.Peer = append(d.Peer, strays(in.Runner, mine)...)
 	for _, e := range reqs.order {
 		if out, ok := outs[e.Job.ID]; ok {
-			d.Reports = append(d.Reports, reportJob(e.Job, out))
+			d.Reports = append(d.Reports, reportJob(e, out))
 		}
 	}
 	sortStart(d.Start, reqs)
@@ -139,11 +139,15 @@ func strays(runner map[string]RunState, mine map[string]bool) []Report {
 }
 
 // reportJob builds the report of a requested job: the request's fields,
-// credentials masked, and the outcome. For an invalid request it fills what
-// the request lacked so that the report stays valid: the v0 defaults for
-// job-type (backup) and storage-interface (s3), and Mask for a missing
-// bucket or credential. Unknown request fields are not echoed.
-func reportJob(req dbbackup.Job, out Outcome) dbbackup.Job {
+// credentials masked, and the outcome. For an invalid request it echoes
+// only its job-id, so that no invalid field makes the report invalid: the
+// v0 defaults for job-type (backup) and storage-interface (s3), and Mask
+// for the bucket and credentials. Unknown request fields are not echoed.
+func reportJob(e *dbbackup.Entry, out Outcome) dbbackup.Job {
+	req := e.Job
+	if !e.Valid() {
+		req = dbbackup.Job{ID: req.ID, Type: jobType(req)}
+	}
 	j := req.Redacted()
 	j.Type = jobType(req)
 	if j.StorageInterface == "" {
