@@ -145,6 +145,13 @@ func engineOf(name string) engine.Kind {
 	return engine.Kind(kind)
 }
 
+// The producer's writes are queued in asyncChunks chunks of asyncChunkSize
+// bytes (see asyncWriter).
+const (
+	asyncChunkSize = 256 << 10
+	asyncChunks    = 8
+)
+
 // writeData runs the producer into the store through the pipeline.
 func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOptions, produce Producer, log io.Writer) (Part, engine.Result, error) {
 	part := Part{Name: dataName(opts), Container: ContainerFramed}
@@ -179,14 +186,26 @@ func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOp
 		var sink io.Writer = fw
 		var zw *zstd.Encoder
 		if opts.Compression {
-			zw, err = zstd.NewWriter(fw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2), zstd.WithLowerEncoderMem(true))
+			// One encoder goroutine at the fastest level: the dump tool
+			// and the S3 upload need the other core, and the encoder's
+			// low-memory mode halves its speed for little memory
+			// (docs/performance.md has the measurements).
+			zw, err = zstd.NewWriter(fw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("cannot start compression: %v", err)
 			}
 			sink = zw
 		}
-		res, err := produce(ctx, teeWriter{w: sink, d: raw}, log)
+		aw := newAsyncWriter(teeWriter{w: sink, d: raw}, asyncChunkSize, asyncChunks)
+		res, err := produce(ctx, aw, log)
 		if err != nil {
+			aw.abort()
+			if zw != nil {
+				zw.Close()
+			}
+			return res, err
+		}
+		if err := aw.Close(); err != nil {
 			if zw != nil {
 				zw.Close()
 			}

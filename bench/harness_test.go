@@ -71,7 +71,8 @@ func dbbackupBinary(b *testing.B) string {
 // measured is one timed run of a command.
 type measured struct {
 	wall   time.Duration
-	maxRSS int64 // bytes: the largest of the process and its waited-for children
+	maxRSS int64         // bytes: the largest of the process and its waited-for children
+	cpu    time.Duration // user+system time of the process and its children
 	stdout []byte
 }
 
@@ -94,7 +95,8 @@ func timed(b *testing.B, what string, cmd *exec.Cmd) measured {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss * 1024
 	}
-	return measured{wall: wall, maxRSS: rss, stdout: out.Bytes()}
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return measured{wall: wall, maxRSS: rss, cpu: cpu, stdout: out.Bytes()}
 }
 
 func tail(s string, n int) string {
@@ -127,10 +129,13 @@ func (s series) maxRSS() int64 {
 
 func (s series) String() string {
 	parts := make([]string, len(s))
+	cpu := make([]time.Duration, len(s))
 	for i, m := range s {
 		parts[i] = fmt.Sprintf("%.2f", m.wall.Seconds())
+		cpu[i] = m.cpu
 	}
-	return fmt.Sprintf("median %.2fs of [%s]", s.median().Seconds(), strings.Join(parts, " "))
+	slices.Sort(cpu)
+	return fmt.Sprintf("median %.2fs of [%s], cpu %.2fs", s.median().Seconds(), strings.Join(parts, " "), cpu[len(cpu)/2].Seconds())
 }
 
 // report prints one line of the results table, and reports a ratio as a

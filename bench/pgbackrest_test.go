@@ -1,7 +1,13 @@
 package bench
 
 import (
+	"fmt"
+	"net/url"
+	"os"
 	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dbbackup/dbbackup/internal/testenv"
@@ -13,6 +19,106 @@ func pgBackRestPath() string {
 	return p
 }
 
+// benchPgBackRest times pgBackRest's full backup of the whole cluster
+// (compress-type=zst, process-max=2, start-fast, no WAL archive check) to
+// an HTTPS versitygw, against dbbackup's backup of every database (no
+// --database-url dbname: the whole cluster too) to the same server, in
+// alternating rounds.
 func benchPgBackRest(b *testing.B, p *testenv.Postgres, env []string, n int) {
-	b.Skip("not written yet")
+	srv := testenv.StartVersityGWWith(b, testenv.S3Options{TLS: true})
+	srv.CreateBucket(b, "pgbackrest")
+	srv.CreateBucket(b, "bench")
+	cfg := srv.StorageConfig("bench")
+	cfg.Path = "pg"
+	cfgFile := storageConfigFile(b, cfg)
+	conf := pgBackRestConfig(b, p, srv)
+	r := report{b: b, title: fmt.Sprintf("postgres/cluster scale %d (pgbench + text), HTTPS versitygw", n)}
+	pgbr := func(args ...string) *exec.Cmd {
+		argv := append([]string{"-u", pgUser(p), "--", pgBackRestPath(), "--config=" + conf, "--stanza=bench"}, args...)
+		c := exec.Command("runuser", argv...)
+		c.Env = append(os.Environ(), "PGPASSWORD="+p.Password)
+		c.Dir = p.Dir
+		return c
+	}
+	timed(b, "pgbackrest stanza-create", pgbr("stanza-create"))
+	var theirs, ours series
+	for i := range rounds() {
+		theirs = append(theirs, timed(b, "pgbackrest backup", pgbr("--type=full", "backup")))
+		u := p.URL("")
+		ours = append(ours, timed(b, "dbbackup backup (cluster)", dbbackupCmd(b, env, "backup", "--engine", "postgresql",
+			"--database-url", strings.TrimSuffix(u, "/"), "--storage-config", cfgFile, "--job-id", fmt.Sprintf("cluster-%d-%d", i, b.N))))
+	}
+	r.line("pgbackrest backup (full, zst, process-max=2): %s, peak RSS %.1f MiB", theirs, mib(theirs.maxRSS()))
+	r.line("dbbackup backup (all databases):             %s, peak RSS %.1f MiB", ours, mib(ours.maxRSS()))
+	r.ratio("pgbackrest/backup", theirs.median(), ours.median(), 2.0, false, "pgbackrest/backup")
+}
+
+// pgUser is the OS user that owns the server's files: postgres when this
+// runs as root, else the current user.
+func pgUser(p *testenv.Postgres) string {
+	if os.Geteuid() == 0 {
+		return "postgres"
+	}
+	u, err := user.Current()
+	if err != nil {
+		return os.Getenv("USER")
+	}
+	return u.Username
+}
+
+// pgBackRestConfig writes a pgbackrest.conf for stanza "bench": the
+// server's data folder and socket, and an S3 repository on srv.
+func pgBackRestConfig(b *testing.B, p *testenv.Postgres, srv *testenv.S3Server) string {
+	b.Helper()
+	ep, err := url.Parse(srv.Endpoint)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(p.Dir, "pgbackrest")
+	for _, d := range []string{dir, filepath.Join(dir, "log"), filepath.Join(dir, "lock"), filepath.Join(dir, "spool")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			b.Fatal(err)
+		}
+	}
+	conf := fmt.Sprintf(`[global]
+repo1-type=s3
+repo1-path=/repo
+repo1-s3-bucket=pgbackrest
+repo1-s3-endpoint=%s
+repo1-storage-port=%s
+repo1-storage-verify-tls=n
+repo1-s3-region=%s
+repo1-s3-key=%s
+repo1-s3-key-secret=%s
+repo1-s3-uri-style=path
+repo1-retention-full=1000
+compress-type=zst
+process-max=2
+start-fast=y
+archive-check=n
+log-path=%s
+lock-path=%s
+spool-path=%s
+log-level-console=warn
+log-level-file=off
+
+[bench]
+pg1-path=%s
+pg1-port=%d
+pg1-socket-path=%s
+pg1-user=%s
+`, ep.Hostname(), ep.Port(), srv.Region, srv.AccessKey, srv.SecretKey,
+		filepath.Join(dir, "log"), filepath.Join(dir, "lock"), filepath.Join(dir, "spool"),
+		filepath.Join(p.Dir, "data"), p.Port, p.Dir, p.User)
+	path := filepath.Join(dir, "pgbackrest.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		out, err := exec.Command("chown", "-R", pgUser(p), dir).CombinedOutput()
+		if err != nil {
+			b.Fatalf("cannot give %s to %s: %v %s", dir, pgUser(p), err, out)
+		}
+	}
+	return path
 }

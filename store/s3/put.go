@@ -176,8 +176,13 @@ func (u *upload) feed(ctx context.Context, first []byte, r io.Reader, work chan<
 
 func (u *upload) send(ctx context.Context, p part) error {
 	return u.s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
-		info, err := u.s.core.PutObjectPart(ctx, u.s.bucket, u.full, u.id, p.number,
-			bytes.NewReader(p.data), int64(len(p.data)), minio.PutObjectPartOptions{})
+		// A part request, once sent, runs to its end (or its own timeout)
+		// even when the upload is given up: the server may still be
+		// storing a part whose request the client cancelled when the abort
+		// arrives, and bring the upload back after it (versitygw does),
+		// leaving orphan parts. No retry starts after a cancel.
+		info, err := u.s.core.PutObjectPart(context.WithoutCancel(ctx), u.s.bucket, u.full, u.id, p.number,
+			bytes.NewReader(p.data), int64(len(p.data)), partOptions)
 		if err != nil {
 			return u.s.fail(fmt.Sprintf("upload part %d of", p.number), u.full, err)
 		}
@@ -244,3 +249,13 @@ type sourceError struct{ err error }
 
 func (e *sourceError) Error() string { return "read source: " + e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
+
+// partOptions send each part with an unsigned payload (the request itself
+// stays signed): over plain HTTP the client would otherwise sign every
+// 64 KiB chunk with SHA-256 (aws-chunked) and the server check it, two
+// SHA-256 passes over the whole upload on the machine's CPU for no
+// protection the data lacks: every frame of an artefact carries its own
+// SHA-256 (or AES-GCM tag) and the manifest the digest of the whole
+// object, all checked on restore and by verify. Over HTTPS the client
+// sends unsigned payloads anyway.
+var partOptions = minio.PutObjectPartOptions{DisableContentSha256: true}

@@ -114,7 +114,7 @@ func newStore(cfg dbbackup.StorageConfig, opts Options) (*Store, error) {
 		prefix:   normalisePath(cfg.Path),
 		endpoint: display,
 		secrets:  cfg.Secrets(),
-		put:      minio.PutObjectOptions{StorageClass: cfg.StorageClass, UserMetadata: meta},
+		put:      minio.PutObjectOptions{StorageClass: cfg.StorageClass, UserMetadata: meta, DisableContentSha256: true},
 		opts:     opts,
 	}, nil
 }
