@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # demo.sh runs the most complete flow the project has, on embedded defaults:
-# validate the published v0 examples and the seed's (whose requirer example
-# is invalid JSON, and is rejected with the byte offset), print the merged
-# job table of a manager unit's `juju show-unit` output, then back up a real
-# PostgreSQL database to a real S3 server and restore it (internal/clidemo).
-# It installs what is missing first (PostgreSQL from Debian, versitygw).
+#  1. the whole flow in jujusim (cmd/demo): PostgreSQL with the backup agent
+#     charm, the manager charm with a versitygw S3 server; create-backup,
+#     list-backups, break the data, restore, the data back;
+#  2. the wire: validate the published v0 examples and the seed's (whose
+#     requirer example is invalid JSON, rejected with the byte offset), and
+#     the merged job table of a manager unit's `juju show-unit` output;
+#  3. the engine room from a shell (internal/clidemo): dbbackup backup,
+#     list, verify, restore, and a damaged backup refused.
+# make demo installs what is missing first (PostgreSQL, versitygw).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=bin/dbbackup
@@ -15,6 +19,10 @@ expect() { # expect CODE CMD...: run CMD, fail the demo unless it exits CODE
 	step "$@"; local got=$?
 	if [[ $got -ne $want ]]; then echo "!! exit $got, want $want"; fail=1; fi
 }
+echo "== 1. the whole flow in jujusim"
+if ! go run ./cmd/demo; then fail=1; fi
+echo
+echo "== 2. the wire"
 expect 0 "$bin" validate --side requirer dbbackup/testdata/published-requirer.json
 expect 0 "$bin" validate --side provider dbbackup/testdata/published-provider.json
 expect 1 "$bin" validate --side requirer dbbackup/testdata/seed-requirer-invalid.json
@@ -23,7 +31,7 @@ expect 0 "$bin" validate --side provider internal/bagfile/testdata/show-unit-man
 expect 1 "$bin" validate --side requirer internal/bagfile/testdata/show-unit-provider.yaml
 expect 0 "$bin" jobs internal/bagfile/testdata/show-unit-manager.yaml
 echo
-echo "== the engine room: a real backup and restore"
+echo "== 3. the engine room from a shell"
 if ! go run ./internal/clidemo "$bin"; then fail=1; fi
 echo
 if [[ $fail -ne 0 ]]; then echo "demo: FAILED"; exit 1; fi
