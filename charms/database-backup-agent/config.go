@@ -18,12 +18,16 @@ type config struct {
 	Databases         string `json:"databases"`
 	PasswordSecret    string `json:"password-secret"`
 	MaxBackupsPerUnit int    `json:"max-backups-per-unit"`
+	ExtraUserRoles    string `json:"extra-user-roles"`
 }
 
 // database turns the config into the runner's database, or says what a
 // person must fix (never repeating the password).
 func database(c config) (runner.Database, string) {
 	db := runner.Database{Engine: engine.Kind(c.Engine), Host: c.Host, Port: c.Port, User: c.User}
+	if strings.ContainsAny(c.Databases, ", ") {
+		return db, "config databases: give one database or none (all databases)"
+	}
 	switch db.Engine {
 	case engine.PostgreSQL:
 		if db.Port == 0 {
@@ -44,13 +48,7 @@ func database(c config) (runner.Database, string) {
 	if db.User == "" {
 		return db, "set config user"
 	}
-	names := strings.FieldsFunc(c.Databases, func(r rune) bool { return r == ',' || r == ' ' })
-	if len(names) > 1 {
-		return db, "config databases: give one database or none (all databases)"
-	}
-	if len(names) == 1 {
-		db.Database = names[0]
-	}
+	db.Database = firstDatabase(c.Databases)
 	if c.PasswordSecret == "" {
 		return db, "set config password-secret to a secret id with key password"
 	}

@@ -55,6 +55,22 @@ type dbServer struct {
 
 func newWorld(t *testing.T, db dbServer, units int) *world {
 	t.Helper()
+	return newWorldWith(t, db, worldOptions{units: units})
+}
+
+// worldOptions vary the model newWorldWith makes.
+type worldOptions struct {
+	units int
+	// related deploys the test database charm (app "db") in front of the
+	// server and relates the agent to it instead of configuring it.
+	related bool
+	// noSecrets makes the database charm answer credentials in its databag.
+	noSecrets bool
+}
+
+func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
+	t.Helper()
+	units := opts.units
 	s3 := testenv.StartVersityGW(t)
 	w := &world{t: t, s3: s3, bucket: "backups", secrets: []string{s3.SecretKey, s3.AccessKey, db.password}}
 	s3.CreateBucket(t, w.bucket)
@@ -84,16 +100,33 @@ func newWorld(t *testing.T, db dbServer, units int) *world {
 	if err := m.Deploy(ctx, "manager", buildCharm(t, "./testdata/requirer"), 1); err != nil {
 		t.Fatal(err)
 	}
-	uri, err := m.AddSecret(map[string]string{"password": db.password}, "agent")
-	if err != nil {
-		t.Fatal(err)
+	if opts.related {
+		if err := m.Deploy(ctx, "db", buildCharm(t, "./testdata/dbcharm"), 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Config(ctx, "db", map[string]string{"engine": db.engine, "host": db.host, "port": fmt.Sprint(db.port),
+			"admin-user": db.user, "admin-password": db.password, "use-secrets": fmt.Sprint(!opts.noSecrets)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Config(ctx, "agent", map[string]string{"databases": db.db}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Integrate(ctx, "agent:"+db.engine, "db:"+db.engine); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		uri, err := m.AddSecret(map[string]string{"password": db.password}, "agent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Config(ctx, "agent", map[string]string{"engine": db.engine, "host": db.host,
+			"port": fmt.Sprint(db.port), "user": db.user, "databases": db.db, "password-secret": uri}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := m.Config(ctx, "agent", map[string]string{"engine": db.engine, "host": db.host,
-		"port": fmt.Sprint(db.port), "user": db.user, "databases": db.db, "password-secret": uri}); err != nil {
-		t.Fatal(err)
-	}
-	if w.rel, err = m.Integrate(ctx, "agent:database-backup", "manager:database-backup"); err != nil {
-		t.Fatal(err)
+	var err2 error
+	if w.rel, err2 = m.Integrate(ctx, "agent:database-backup", "manager:database-backup"); err2 != nil {
+		t.Fatal(err2)
 	}
 	w.settle()
 	return w

@@ -48,7 +48,13 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	if err := goops.GetConfig(&c); err != nil {
 		return fmt.Errorf("cannot read the config: %w", err)
 	}
-	db, problem := database(c)
+	db, related, problem, err := relatedDatabase(c)
+	if err != nil {
+		return err
+	}
+	if !related {
+		db, problem = database(c)
+	}
 	if problem == "" {
 		changed, err := j.SetDatabase(db)
 		if err != nil {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/testenv"
+)
+
+// TestRelatedPostgres gets its credentials from a postgresql_client
+// provider (the test database charm) through a secret-user secret, with no
+// manual credentials, and backs up and restores.
+func TestRelatedPostgres(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.SQL(t, "postgres", "CREATE DATABASE shop")
+	pg.SQL(t, "shop", "CREATE TABLE items (id int primary key); INSERT INTO items SELECT generate_series(1, 50)")
+	w := newWorldWith(t, dbServer{engine: "postgresql", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: "shop"},
+		worldOptions{units: 1, related: true})
+	if st, msg := w.m.UnitStatus("agent/0"); st != "active" || msg != "idle" {
+		t.Fatalf("agent/0 = %s %q, want active idle", st, msg)
+	}
+	w.request(w.backup("b1"))
+	if b1 := w.wait("b1")["b1"]; b1.Status != dbbackup.Success {
+		t.Fatalf("b1 = %+v", b1)
+	}
+	pg.SQL(t, "shop", "DELETE FROM items")
+	w.request(w.restore("r1", "agent/b1/"))
+	if r1 := w.wait("r1")["r1"]; r1.Status != dbbackup.Success {
+		t.Fatalf("r1 = %+v", r1)
+	}
+	if n := strings.TrimSpace(pg.SQL(t, "shop", "SELECT count(*) FROM items")); n != "50" {
+		t.Errorf("restored %s rows, want 50", n)
+	}
+	w.checkNoSecrets()
+}
+
+// TestRelatedMariaDB gets its credentials from a mysql_client provider that
+// answers them in its databag (no Juju secrets) and backs up.
+func TestRelatedMariaDB(t *testing.T) {
+	my := testenv.StartMariaDB(t)
+	my.SQL(t, "", "CREATE DATABASE shop")
+	my.SQL(t, "shop", "CREATE TABLE items (id int primary key); INSERT INTO items VALUES (1), (2)")
+	w := newWorldWith(t, dbServer{engine: "mysql", host: my.Host, port: my.Port, user: my.User, password: my.Password, db: "shop"},
+		worldOptions{units: 1, related: true, noSecrets: true})
+	w.request(w.backup("b1"))
+	if b1 := w.wait("b1")["b1"]; b1.Status != dbbackup.Success {
+		t.Fatalf("b1 = %+v", b1)
+	}
+	my.SQL(t, "shop", "DELETE FROM items")
+	w.request(w.restore("r1", "agent/b1/"))
+	if r1 := w.wait("r1")["r1"]; r1.Status != dbbackup.Success {
+		t.Fatalf("r1 = %+v", r1)
+	}
+	if n := strings.TrimSpace(my.SQL(t, "shop", "SELECT COUNT(*) FROM items")); n != "2" {
+		t.Errorf("restored %s rows, want 2", n)
+	}
+	w.checkNoSecrets()
+}
