@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -43,5 +44,27 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	if r2 := w.wait("r2")["r2"]; r2.Status != dbbackup.Error || !strings.Contains(r2.Message, "no complete backup") {
 		t.Errorf("r2 = %+v, want error no complete backup", r2)
 	}
+	w.checkNoSecrets()
+}
+
+// TestStatusBlockedThenClears points the agent at a closed port: its status
+// turns blocked with the reason, and clears by itself once the database
+// answers again.
+func TestStatusBlockedThenClears(t *testing.T) {
+	w, pg := postgresWorld(t, 1)
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"port": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("blocked status", func() bool {
+		st, msg := w.m.UnitStatus("agent/0")
+		return st == "blocked" && strings.HasPrefix(msg, "cannot connect to PostgreSQL at 127.0.0.1:1")
+	})
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"port": fmt.Sprint(pg.Port)}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("active idle", func() bool {
+		st, msg := w.m.UnitStatus("agent/0")
+		return st == "active" && msg == "idle"
+	})
 	w.checkNoSecrets()
 }

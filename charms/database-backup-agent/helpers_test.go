@@ -66,6 +66,9 @@ type worldOptions struct {
 	related bool
 	// noSecrets makes the database charm answer credentials in its databag.
 	noSecrets bool
+	// subordinate deploys the agent's subordinate variant beside the
+	// database charm's unit over juju-info (related must be true).
+	subordinate bool
 }
 
 func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
@@ -94,6 +97,9 @@ func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
 		m.Close()
 	})
 	agent := buildCharm(t, ".")
+	if opts.subordinate {
+		agent.Dir, units = "./subordinate", 0
+	}
 	if err := m.Deploy(ctx, "agent", agent, units); err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +116,11 @@ func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
 		}
 		if err := m.Config(ctx, "agent", map[string]string{"databases": db.db}); err != nil {
 			t.Fatal(err)
+		}
+		if opts.subordinate {
+			if _, err := m.Integrate(ctx, "agent:juju-info", "db:juju-info"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := m.Integrate(ctx, "agent:"+db.engine, "db:"+db.engine); err != nil {
 			t.Fatal(err)
