@@ -86,18 +86,22 @@ func TestOptionsAndPath(t *testing.T) {
 }
 
 func TestPartSize(t *testing.T) {
-	tests := []struct{ n, want int }{{1, 16}, {2000, 16}, {2001, 32}, {4001, 64}, {10000, 256}}
-	total := 0
-	for n := 1; n <= maxParts; n++ {
-		total += partSize(16, n)
+	tests := []struct{ base, n, want int }{
+		{8, 1, 8}, {8, 1000, 8}, {8, 1001, 16}, {8, 2001, 32}, {8, 9001, 4096}, {8, 10000, 4096},
+		// Parts never exceed S3's 5 GiB limit.
+		{16 << 20, 9001, 5 << 30}, {DefaultPartSize, 10000, 4 << 30},
 	}
 	for _, tt := range tests {
-		if got := partSize(16, tt.n); got != tt.want {
-			t.Errorf("partSize(16, %d) = %d, want %d", tt.n, got, tt.want)
+		if got := partSize(tt.base, tt.n); got != tt.want {
+			t.Errorf("partSize(%d, %d) = %d, want %d", tt.base, tt.n, got, tt.want)
 		}
 	}
-	// 16 MiB parts reach about 1 TiB: 2000 × (16+32+64+128+256) MiB.
-	if want := 2000 * (16 + 32 + 64 + 128 + 256); total != want {
+	total := 0
+	for n := 1; n <= maxParts; n++ {
+		total += partSize(8, n)
+	}
+	// 8 MiB parts reach about 8 TiB: 1000 × (8+16+...+4096) MiB.
+	if want := 1000 * 8 * 1023; total != want {
 		t.Errorf("capacity = %d, want %d", total, want)
 	}
 }

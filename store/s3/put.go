@@ -29,15 +29,36 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.Put
 	}
 	popts := s.put
 	popts.ContentType = opts.ContentType
-	first := make([]byte, partSize(s.opts.PartSize, 1))
-	n, err := io.ReadFull(r, first)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+	first, err := readFirst(r, partSize(s.opts.PartSize, 1))
+	if err != nil {
 		return store.Object{}, s.fail("put", full, readError(ctx, err))
 	}
-	if n < len(first) {
-		return s.putSingle(ctx, key, full, first[:n], popts)
+	if len(first) < cap(first) {
+		return s.putSingle(ctx, key, full, first, popts)
 	}
 	return s.putMultipart(ctx, key, full, first, r, popts)
+}
+
+// readFirst reads up to size bytes of r into a buffer that grows as they
+// come, so that a small object (a manifest, a log) does not cost a whole
+// part's memory. The buffer's capacity is size once it is full.
+func readFirst(r io.Reader, size int) ([]byte, error) {
+	buf := make([]byte, 0, min(size, 64<<10))
+	for {
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return buf, nil
+		case err != nil:
+			return nil, err
+		case len(buf) == size:
+			return buf, nil
+		}
+		grown := make([]byte, len(buf), min(size, 4*cap(buf)))
+		copy(grown, buf)
+		buf = grown
+	}
 }
 
 func (s *Store) putSingle(ctx context.Context, key, full string, data []byte, popts minio.PutObjectOptions) (store.Object, error) {
@@ -229,9 +250,12 @@ func (u *upload) firstErr() error {
 }
 
 // partSize returns the size of part number n (from 1): base for the first
-// 2,000 parts, doubling every 2,000 after.
+// 1,000 parts, doubling every 1,000 after, up to S3's 5 GiB part limit.
+// Small first parts keep memory low (the upload holds Concurrency+1 of
+// them) for every backup of less than 1,000 parts; the doubling lets an
+// upload grow to terabytes within S3's 10,000 parts.
 func partSize(base, n int) int {
-	return base << ((n - 1) / 2000)
+	return min(base<<((n-1)/1000), maxPartSize)
 }
 
 // readError returns the context's error when the caller gave up, which is

@@ -23,19 +23,22 @@ var _ store.PrefixDeleter = (*Store)(nil)
 
 // Defaults of Options.
 const (
-	DefaultPartSize    = 16 << 20
+	DefaultPartSize    = 8 << 20
 	DefaultConcurrency = 2
 	DefaultIdleTimeout = 60 * time.Second
 	minPartSize        = 5 << 20
 	maxParts           = 10000
+	maxPartSize        = 5 << 30
 	awsEndpoint        = "s3.amazonaws.com"
 )
 
 // Options tunes the client; the zero value uses the defaults.
 type Options struct {
 	// PartSize is the size of the first multipart-upload parts (at least
-	// 5 MiB). Parts double in size every 2,000 parts, so that an upload may
-	// reach about 1 TiB at the default within S3's 10,000-part limit.
+	// 5 MiB). Parts double in size every 1,000 parts (up to 5 GiB), so that
+	// an upload may reach about 8 TiB at the default within S3's
+	// 10,000-part limit while its memory stays at Concurrency+1 parts of
+	// 8 MiB for any object under 8 GB.
 	PartSize int
 	// Concurrency is the number of parts uploaded at once. An upload holds
 	// at most Concurrency+1 parts in memory.
