@@ -31,7 +31,7 @@ func charm(tb testing.TB, dir string) jujusim.Charm {
 
 // sim is a model with the manager, a real S3 server and helpers.
 type sim struct {
-	t      *testing.T
+	t      testing.TB
 	m      *jujusim.Model
 	ctx    context.Context
 	s3     *testenv.S3Server
@@ -42,6 +42,12 @@ type sim struct {
 // newSim deploys the manager with units units and starts versitygw with
 // a bucket; nothing else is related.
 func newSim(t *testing.T, units int) *sim {
+	t.Helper()
+	return newSimTB(t, units)
+}
+
+// newSimTB is newSim for tests and benchmarks.
+func newSimTB(t testing.TB, units int) *sim {
 	t.Helper()
 	s3 := testenv.StartVersityGW(t)
 	s3.CreateBucket(t, "backups")
