@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 )
 
@@ -238,6 +239,35 @@ func TestLeaderChangeMidBackupAndRelationRemoval(t *testing.T) {
 	}
 	if got := s.status(other); got != "blocked: no database related: integrate a database-backup provider" {
 		t.Errorf("status without a database = %q", got)
+	}
+	s.noCanary()
+}
+
+// A restore while another restore of the application runs is refused;
+// the status tells which restore runs where; each pending job carries the
+// storage configuration.
+func TestRestoreAlreadyRunning(t *testing.T) {
+	s := newSim(t, 1)
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	id := s.ok("manager/0", "create-backup", nil)["job-id"].(string)
+	s.config("pg", map[string]string{"mode": "hold"})
+	rid := s.ok("manager/0", "restore", map[string]any{"backup-id": id})["job-id"].(string)
+	if got := s.status("manager/0"); got != "waiting: restore "+rid+" running on pg/0" {
+		t.Errorf("status = %q", got)
+	}
+	s.refused("manager/0", "restore", map[string]any{"backup-id": id}, "restore "+rid+" is running on pg/0")
+	jobs := dbbackup.ParseJobs(s.jobsRequested("pg"), dbbackup.Requirer)
+	if ps := jobs.AllProblems(); len(ps) > 0 || len(jobs.Jobs()) != 1 {
+		t.Fatalf("requested jobs: %v %+v", ps, jobs.Jobs())
+	}
+	j := jobs.Jobs()[0]
+	if j.ID != rid || j.Storage.Bucket != s.bucket || j.Storage.Endpoint != s.s3.Endpoint || j.Storage.AccessKey != s.s3.AccessKey || j.ArtefactPath != "pg/"+id+"/" {
+		t.Errorf("requested restore = %+v", j.Redacted())
+	}
+	s.config("pg", map[string]string{"mode": "success"})
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": rid}); got["status"] != "success" {
+		t.Errorf("show-job = %v", got)
 	}
 	s.noCanary()
 }

@@ -143,6 +143,27 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 	if n := strings.Count(list, `"backup-id"`); n != 1 {
 		t.Errorf("list-backups shows %d backups, want 1:\n%s", n, list)
 	}
+	// The history survives the removal of the old leader and of the
+	// database relation; clear-history then empties it.
+	if err := s.M.RemoveUnit(s.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.M.RemoveRelation(s.ctx, s.Relations[Postgres]); err != nil {
+		t.Fatal(err)
+	}
+	s.Settle()
+	if jobs := ok(t, s, next, "list-jobs", nil)["jobs"].(string); !strings.Contains(jobs, id) {
+		t.Errorf("history lost:\n%s", jobs)
+	}
+	if got := ok(t, s, next, "clear-history", nil); got["removed"] != "1" {
+		t.Errorf("clear-history = %v", got)
+	}
+	if jobs := ok(t, s, next, "list-jobs", nil)["jobs"].(string); strings.Contains(jobs, id) {
+		t.Errorf("history not cleared:\n%s", jobs)
+	}
+	if list := ok(t, s, next, "list-backups", nil)["backups"].(string); !strings.Contains(list, id) {
+		t.Errorf("the bucket's backup is not listed after clear-history:\n%s", list)
+	}
 	noCanary(t, s)
 }
 
