@@ -91,9 +91,14 @@ func TestBackupRestoreClearV0(t *testing.T) {
 	if got := s.ok("manager/0", "list-jobs", nil)["jobs"].(string); !strings.Contains(got, "(no jobs)") {
 		t.Errorf("list-jobs after clearing:\n%s", got)
 	}
-	// The backup stays listed from its manifest in the bucket.
+	// The backup stays listed from its manifest in the bucket, and it can
+	// be restored from there, as by a new manager on an old bucket.
 	if got := s.ok("manager/0", "list-backups", nil)["backups"].(string); !strings.Contains(got, id) {
 		t.Errorf("list-backups after clear-history lost the bucket's backup:\n%s", got)
+	}
+	again := s.ok("manager/0", "restore", map[string]any{"backup-id": id})["job-id"].(string)
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": again}); got["status"] != "success" || got["artefact-path"] != "pg/"+id+"/" {
+		t.Errorf("restore of a backup known only from the bucket: %v", got)
 	}
 	s.noCanary()
 }
