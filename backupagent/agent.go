@@ -130,7 +130,7 @@ func (a Agent) Sync() (Result, error) {
 		d = provider.UnitPlan(in)
 	}
 	if peerText := provider.MarshalReports(d.Peer); peerText != mine[ReportsKey] {
-		if err := goops.SetUnitRelationData(peerID, map[string]string{ReportsKey: peerText}); err != nil {
+		if err := SetRelationData(peerID, false, map[string]string{ReportsKey: peerText}); err != nil {
 			return res, fmt.Errorf("cannot write this unit's peer reports: %w", err)
 		}
 		kick = kick || res.Leader // the leader reads its own reports in its next hook
@@ -199,7 +199,7 @@ func (a Agent) assign(peerID, me string, mine map[string]string, requested dbbac
 	if text == tableText {
 		return false, plan.Events, nil
 	}
-	if err := goops.SetAppRelationData(peerID, map[string]string{TableKey: text}); err != nil {
+	if err := SetRelationData(peerID, true, map[string]string{TableKey: text}); err != nil {
 		return false, nil, fmt.Errorf("cannot write the assignment table: %w", err)
 	}
 	return true, plan.Events, nil
@@ -235,7 +235,7 @@ func (a Agent) report(relID, me string, jobs []dbbackup.Job) error {
 	if own[JobsKey] == text {
 		return nil
 	}
-	if err := goops.SetUnitRelationData(relID, map[string]string{JobsKey: text}); err != nil {
+	if err := SetRelationData(relID, false, map[string]string{JobsKey: text}); err != nil {
 		return fmt.Errorf("cannot write the reports: %w", err)
 	}
 	return nil

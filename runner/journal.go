@@ -86,6 +86,9 @@ func (j Journal) Submit(job dbbackup.Job, now time.Time) (bool, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("cannot submit job %s: %w", job.ID, err)
 	}
+	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
+		return false, fmt.Errorf("cannot submit job %s: %w", job.ID, err)
+	}
 	req, err := dbbackup.MarshalJobs([]dbbackup.Job{job}, dbbackup.Requirer)
 	if err != nil {
 		return false, fmt.Errorf("cannot submit job %s: %w", job.ID, err)
@@ -103,7 +106,9 @@ func (j Journal) Put(r Record) error {
 	if err != nil {
 		return fmt.Errorf("cannot write job %s: %w", r.JobID, err)
 	}
-	if err := os.MkdirAll(j.jobsDir(), 0o700); err != nil {
+	// Not MkdirAll: a runner must never recreate a journal folder that was
+	// removed under it (the unit is gone; the runner stops).
+	if err := os.Mkdir(j.jobsDir(), 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("cannot write job %s: %w", r.JobID, err)
 	}
 	if err := writeFileAtomic(j.path(r.JobID), data); err != nil {

@@ -313,7 +313,11 @@ func TestOneRunnerPerJournal(t *testing.T) {
 func TestRunStopsWhenJournalRemoved(t *testing.T) {
 	dir := t.TempDir() + "/j"
 	h := start(t, dir)
-	time.Sleep(30 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); runner.PID(h.j) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the runner did not start")
+		}
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}

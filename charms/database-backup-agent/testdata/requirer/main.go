@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/backupagent"
 )
 
 func main() {
@@ -31,7 +33,8 @@ func run() error {
 		return err
 	}
 	for _, id := range ids {
-		if err := goops.SetAppRelationData(id, map[string]string{"jobs": c.Jobs}); err != nil {
+		// through a file: a long list exceeds a command-line argument
+		if err := backupagent.SetRelationData(id, true, map[string]string{"jobs": c.Jobs}); err != nil {
 			return err
 		}
 	}
