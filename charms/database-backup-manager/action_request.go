@@ -172,7 +172,7 @@ func (w *world) restore() error {
 	}
 	job := requirer.NewJobID(w.now, rand.Reader)
 	err = w.request(requirer.Record{
-		JobID: job, Application: app, Type: dbbackup.Restore, Compression: sum.Compression != "",
+		JobID: job, Application: app, Type: dbbackup.Restore, Compression: sum.Compression == artefact.CompressionZstd,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.storage), RequestedAt: w.now,
 		ArtefactPath: artefact.ArtefactPath(w.storage.Path, sum.Prefix),
 	})
