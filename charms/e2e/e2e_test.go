@@ -106,8 +106,17 @@ func TestPostgresAndMariaDBTogether(t *testing.T) {
 	if diff := testenv.DiffSums(mariaNow, s.Maria.Checksums(t, "crm")); len(diff) > 0 {
 		t.Errorf("the restore of postgresql touched MariaDB: %v", diff)
 	}
-	_ = mariaWant
-	if st, msg := s.M.UnitStatus(leader); st != "active" || !strings.HasPrefix(msg, "last restore of postgresql") {
+	// And the other way round: restore MariaDB, PostgreSQL stays as it is.
+	pgNow := s.PG.Checksums(t, "shop")
+	mid := ok(t, s, leader, "restore", map[string]any{"backup-id": mariaID})["job-id"].(string)
+	wait(t, s, mid)
+	if diff := testenv.DiffSums(mariaWant, s.Maria.Checksums(t, "crm")); len(diff) > 0 {
+		t.Errorf("MariaDB not restored: %v", diff)
+	}
+	if diff := testenv.DiffSums(pgNow, s.PG.Checksums(t, "shop")); len(diff) > 0 {
+		t.Errorf("the restore of mariadb touched PostgreSQL: %v", diff)
+	}
+	if st, msg := s.M.UnitStatus(leader); st != "active" || !strings.HasPrefix(msg, "last restore of mariadb") {
 		t.Errorf("manager status = %s %q", st, msg)
 	}
 	noCanary(t, s)

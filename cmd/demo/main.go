@@ -74,7 +74,7 @@ func (d *demo) run() error {
 	d.secrets = s.Secrets()
 	pg := s.PG
 	d.printf("\n$ juju deploy database-backup-manager %s\n", e2e.Manager)
-	d.printf("$ juju deploy s3-integrator --config bucket=%s endpoint=%s region=%s s3-uri-style=path\n", e2e.Bucket, s.S3.Endpoint, s.S3.Region)
+	d.printf("$ juju deploy s3-integrator --config bucket=%s endpoint=%s region=%s s3-uri-style=path   # jujusim: a stand-in publishing the same s3 fields\n", e2e.Bucket, s.S3.Endpoint, s.S3.Region)
 	d.printf("$ juju run s3-integrator/leader sync-s3-credentials access-key=*** secret-key=***\n")
 	d.printf("$ juju add-secret postgresql-password password=***   # granted to %s\n", e2e.Postgres)
 	d.printf("$ juju deploy database-backup-agent %s --config engine=postgresql host=%s port=%d user=%s password-secret=secret:...\n", e2e.Postgres, pg.Host, pg.Port, pg.User)
