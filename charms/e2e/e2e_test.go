@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
@@ -127,12 +129,15 @@ func TestPostgresAndMariaDBTogether(t *testing.T) {
 func TestLeaderChangeMidBackup(t *testing.T) {
 	s := start(t, Options{Postgres: true, ManagerUnits: 2})
 	s.PG.SQL(t, "postgres", "CREATE DATABASE shop")
-	s.PG.SQL(t, "shop", "CREATE TABLE items (id int primary key, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20000) g")
+	s.PG.SQL(t, "shop", "CREATE TABLE items (id int primary key, name text); INSERT INTO items SELECT g, repeat('item ' || g, 20) FROM generate_series(1, 100000) g")
 	old := s.Leader()
 	id := ok(t, s, old, "create-backup", nil)["job-id"].(string)
 	next := "manager/0"
 	if old == next {
 		next = "manager/1"
+	}
+	if st := historyStatus(t, s, id); st.Terminal() {
+		t.Fatalf("the backup finished before the leader change (%s): the test needs more data", st)
 	}
 	if err := s.M.SetLeader(s.ctx, next); err != nil {
 		t.Fatal(err)
@@ -174,6 +179,28 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 		t.Errorf("the bucket's backup is not listed after clear-history:\n%s", list)
 	}
 	noCanary(t, s)
+}
+
+// historyStatus returns the status of job id in the manager's history.
+func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
+	t.Helper()
+	res, err := s.M.Exec(s.ctx, s.Leader(), "relation-ids manager-peers")
+	if err != nil || res.Code != 0 {
+		t.Fatalf("relation-ids: %v %+v", err, res)
+	}
+	var rel int
+	if _, err := fmt.Sscanf(strings.TrimSpace(res.Stdout), "manager-peers:%d", &rel); err != nil {
+		t.Fatal(err)
+	}
+	h, err := requirer.ParseHistory(s.M.RelationData(rel, Manager)[requirer.HistoryKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, found := h.Find(id)
+	if !found {
+		t.Fatalf("job %s not in the history", id)
+	}
+	return r.Status
 }
 
 // noCanary fails when a credential appears in the manager's outputs:
