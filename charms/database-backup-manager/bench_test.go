@@ -11,8 +11,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/engine"
 )
 
 // completedHistory returns a history of n finished backups of app.
@@ -157,5 +159,29 @@ func BenchmarkRelationDatabag10000Completed(b *testing.B) {
 		b.ReportMetric(float64(maxBag), "relation-bytes-max")
 		b.ReportMetric(float64(len(text)), "history-bytes")
 		b.ReportMetric(float64(len(h.Records)), "history-records")
+	}
+}
+
+// BenchmarkListBackupsMerge10000 joins 1,000 history records with 10,000
+// backups found in the bucket and formats the table list-backups returns.
+func BenchmarkListBackupsMerge10000(b *testing.B) {
+	h := completedHistory(b, 1000, "pg")
+	sums := make([]artefact.Summary, 10000)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range sums {
+		id := fmt.Sprintf("job-%08d", i)
+		if i < len(h.Records) {
+			id = h.Records[i].JobID
+		}
+		at := t0.Add(time.Duration(i) * time.Minute)
+		sums[i] = artefact.Summary{Scope: "pg", JobID: id, Prefix: "pg/" + id + "/", Complete: true, Engine: engine.PostgreSQL,
+			StoredBytes: int64(i) << 10, StartedAt: at, FinishedAt: at.Add(time.Minute)}
+	}
+	for b.Loop() {
+		rows := mergeBackups(h, sums, true, "", "")
+		if len(rows) != 10000 {
+			b.Fatalf("%d rows", len(rows))
+		}
+		_ = backupTable(rows[:maxRows])
 	}
 }
