@@ -251,6 +251,9 @@ func (w *world) clearHistory() error {
 	if !w.leader {
 		return fail("this unit is not the leader: run the action on the leader unit (marked * in juju status)")
 	}
+	if w.historyErr != nil {
+		return w.historyErr
+	}
 	if err := w.merge(); err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ func (w *world) requestable() error {
 	if w.peerID == "" {
 		return fail("the peer relation is not set up yet: retry in a moment")
 	}
+	if w.historyErr != nil {
+		return w.historyErr
+	}
 	if w.s3Problem != "" {
 		return fail("%s", w.s3Problem)
 	}

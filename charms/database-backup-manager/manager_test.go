@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -275,4 +276,44 @@ func TestRestoreAlreadyRunning(t *testing.T) {
 		t.Errorf("show-job = %v", got)
 	}
 	s.noCanary()
+}
+
+// A history the manager cannot read (a newer layout) is never overwritten:
+// the status says so, requests are refused, and it reads again once fixed.
+func TestUnreadableHistoryIsKept(t *testing.T) {
+	s := newSim(t, 1)
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	id := s.ok("manager/0", "create-backup", nil)["job-id"].(string)
+	good := s.peerData()[requirer.HistoryKey]
+	setHistory := func(text string) {
+		t.Helper()
+		file := t.TempDir() + "/h.yaml"
+		doc, _ := json.Marshal(map[string]string{requirer.HistoryKey: text}) // JSON is YAML
+		if err := os.WriteFile(file, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.m.Exec(s.ctx, "manager/0", "relation-set -r $(relation-ids "+peerEndpoint+") --app --file "+file)
+		if err != nil || res.Code != 0 {
+			t.Fatalf("relation-set: %v %+v", err, res)
+		}
+		s.settle()
+	}
+	future := `{"version":99,"records":[]}`
+	setHistory(future)
+	s.m.UpdateStatus()
+	s.settle()
+	if got := s.status("manager/0"); !strings.HasPrefix(got, "blocked: job history unreadable") {
+		t.Errorf("status = %q", got)
+	}
+	s.refused("manager/0", "create-backup", nil, "version 99")
+	if got := s.peerData()[requirer.HistoryKey]; got != future {
+		t.Errorf("the unreadable history was overwritten: %q", got)
+	}
+	setHistory(good)
+	s.m.UpdateStatus()
+	s.settle()
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": id}); got["status"] != "success" {
+		t.Errorf("show-job after the fix = %v", got)
+	}
 }

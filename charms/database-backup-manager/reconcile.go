@@ -20,7 +20,7 @@ import (
 // application's pending jobs and saves the history. Only the leader writes;
 // other units do nothing here. probe checks the bucket too.
 func (w *world) reconcile(probe bool) error {
-	if !w.leader {
+	if !w.leader || w.historyErr != nil {
 		return nil
 	}
 	if err := w.requestSecrets(); err != nil {
@@ -114,6 +114,9 @@ func (w *world) writeJobsOf(app string) error {
 
 // savePeer writes the history and the bucket check if they changed.
 func (w *world) savePeer() error {
+	if w.historyErr != nil {
+		return w.historyErr
+	}
 	if w.peerID == "" {
 		if len(w.history.Records) > 0 {
 			return errors.New("cannot keep the job history: the peer relation does not exist yet")

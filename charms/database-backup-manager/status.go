@@ -109,6 +109,16 @@ func clipText(s string, n int) string {
 
 // setStatus sets this unit's status, and the application's on the leader.
 func (w *world) setStatus() error {
+	if w.historyErr != nil {
+		msg := clipText("job history unreadable: see juju debug-log; nothing is requested until it reads", maxStatus)
+		if err := goops.SetUnitStatus(goops.StatusBlocked, msg); err != nil {
+			return fmt.Errorf("cannot set the unit status: %w", err)
+		}
+		if w.leader {
+			return goops.SetAppStatus(goops.StatusBlocked, msg)
+		}
+		return nil
+	}
 	st, msg := unitStatus(statusInput{
 		now: w.now, s3Problem: w.s3Problem, check: w.check,
 		databases: sortedKeys(w.databases), history: w.history,

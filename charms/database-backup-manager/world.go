@@ -32,7 +32,10 @@ type world struct {
 	peerID  string            // the peer relation, "" before it exists
 	peer    map[string]string // the peer application databag
 	history requirer.History
-	check   s3Check
+	// historyErr says why the stored history cannot be read; then nothing
+	// is written, so that it is never overwritten.
+	historyErr error
+	check      s3Check
 
 	s3ID       string // the s3 relation, "" when not related
 	s3Data     map[string]string
@@ -112,8 +115,10 @@ func (w *world) loadPeer() error {
 		return fmt.Errorf("cannot read the job history: %w", err)
 	}
 	if w.history, err = requirer.ParseHistory(w.peer[requirer.HistoryKey]); err != nil {
-		// Never lose the record silently: keep it unread, refuse to write.
-		return fmt.Errorf("cannot read the job history in the peer databag: %w", err)
+		// Never lose the record silently: keep it as it is, write nothing,
+		// and say so in the status.
+		w.historyErr = fmt.Errorf("cannot read the job history in the peer databag (a newer or damaged record; nothing is written until it reads): %w", err)
+		goops.LogErrorf("%s", w.historyErr)
 	}
 	w.check = parseCheck(w.peer[s3CheckKey])
 	return nil
