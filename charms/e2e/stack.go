@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/runner"
@@ -143,13 +142,20 @@ func (s *Stack) journal(unit string) runner.Journal {
 	return runner.Journal{Dir: filepath.Join(s.M.Dir(), "units", "unit-"+strings.ReplaceAll(unit, "/", "-"), "dbbackup-runner")}
 }
 
+// stopRunners removes the agent units, as `juju remove-unit` does: their
+// stop hook stops their runner process.
 func (s *Stack) stopRunners() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for _, app := range []string{Postgres, MariaDB} {
 		for _, u := range s.M.Units(app) {
-			if err := backupagent.StopRunner(s.journal(u)); err != nil {
-				s.t.Logf("cannot stop the runner of %s: %v", u, err)
+			if err := s.M.RemoveUnit(ctx, u); err != nil {
+				s.t.Logf("cannot remove %s: %v", u, err)
 			}
 		}
+	}
+	if err := s.M.Settle(ctx, 1000); err != nil {
+		s.t.Logf("cannot stop the agents' runners: %v", err)
 	}
 }
 
