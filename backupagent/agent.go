@@ -46,6 +46,8 @@ type Result struct {
 	Started []string
 	// Events are the leader's assignment events of this hook.
 	Events []provider.Event
+	// Records are the runner's journal as this hook left it (see StatusFrom).
+	Records []runner.Record
 }
 
 func (a Agent) endpoint() string { return or(a.Endpoint, "database-backup") }
@@ -140,6 +142,7 @@ func (a Agent) Sync() (Result, error) {
 			return res, err
 		}
 	}
+	res.Records = recs
 	a.prune(recs, requested, table)
 	if kick {
 		if err := a.Journal.Kick(); err != nil {

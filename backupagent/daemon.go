@@ -44,11 +44,12 @@ func cleanEnv() []string {
 	return out
 }
 
-// StartRunner starts the runner process of unit (this very charm binary
-// with RunnerCommand) unless one holds the journal already. The process
-// runs in its own session, outlives the hook, logs to runner.log in the
-// journal folder, and stops on SIGTERM (StopRunner) or when the journal
-// folder is removed.
+// StartRunner starts the runner of unit (this very charm binary with
+// RunnerCommand) unless one holds the journal already: on a Juju machine
+// as a systemd service (ServiceUnit, restarted on failure), elsewhere (and
+// under jujusim) as a process in its own session that outlives the hook and
+// logs to runner.log in the journal folder (see ModeEnv). Either stops on
+// SIGTERM (StopRunner) or when the journal folder is removed.
 func StartRunner(j runner.Journal, unit string) error {
 	if runner.Alive(j) {
 		return nil
@@ -56,6 +57,9 @@ func StartRunner(j runner.Journal, unit string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("cannot start the runner: %w", err)
+	}
+	if useSystemd() {
+		return startService(j, unit, exe)
 	}
 	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
 		return fmt.Errorf("cannot start the runner: %w", err)
@@ -90,8 +94,12 @@ func StartRunner(j runner.Journal, unit string) error {
 }
 
 // StopRunner stops the runner of the journal: SIGTERM (running jobs are
-// cancelled and recorded as interrupted), then SIGKILL after 20 seconds.
+// cancelled and recorded as interrupted), then SIGKILL after 20 seconds;
+// a systemd service is disabled and removed.
 func StopRunner(j runner.Journal) error {
+	if name, err := os.ReadFile(serviceFile(j)); err == nil {
+		return stopService(j, strings.TrimSpace(string(name)))
+	}
 	if !runner.Alive(j) {
 		return nil
 	}

@@ -14,12 +14,18 @@ import (
 // unreachable, "active" with the running jobs' progress
 // ("backup job-x 120 MB at 45 MB/s"), or "active" "idle".
 func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
-	if h, ok := j.Health(); ok && !h.OK {
-		return goops.StatusBlocked, h.Message
-	}
 	recs, err := j.Load()
 	if err != nil {
 		return goops.StatusBlocked, err.Error()
+	}
+	return StatusFrom(j, recs, now)
+}
+
+// StatusFrom is Status with the journal's records already read (as
+// Result.Records), saving a second read of the journal in a hook.
+func StatusFrom(j runner.Journal, recs []runner.Record, now time.Time) (goops.StatusName, string) {
+	if h, ok := j.Health(); ok && !h.OK {
+		return goops.StatusBlocked, h.Message
 	}
 	var running, waiting []runner.Record
 	for _, r := range recs {

@@ -55,27 +55,31 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	if !related {
 		db, problem = database(c)
 	}
-	if problem == "" {
-		changed, err := j.SetDatabase(db)
-		if err != nil {
+	if problem != "" {
+		// Jobs fail with "no database is configured yet" rather than wait
+		// for a fix that may never come; the status says what to fix.
+		db = runner.Database{}
+	}
+	changed, err := j.SetDatabase(db)
+	if err != nil {
+		return err
+	}
+	if err := backupagent.StartRunner(j, env.UnitName); err != nil {
+		return err
+	}
+	if changed {
+		if err := j.Kick(); err != nil { // check the new database at once
 			return err
-		}
-		if err := backupagent.StartRunner(j, env.UnitName); err != nil {
-			return err
-		}
-		if changed {
-			if err := j.Kick(); err != nil { // check the new database at once
-				return err
-			}
 		}
 	}
 	agent := backupagent.Agent{Journal: j, MaxBackupsPerUnit: c.MaxBackupsPerUnit}
-	if _, err := agent.Sync(); err != nil {
+	res, err := agent.Sync()
+	if err != nil {
 		return err
 	}
 	if problem != "" {
 		return goops.SetUnitStatus(goops.StatusBlocked, problem)
 	}
-	st, msg := backupagent.Status(j, time.Now())
+	st, msg := backupagent.StatusFrom(j, res.Records, time.Now())
 	return goops.SetUnitStatus(st, msg)
 }
