@@ -517,3 +517,27 @@ func TestKickAndHealth(t *testing.T) {
 	waitFor("a passed check after a kick", func() bool { h, _ := j.Health(); return h.OK })
 	waitFor("a notification", func() bool { return notes.Load() > before })
 }
+
+func TestProgressWhileRunning(t *testing.T) {
+	h := start(t, t.TempDir())
+	h.submit(job("b1", dbbackup.Backup))
+	h.waitStarted("b1")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, _ := h.j.Get("b1")
+		if strings.HasPrefix(r.Message, "backup b1 120 MB") && r.Bytes == 120e6 {
+			if got := runner.RunStates([]runner.Record{r})["b1"]; got.Message != r.Message || got.Status != dbbackup.Running {
+				t.Errorf("RunStates = %+v", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress in the journal: %+v", r)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.f.gate("b1") <- nil
+	if r := h.waitState("b1", runner.Success); r.Message != "" {
+		t.Errorf("finished job keeps message %q", r.Message)
+	}
+}
