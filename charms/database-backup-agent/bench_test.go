@@ -44,7 +44,7 @@ func BenchmarkHook1000Jobs(b *testing.B) {
 		b.Fatal(err)
 	}
 	if err := m.Config(ctx, "agent", map[string]string{"engine": "postgresql", "host": "127.0.0.1", "port": "1",
-		"user": "postgres", "password-secret": uri}); err != nil {
+		"user": "postgres", "password-secret": uri, "max-backups-per-unit": "0"}); err != nil {
 		b.Fatal(err)
 	}
 	rel, err := m.Integrate(ctx, "agent:database-backup", "manager:database-backup")
