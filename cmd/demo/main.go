@@ -96,6 +96,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 		return err
 	}
 	backupID := fmt.Sprint(res["backup-id"])
+	d.statusOnceRunning()
 	if err := d.wait(leader, backupID); err != nil {
 		return err
 	}
@@ -119,6 +120,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 	if err != nil {
 		return err
 	}
+	d.statusOnceRunning()
 	if err := d.wait(leader, fmt.Sprint(res["job-id"])); err != nil {
 		return err
 	}
@@ -180,6 +182,22 @@ func (d *demo) wait(unit, id string) error {
 	}
 	_, err = d.action(unit, "show-job", map[string]any{"job-id": id}, true)
 	return err
+}
+
+// statusOnceRunning waits a few seconds for the manager to tell a job
+// running (or finished), as an admin polling juju status would, then
+// prints the status.
+func (d *demo) statusOnceRunning() {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		d.s.Settle()
+		_, msg := d.s.M.UnitStatus(d.s.Leader())
+		if strings.Contains(msg, " running on ") || strings.HasPrefix(msg, "last ") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.status()
 }
 
 // status prints `juju status` as a table.
