@@ -34,6 +34,9 @@ type Agent struct {
 	MaxBackupsPerUnit int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// GetSecret reads a job's credentials-secret (see ResolveCredentials);
+	// secret-get --refresh when nil.
+	GetSecret SecretGetter
 }
 
 // Result says what one Sync did.
@@ -119,7 +122,7 @@ func (a Agent) Sync() (Result, error) {
 	in := provider.UnitInput{Unit: me, Requested: requested, Table: table, Runner: runner.RunStates(recs)}
 	d := provider.UnitPlan(in)
 	for _, j := range d.Start {
-		if _, err := a.Journal.Submit(j, a.now()); err != nil {
+		if err := a.submit(j, a.now()); err != nil {
 			return res, err
 		}
 		res.Started = append(res.Started, j.ID)

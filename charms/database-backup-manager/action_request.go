@@ -81,7 +81,11 @@ func (w *world) request(r requirer.Record) error {
 		return err
 	}
 	w.history = h
-	if err := w.writeJobsOf(r.Application); err != nil {
+	uri, err := w.ensureCredsSecret()
+	if err != nil {
+		return err
+	}
+	if err := w.writeJobsOf(r.Application, uri); err != nil {
 		return err
 	}
 	if err := w.savePeer(); err != nil {

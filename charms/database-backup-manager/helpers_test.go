@@ -180,9 +180,9 @@ func (s *sim) peerData() map[string]string {
 }
 
 // noCanary fails when a credential of the S3 server appears in anything
-// the manager shows or keeps: its databags (but the jobs it requests, which
-// carry them to the provider as the v0 interface wants), its status, its
-// logs, its action results and hook output.
+// the manager shows or keeps: every databag it writes (the jobs it requests
+// included: the keys travel as a Juju secret), every data change in the
+// timeline, its status, its logs, its action results and hook output.
 func (s *sim) noCanary() {
 	s.t.Helper()
 	var seen []string
@@ -190,7 +190,7 @@ func (s *sim) noCanary() {
 	for _, v := range s.peerData() {
 		seen = append(seen, v)
 	}
-	if id, ok := s.rels["s3"]; ok {
+	for _, id := range s.rels {
 		for _, v := range s.m.RelationData(id, "manager") {
 			seen = append(seen, v)
 		}
@@ -206,7 +206,7 @@ func (s *sim) noCanary() {
 		}
 	}
 	for _, e := range s.m.Timeline() {
-		if strings.HasPrefix(e.Unit, "manager/") && e.Kind != "data" {
+		if strings.HasPrefix(e.Unit, "manager/") {
 			seen = append(seen, e.Text)
 		}
 	}

@@ -137,6 +137,18 @@ func TestRejectedCredentialsBlockThenClear(t *testing.T) {
 	if got := s.status("manager/0"); got != "active: ready: no backup yet" {
 		t.Errorf("status once the keys are fixed = %q", got)
 	}
+	// The credentials secret got a new revision with the fixed key, which
+	// the provider reads for the next job.
+	uri := s.peerData()[credsSecretKey]
+	content, rev, err := s.m.SecretContent(uri)
+	if err != nil || rev != 2 || content["secret-key"] != s.s3.SecretKey || content["access-key"] != s.s3.AccessKey {
+		t.Errorf("credentials secret %q: revision %d, holds the fixed keys: %v (err %v)", uri, rev,
+			content["secret-key"] == s.s3.SecretKey && content["access-key"] == s.s3.AccessKey, err)
+	}
+	id := s.ok("manager/0", "create-backup", nil)["job-id"].(string)
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": id}); got["status"] != "success" {
+		t.Errorf("backup with the fixed keys: show-job = %v", got)
+	}
 	s.noCanary()
 }
 
@@ -268,8 +280,21 @@ func TestRestoreAlreadyRunning(t *testing.T) {
 		t.Fatalf("requested jobs: %v %+v", ps, jobs.Jobs())
 	}
 	j := jobs.Jobs()[0]
-	if j.ID != rid || j.Storage.Bucket != s.bucket || j.Storage.Endpoint != s.s3.Endpoint || j.Storage.AccessKey != s.s3.AccessKey || j.ArtefactPath != "pg/"+id+"/" {
+	if j.ID != rid || j.Storage.Bucket != s.bucket || j.Storage.Endpoint != s.s3.Endpoint || j.ArtefactPath != "pg/"+id+"/" {
 		t.Errorf("requested restore = %+v", j.Redacted())
+	}
+	// The keys travel as a Juju secret: masked in the job, in the secret
+	// its credentials-secret names.
+	if j.Storage.AccessKey != dbbackup.Mask || j.Storage.SecretKey != dbbackup.Mask {
+		t.Errorf("requested restore has access-key %q secret-key %q, want both %q", j.Storage.AccessKey, j.Storage.SecretKey, dbbackup.Mask)
+	}
+	var uri string
+	if err := json.Unmarshal(j.Storage.Extra["credentials-secret"], &uri); err != nil || uri == "" {
+		t.Fatalf("requested restore has no credentials-secret: %s", j.Storage.Extra["credentials-secret"])
+	}
+	content, _, err := s.m.SecretContent(uri)
+	if err != nil || content["access-key"] != s.s3.AccessKey || content["secret-key"] != s.s3.SecretKey {
+		t.Errorf("the credentials secret %s does not hold the S3 keys (err %v)", uri, err)
 	}
 	s.config("pg", map[string]string{"mode": "success"})
 	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": rid}); got["status"] != "success" {

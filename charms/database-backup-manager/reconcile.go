@@ -75,25 +75,31 @@ func (w *world) merge() error {
 	return nil
 }
 
-// writeJobs writes each related application's waiting and running jobs,
-// with the credentials, into the relation's application databag. Without
-// usable credentials nothing is written: the jobs wait.
+// writeJobs writes each related application's waiting and running jobs
+// into the relation's application databag, the credentials as a Juju
+// secret (see credsecret.go). Without usable credentials nothing is
+// written: the jobs wait.
 func (w *world) writeJobs() error {
-	if w.s3Problem != "" {
-		return nil
+	if w.s3Problem != "" || len(w.databases) == 0 || w.peerID == "" {
+		return nil // no credentials, nobody to ask, or no history yet
+	}
+	uri, err := w.ensureCredsSecret()
+	if err != nil {
+		return err
 	}
 	for _, app := range sortedKeys(w.databases) {
-		if err := w.writeJobsOf(app); err != nil {
+		if err := w.writeJobsOf(app, uri); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeJobsOf writes app's pending jobs if they changed.
-func (w *world) writeJobsOf(app string) error {
+// writeJobsOf writes app's pending jobs if they changed, the credentials
+// as the secret uri, which it grants to the relation.
+func (w *world) writeJobsOf(app, uri string) error {
 	id := w.databases[app]
-	jobs, err := requirer.RelationJobs(w.history, app, w.storage, w.cfg.maxPending())
+	jobs, err := requirer.RelationJobs(w.history, app, w.wireStorage(uri), w.cfg.maxPending())
 	if err != nil {
 		return fmt.Errorf("cannot write the jobs of %s: %w", app, err)
 	}
@@ -108,6 +114,11 @@ func (w *world) writeJobsOf(app string) error {
 	}
 	if !changed {
 		return nil
+	}
+	if len(jobs) > 0 {
+		if err := grantCredsSecret(uri, id); err != nil {
+			return err
+		}
 	}
 	return setAppData(id, map[string]string{dbbackup.JobsKey: bag[dbbackup.JobsKey]})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/store/s3"
@@ -113,6 +114,17 @@ func runJob(c config, scope string, j dbbackup.Job) dbbackup.Job {
 		j.Status, j.Message = dbbackup.Error, "simulated failure of the "+string(j.Type)
 		return j
 	}
+	// The credentials travel as a Juju secret (credentials-secret); the
+	// report keeps the storage configuration as requested.
+	resolved, problem := backupagent.ResolveCredentials(j, func(uri string) (map[string]string, error) {
+		return goops.GetSecretByID(uri, false, true)
+	})
+	if problem != "" {
+		j.Status, j.Message = dbbackup.Error, problem
+		return j
+	}
+	requested := j.Storage
+	j.Storage = resolved.Storage
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var err error
@@ -121,6 +133,7 @@ func runJob(c config, scope string, j dbbackup.Job) dbbackup.Job {
 	} else {
 		err = restore(ctx, &j)
 	}
+	j.Storage = requested
 	if err != nil {
 		j.Status, j.Message = dbbackup.Error, err.Error()
 		return j
