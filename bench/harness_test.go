@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,14 +85,16 @@ func timed(b *testing.B, what string, cmd *exec.Cmd) measured {
 	}
 	cmd.Stderr = &errb
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	var rss int64
+	if err == nil {
+		poll := pollRSS(cmd.Process.Pid, 10*time.Millisecond)
+		err = cmd.Wait()
+		rss = poll.Stop()
+	}
 	wall := time.Since(start)
 	if err != nil {
 		b.Fatalf("%s: %v\n%s", what, err, tail(errb.String(), 20))
-	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return measured{wall: wall, maxRSS: rss, cpu: cpu, stdout: out.Bytes()}
