@@ -39,7 +39,10 @@ FUZZTIME ?= 10s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-bench:
+# bench installs pgBackRest (the comparison baseline) besides the real parts,
+# then runs every benchmark; see docs/performance.md for sizes and targets.
+bench: deps
+	bash scripts/install-bench-tools.sh
 	bash scripts/bench.sh
 
 demo: build
