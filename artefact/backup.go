@@ -189,8 +189,10 @@ func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOp
 			// One encoder goroutine at the fastest level: the dump tool
 			// and the S3 upload need the other core, and the encoder's
 			// low-memory mode halves its speed for little memory
-			// (docs/performance.md has the measurements).
-			zw, err = zstd.NewWriter(fw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+			// (docs/performance.md has the measurements). A 1 MiB window
+			// saves 6 MiB of memory and costs no measurable ratio on
+			// database dumps.
+			zw, err = zstd.NewWriter(fw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
 			if err != nil {
 				return engine.Result{}, fmt.Errorf("cannot start compression: %v", err)
 			}
