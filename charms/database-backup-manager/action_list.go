@@ -14,6 +14,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/bytesize"
 )
 
 // maxRows bounds the rows of a listing an action returns: action results
@@ -291,15 +292,5 @@ func sizeCell(r backup) string {
 	if r.Engine == "" && r.Size == 0 {
 		return "-"
 	}
-	n := r.Size
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return bytesize.IEC(r.Size)
 }

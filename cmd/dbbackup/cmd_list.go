@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/internal/bytesize"
 )
 
 const listAbout = `
@@ -92,18 +93,7 @@ func orDash(s string) string {
 }
 
 // humanBytes formats a size with binary units.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+func humanBytes(n int64) string { return bytesize.IEC(n) }
 
 // signalContext is cancelled on SIGINT or SIGTERM.
 func signalContext() (context.Context, context.CancelFunc) {
