@@ -84,7 +84,9 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 	for _, b := range out {
 		if listed && b.Status == string(requirer.Success) && !b.Restorable {
 			b.Status = statusMissing
-			if b.Message == "" {
+			if strings.HasPrefix(b.Message, deletedNote) {
+				b.Status = statusDeleted
+			} else if b.Message == "" {
 				b.Message = "no manifest in the bucket"
 			}
 		}
@@ -103,11 +105,16 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 // is set), updating the scopes' catalogs so the next listing reads fewer
 // manifests.
 func listBucket(ctx context.Context, cfg dbbackup.StorageConfig, app string) ([]artefact.Summary, error) {
+	return listWith(ctx, cfg, artefact.ListOptions{Scope: app, UpdateCatalog: true})
+}
+
+// listWith lists the backups in the bucket with opts.
+func listWith(ctx context.Context, cfg dbbackup.StorageConfig, opts artefact.ListOptions) ([]artefact.Summary, error) {
 	st, err := openStore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	sums, err := artefact.List(ctx, st, artefact.ListOptions{Scope: app, UpdateCatalog: true})
+	sums, err := artefact.List(ctx, st, opts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the backups in bucket %s: %w", cfg.Bucket, err)
 	}

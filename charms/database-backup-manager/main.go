@@ -66,6 +66,7 @@ func runAction(w *world, name string) error {
 		"list-jobs":     w.listJobs,
 		"show-job":      w.showJob,
 		"clear-history": w.clearHistory,
+		"delete-backup": w.deleteBackup,
 	}
 	fn, ok := actions[name]
 	if !ok {
