@@ -5,7 +5,7 @@ GO ?= go
 PKGS := ./...
 BENCHTIME ?= 1x
 
-.PHONY: help test check fmt vet unit fuzz bench demo deps build
+.PHONY: help test check fmt vet unit fuzz bench demo deps build charms
 
 help:
 	@echo "make demo   run the main flow on embedded defaults"
@@ -13,9 +13,16 @@ help:
 	@echo "make bench  benchmarks, with ratios against baselines measured in the same run"
 	@echo "make fuzz   run every fuzz target for FUZZTIME (default 10s) each"
 	@echo "make deps   install the real parts the tests use (databases, S3 servers)"
+	@echo "make charms build the .charm files Juju deploys into dist/ (no charmcraft needed)"
 
 build:
 	$(GO) build -o bin/dbbackup ./cmd/dbbackup
+
+# charms packs each charm folder (its charmcraft.yaml split into
+# metadata/actions/config, manifest.yaml, the Go binary as dispatch) and
+# checks the archive as Juju's reader would.
+charms:
+	$(GO) run ./cmd/charmpack -o dist charms/database-backup-agent charms/database-backup-agent/subordinate charms/database-backup-manager
 
 # deps installs the real parts: PostgreSQL and MariaDB from Debian, and the
 # two S3 servers built by `go install` at pinned versions into .cache/bin.
