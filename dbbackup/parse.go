@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -117,20 +118,25 @@ func ParseDecoded(raws []json.RawMessage, side Side) List {
 func parseDecoded(raws []json.RawMessage, side Side) List {
 	l := List{Entries: make([]Entry, 0, len(raws))}
 	seen := make(map[string]int, len(raws))
+	// One buffer for every job's members and one for their inner objects:
+	// members are read and dropped before the next job (the values they
+	// point to are slices of the text, which the jobs may keep).
+	var jobBuf, nestedBuf members
 	for i, raw := range raws {
-		path := fmt.Sprintf("%s[%d]", JobsKey, i)
+		path := JobsKey + "[" + strconv.Itoa(i) + "]"
 		if kindOf(raw) != "object" {
 			l.Problems = append(l.Problems, Problem{Path: path, Msg: "must be an object, got " + kindOf(raw)})
 			continue
 		}
-		obj, err := splitObject(raw)
+		obj, err := splitObjectInto(jobBuf, raw)
+		jobBuf = obj
 		if err != nil {
 			l.Problems = append(l.Problems, Problem{Path: path, Msg: "invalid JSON"})
 			continue
 		}
 		e := Entry{Index: i}
 		var c problems
-		e.Job = readJob(obj, side, path, &c)
+		e.Job = readJob(obj, side, path, &c, &nestedBuf)
 		if id := e.Job.ID; id != "" {
 			if first, dup := seen[id]; dup {
 				c.add(path+".job-id", fmt.Sprintf("duplicate %q (first at %s[%d])", id, JobsKey, first))

@@ -10,9 +10,22 @@ import (
 
 // field reads one known field of a JSON object, recording problems under path.
 type field struct {
-	obj  members
-	path string
-	c    *problems
+	obj members
+	// parent and key name the object: its path is parent.key, or parent
+	// when key is empty; it is built only when a problem is recorded.
+	parent, key string
+	c           *problems
+	// nested, when set, is the buffer reused for the members of the
+	// objects inside this one; each is read to the end before the next.
+	nested *members
+}
+
+// path returns the object's JSON path.
+func (f field) path() string {
+	if f.key == "" {
+		return f.parent
+	}
+	return f.parent + "." + f.key
 }
 
 // raw returns the raw value of key, whether it is present.
@@ -26,13 +39,13 @@ func (f field) str(key string, required bool) (string, bool) {
 	v, ok := f.obj.get(key)
 	if !ok {
 		if required {
-			f.c.add(f.path+"."+key, "required")
+			f.c.add(f.path()+"."+key, "required")
 		}
 		return "", false
 	}
 	s, ok := unquote(v)
 	if kindOf(v) != "string" || !ok {
-		f.c.add(f.path+"."+key, "must be a string, got "+kindOf(v))
+		f.c.add(f.path()+"."+key, "must be a string, got "+kindOf(v))
 		return "", false
 	}
 	return s, true
@@ -42,7 +55,7 @@ func (f field) str(key string, required bool) (string, bool) {
 func (f field) nonEmpty(key string) string {
 	s, ok := f.str(key, true)
 	if ok && s == "" {
-		f.c.add(f.path+"."+key, "must not be empty")
+		f.c.add(f.path()+"."+key, "must not be empty")
 	}
 	return s
 }
@@ -59,27 +72,33 @@ func (f field) oneOf(key string, required bool, allowed ...string) string {
 			return s
 		}
 	}
-	f.c.add(f.path+"."+key, fmt.Sprintf("must be %s, got %q", orList(allowed), s))
+	f.c.add(f.path()+"."+key, fmt.Sprintf("must be %s, got %q", orList(allowed), s))
 	return ""
 }
 
 // object reads a field that must be a JSON object.
 func (f field) object(key string, required bool) (field, bool) {
 	v, ok := f.obj.get(key)
-	sub := field{path: f.path + "." + key, c: f.c}
+	sub := field{parent: f.path(), key: key, c: f.c}
 	if !ok {
 		if required {
-			f.c.add(sub.path, "required")
+			f.c.add(sub.path(), "required")
 		}
 		return sub, false
 	}
 	var err error
 	if kindOf(v) != "object" {
-		f.c.add(sub.path, "must be an object, got "+kindOf(v))
+		f.c.add(sub.path(), "must be an object, got "+kindOf(v))
 		return sub, false
 	}
-	if sub.obj, err = splitObject(v); err != nil {
-		f.c.add(sub.path, "invalid JSON")
+	if f.nested != nil {
+		sub.obj, err = splitObjectInto(*f.nested, v)
+		*f.nested = sub.obj
+	} else {
+		sub.obj, err = splitObject(v)
+	}
+	if err != nil {
+		f.c.add(sub.path(), "invalid JSON")
 		return sub, false
 	}
 	return sub, true
@@ -164,8 +183,9 @@ var jobKeys = map[Side]map[string]bool{
 }
 
 // readJob reads one job object written by side.
-func readJob(obj members, side Side, path string, c *problems) Job {
-	f := field{obj: obj, path: path, c: c}
+// nested, when not nil, is reused for the job's inner objects.
+func readJob(obj members, side Side, path string, c *problems, nested *members) Job {
+	f := field{obj: obj, parent: path, c: c, nested: nested}
 	var j Job
 	if id, ok := f.str("job-id", true); ok {
 		switch {
@@ -214,14 +234,14 @@ func readJobConfig(f field) *JobConfig {
 	v, ok := f.raw("compression")
 	switch {
 	case !ok:
-		f.c.add(f.path+".compression", "required")
+		f.c.add(f.path()+".compression", "required")
 	case kindOf(v) != "boolean":
-		f.c.add(f.path+".compression", "must be a boolean, got "+kindOf(v))
+		f.c.add(f.path()+".compression", "must be a boolean, got "+kindOf(v))
 	default:
 		cfg.Compression = string(bytes.TrimSpace(v)) == "true"
 	}
 	for _, k := range sortedKeys(f.extra(map[string]bool{"compression": true})) {
-		f.c.add(f.path+"."+k, "unknown field (v0 job-config allows only compression)")
+		f.c.add(f.path()+"."+k, "unknown field (v0 job-config allows only compression)")
 	}
 	return cfg
 }

@@ -133,11 +133,18 @@ func (ms members) get(key string) (json.RawMessage, bool) {
 
 // splitObject returns the members of a JSON object, keys decoded.
 func splitObject(b []byte) (members, error) {
+	return splitObjectInto(make(members, 0, 8), b)
+}
+
+// splitObjectInto is splitObject appending to dst[:0], so that a caller
+// reading thousands of jobs reuses one buffer instead of allocating one
+// per object.
+func splitObjectInto(dst members, b []byte) (members, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, errInvalid
 	}
-	out := make(members, 0, 8)
+	out := dst[:0]
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return out, nil

@@ -61,14 +61,14 @@ func readStorage(f field) StorageConfig {
 	var s StorageConfig
 	s.Bucket = f.nonEmpty("bucket")
 	if s.Bucket != "" && !bucketOK(s.Bucket) {
-		f.c.add(f.path+".bucket", "must be a bucket name, without '/' or white space")
+		f.c.add(f.path()+".bucket", "must be a bucket name, without '/' or white space")
 		s.Bucket = ""
 	}
 	s.AccessKey = f.nonEmpty("access-key")
 	s.SecretKey = f.nonEmpty("secret-key")
 	if p, ok := f.str("path", false); ok {
 		if msg := keyPathProblem(p); msg != "" {
-			f.c.add(f.path+".path", msg)
+			f.c.add(f.path()+".path", msg)
 		} else {
 			s.Path = p
 		}
@@ -77,18 +77,18 @@ func readStorage(f field) StorageConfig {
 		if endpointOK(e) {
 			s.Endpoint = e
 		} else {
-			f.c.add(f.path+".endpoint", "must be an http:// or https:// URL, without credentials or white space")
+			f.c.add(f.path()+".endpoint", "must be an http:// or https:// URL, without credentials or white space")
 		}
 	}
 	s.Region, _ = f.str("region", false)
 	s.StorageClass, _ = f.str("storage-class", false)
 	s.URIStyle = f.oneOf("s3-uri-style", false, "path", "host")
 	s.TLSCAChain, _ = f.stringList("tls-ca-chain", nil)
-	var at []string
+	var at []int
 	s.Attributes, at = f.stringList("attributes", splitAttributes)
 	for i, a := range s.Attributes {
 		if !attributeOK(a) {
-			f.c.add(at[i], "must be Name=value, Name a header token")
+			f.c.add(fmt.Sprintf("%s.attributes[%d]", f.path(), at[i]), "must be Name=value, Name a header token")
 		}
 	}
 	s.APIVersion = f.apiVersion("s3-api-version")
@@ -99,14 +99,15 @@ func readStorage(f field) StorageConfig {
 // stringList reads a list of strings written as a JSON array (the schema),
 // as a string holding a JSON array (data-platform-libs), or as a plain
 // string (the s3 README), which split turns into items (nil: one item).
-// It also returns each item's path for messages, "attributes[2]", counting
-// in the array as written (or the ";"-separated items of a plain string).
-func (f field) stringList(key string, split func(string) []string) ([]string, []string) {
+// It also returns each item's index for messages ("attributes[2]"),
+// counting in the array as written (or the ";"-separated items of a plain
+// string).
+func (f field) stringList(key string, split func(string) []string) ([]string, []int) {
 	v, ok := f.raw(key)
 	if !ok {
 		return nil, nil
 	}
-	path := f.path + "." + key
+	path := f.path() + "." + key
 	switch kindOf(v) {
 	case "array":
 		return f.arrayOfStrings(v, path, true)
@@ -132,11 +133,11 @@ func (f field) stringList(key string, split func(string) []string) ([]string, []
 		if split != nil {
 			items = split(s)
 		}
-		paths := make([]string, len(items))
-		for i := range paths {
-			paths[i] = fmt.Sprintf("%s[%d]", path, i)
+		idx := make([]int, len(items))
+		for i := range idx {
+			idx[i] = i
 		}
-		return items, paths
+		return items, idx
 	default:
 		f.c.add(path, "must be an array of strings or a string, got "+kindOf(v))
 		return nil, nil
@@ -148,7 +149,7 @@ const jsonSpace = " \t\n\r"
 // arrayOfStrings reads a JSON array whose items must all be strings. A
 // wrong item of an array written inside a string (indexed false) is
 // reported at the field itself, as a JSON Schema validator does.
-func (f field) arrayOfStrings(v json.RawMessage, path string, indexed bool) ([]string, []string) {
+func (f field) arrayOfStrings(v json.RawMessage, path string, indexed bool) ([]string, []int) {
 	items, err := splitArray(v)
 	if err != nil {
 		if indexed {
@@ -159,22 +160,21 @@ func (f field) arrayOfStrings(v json.RawMessage, path string, indexed bool) ([]s
 		return nil, nil
 	}
 	out := make([]string, 0, len(items))
-	paths := make([]string, 0, len(items))
+	idx := make([]int, 0, len(items))
 	for i, it := range items {
-		itemPath := fmt.Sprintf("%s[%d]", path, i)
 		s, ok := unquote(it)
 		if kindOf(it) != "string" || !ok {
 			if indexed {
-				f.c.add(itemPath, "must be a string, got "+kindOf(it))
+				f.c.add(fmt.Sprintf("%s[%d]", path, i), "must be a string, got "+kindOf(it))
 			} else {
 				f.c.add(path, fmt.Sprintf("item %d of the JSON array in the string must be a string, got %s", i, kindOf(it)))
 			}
 			continue
 		}
 		out = append(out, s)
-		paths = append(paths, itemPath)
+		idx = append(idx, i)
 	}
-	return out, paths
+	return out, idx
 }
 
 // splitAttributes splits the s3 README's ";"-joined attributes.
@@ -194,7 +194,7 @@ func (f field) apiVersion(key string) int {
 	if !ok {
 		return 0
 	}
-	path := f.path + "." + key
+	path := f.path() + "." + key
 	var text string
 	switch kindOf(v) {
 	case "number":
@@ -232,7 +232,7 @@ func truncate(s string, n int) string {
 // start with "storage-config".
 func ParseStorageConfig(data []byte) (StorageConfig, Problems) {
 	var c problems
-	f := field{path: "storage-config", c: &c}
+	f := field{parent: "storage-config", c: &c}
 	var raw json.RawMessage = data
 	var err error
 	if kindOf(raw) != "object" || !json.Valid(raw) {
