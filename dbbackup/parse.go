@@ -85,7 +85,7 @@ func ParseJobs(text string, side Side) List {
 		return l
 	}
 	b := []byte(text)
-	if !json.Valid(b) {
+	if !validJSON(b) {
 		var v any
 		err := json.Unmarshal(b, &v)
 		l.Problems = Problems{{Path: JobsKey, Msg: jsonErrorText(text, err, "a JSON array of jobs")}}
@@ -107,14 +107,14 @@ func ParseJobs(text string, side Side) List {
 // job), as found in a document that holds the list rather than its text.
 func ParseDecoded(raws []json.RawMessage, side Side) List {
 	for i, raw := range raws {
-		if !json.Valid(raw) {
+		if !validJSON(raw) {
 			return List{Problems: Problems{{Path: fmt.Sprintf("%s[%d]", JobsKey, i), Msg: "invalid JSON"}}}
 		}
 	}
 	return parseDecoded(raws, side)
 }
 
-// parseDecoded reads raw jobs already checked with json.Valid.
+// parseDecoded reads raw jobs already checked with validJSON.
 func parseDecoded(raws []json.RawMessage, side Side) List {
 	l := List{Entries: make([]Entry, 0, len(raws))}
 	seen := make(map[string]int, len(raws))

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// A small scanner over text already checked by json.Valid: it splits
+// A small scanner over text already checked by validJSON: it splits
 // arrays and objects into their raw members without decoding them again,
 // which is what makes reading a databag of thousands of jobs fast. On
 // invalid input it returns errInvalid rather than guessing.

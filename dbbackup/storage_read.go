@@ -120,7 +120,7 @@ func (f field) stringList(key string, split func(string) []string) ([]string, []
 		// Only JSON's own white space may precede the array, as a JSON
 		// parser would have it.
 		if t := strings.Trim(s, jsonSpace); strings.HasPrefix(t, "[") {
-			if !json.Valid([]byte(t)) {
+			if !validJSON([]byte(t)) {
 				f.c.add(path, "holds a string that starts like a JSON array but is not an array of strings")
 				return nil, nil
 			}
@@ -235,7 +235,7 @@ func ParseStorageConfig(data []byte) (StorageConfig, Problems) {
 	f := field{parent: "storage-config", c: &c}
 	var raw json.RawMessage = data
 	var err error
-	if kindOf(raw) != "object" || !json.Valid(raw) {
+	if kindOf(raw) != "object" || !validJSON(raw) {
 		return StorageConfig{}, Problems{{Path: "storage-config", Msg: "must be a JSON object of the s3 interface's fields"}}
 	}
 	if f.obj, err = splitObject(raw); err != nil {
