@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/backupagent"
+	"github.com/dbbackup/dbbackup/charms/e2e"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
@@ -20,15 +21,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jujusim.RemoveBuiltTool()
 	os.Exit(code)
-}
-
-func buildCharm(tb testing.TB, dir string) jujusim.Charm {
-	tb.Helper()
-	bin, err := jujusim.BuildCharm(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return jujusim.Charm{Dir: dir, Binary: bin}
 }
 
 // world is a model with the agent (app "agent"), the test requirer (app
@@ -96,18 +88,18 @@ func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
 		w.stopRunners()
 		m.Close()
 	})
-	agent := buildCharm(t, ".")
+	agent := e2e.Charm(t, "database-backup-agent")
 	if opts.subordinate {
 		agent.Dir, units = "./subordinate", 0
 	}
 	if err := m.Deploy(ctx, "agent", agent, units); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Deploy(ctx, "manager", buildCharm(t, "./testdata/requirer"), 1); err != nil {
+	if err := m.Deploy(ctx, "manager", e2e.Charm(t, "database-backup-agent/testdata/requirer"), 1); err != nil {
 		t.Fatal(err)
 	}
 	if opts.related {
-		if err := m.Deploy(ctx, "db", buildCharm(t, "./testdata/dbcharm"), 1); err != nil {
+		if err := m.Deploy(ctx, "db", e2e.Charm(t, "database-backup-agent/testdata/dbcharm"), 1); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.Config(ctx, "db", map[string]string{"engine": db.engine, "host": db.host, "port": fmt.Sprint(db.port),

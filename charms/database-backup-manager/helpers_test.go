@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/charms/e2e"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
@@ -17,16 +18,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jujusim.RemoveBuiltTool()
 	os.Exit(code)
-}
-
-// charm builds the charm main package in dir once per test binary.
-func charm(tb testing.TB, dir string) jujusim.Charm {
-	tb.Helper()
-	bin, err := jujusim.BuildCharm(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return jujusim.Charm{Dir: dir, Binary: bin}
 }
 
 // sim is a model with the manager, a real S3 server and helpers.
@@ -64,7 +55,7 @@ func newSimTB(t testing.TB, units int) *sim {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	s := &sim{t: t, m: m, ctx: ctx, s3: s3, bucket: "backups", rels: map[string]int{}}
-	if err := m.Deploy(ctx, "manager", charm(t, "."), units); err != nil {
+	if err := m.Deploy(ctx, "manager", e2e.Charm(t, "database-backup-manager"), units); err != nil {
 		t.Fatal(err)
 	}
 	s.settle()
@@ -86,7 +77,7 @@ func (s *sim) addS3(mode, secretKey string) {
 	if secretKey == "" {
 		secretKey = s.s3.SecretKey
 	}
-	if err := s.m.Deploy(s.ctx, "s3", charm(s.t, "./testdata/s3stub"), 1); err != nil {
+	if err := s.m.Deploy(s.ctx, "s3", e2e.Charm(s.t, "database-backup-manager/testdata/s3stub"), 1); err != nil {
 		s.t.Fatal(err)
 	}
 	s.config("s3", map[string]string{
@@ -99,7 +90,7 @@ func (s *sim) addS3(mode, secretKey string) {
 // addDB deploys a fake provider of engine (postgresql or mysql) as app.
 func (s *sim) addDB(app, engine string) {
 	s.t.Helper()
-	if err := s.m.Deploy(s.ctx, app, charm(s.t, "./testdata/fakeprovider"), 1); err != nil {
+	if err := s.m.Deploy(s.ctx, app, e2e.Charm(s.t, "database-backup-manager/testdata/fakeprovider"), 1); err != nil {
 		s.t.Fatal(err)
 	}
 	s.config(app, map[string]string{"engine": engine})
