@@ -68,6 +68,28 @@
 // (ErrTooManyPending) and a restore while another restore of the same
 // application is waiting or running (ErrRestoreRunning).
 //
+// # Schedules
+//
+// ParseSchedule reads a cron expression (five fields or a descriptor such
+// as @daily; UTC; @every and time zones refused so that every leader
+// computes the same slots). Due decides, from the expression, the state
+// stored for the application (ScheduleState, under ScheduleKey in the peer
+// application databag) and the time of the hook, whether a backup is due:
+// once per slot, for the latest slot at or before now, so a manager that
+// was down over several slots requests one catch-up backup, not one per
+// slot; a new or changed expression starts at now without catch-up. The
+// leader stores the new state in the same hook as the job it requests:
+// both commit or neither does, so a leader change never requests a slot
+// twice or never.
+//
+// # Retention
+//
+// Expire picks the successful backups of one application that a
+// Retention (retention-count, retention-days) lets go: the most recent is
+// always kept, as is any backup a waiting or running restore reads; with
+// both rules set, a backup is kept when either keeps it. ParsePerApp reads
+// the per-application form of these options ("7", or "pg=7; *=3").
+//
 // # Views
 //
 // View turns the history into rows for list-jobs and show-job. MergeDatabags
