@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // hookCtx is what the tools of one running hook, action or juju-exec see.
@@ -62,6 +63,10 @@ func (m *Model) env(c *hookCtx, hook string) []string {
 	}
 	if u.principal != "" {
 		env = append(env, "JUJU_PRINCIPAL_UNIT="+u.principal)
+	}
+	if mc, ok := m.clock.(*ManualClock); ok {
+		// Not Juju's: a charm under test may read the harness's clock.
+		env = append(env, NowEnv+"="+mc.Now().UTC().Format(time.RFC3339Nano))
 	}
 	if hook != "" {
 		env = append(env, "JUJU_HOOK_NAME="+hook)

@@ -88,6 +88,12 @@ type ManualClock struct {
 	now time.Time
 }
 
+// NowEnv is the variable that carries a ManualClock's time, RFC 3339 with
+// nanoseconds, into every hook, action and juju-exec command; it is not
+// set with the wall clock. Juju has no such variable: a charm that honours
+// it (see charms/database-backup-manager) can be tested on a fake clock.
+const NowEnv = "JUJUSIM_NOW"
+
 // NewManualClock returns a ManualClock set at t.
 func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
 

@@ -17,8 +17,8 @@ import (
 )
 
 // deletedNote starts the message of a history record whose backup
-// delete-backup removed: the record stays, for the audit trail.
-const deletedNote = "deleted by delete-backup"
+// delete-backup or retention removed: the record stays, for the audit trail.
+const deletedNote = "deleted by "
 
 // statusDeleted: list-backups' status of a backup delete-backup removed.
 const statusDeleted = "deleted"
@@ -65,10 +65,17 @@ func (w *world) deleteBackup() error {
 		return err
 	}
 	if _, ok := w.history.Find(id); ok {
-		w.history = markDeleted(w.history, id, w.now)
-		if err := w.savePeer(); err != nil {
-			return err
-		}
+		w.history = markDeleted(w.history, id, w.now, "delete-backup")
+	}
+	reason := ""
+	if target.only {
+		reason = "force: the only successful backup"
+	}
+	w.noteDeletion(deletion{BackupID: id, Application: target.app, Finished: target.finished, DeletedAt: w.now,
+		By: "delete-backup", Reason: reason, ArtefactPath: target.path, Objects: removed})
+	goops.LogInfof("delete-backup deleted backup %s of %s: %d objects removed from %s", id, target.app, removed, target.path)
+	if err := w.savePeer(); err != nil {
+		return err
 	}
 	if err := w.setStatus(); err != nil {
 		return err
@@ -82,8 +89,10 @@ func (w *world) deleteBackup() error {
 
 // deleteTarget is the backup delete-backup may remove.
 type deleteTarget struct {
-	app  string
-	path string // artefact-path: the key prefix from the bucket root
+	app      string
+	path     string // artefact-path: the key prefix from the bucket root
+	finished time.Time
+	only     bool // the only successful backup of app (force given)
 }
 
 // deletable finds backup id in the history and the bucket and refuses
@@ -122,9 +131,15 @@ func (w *world) deletable(ctx context.Context, id string, force bool) (deleteTar
 			restorable++
 			self = self || r.ID == id
 		}
+		if r.ID == id {
+			t.finished = r.Finished
+		}
 	}
-	if self && restorable == 1 && !force {
-		return deleteTarget{}, fail("backup %s is the only successful backup of %s: take another first, or run with force=true to delete it anyway", id, t.app)
+	if self && restorable == 1 {
+		if !force {
+			return deleteTarget{}, fail("backup %s is the only successful backup of %s: take another first, or run with force=true to delete it anyway", id, t.app)
+		}
+		t.only = true
 	}
 	return t, nil
 }
@@ -187,15 +202,16 @@ func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath
 	return n, nil
 }
 
-// markDeleted notes in record id's message that its backup was deleted.
-func markDeleted(h requirer.History, id string, now time.Time) requirer.History {
+// markDeleted notes in record id's message that by (delete-backup, or
+// retention and its rule) deleted its backup.
+func markDeleted(h requirer.History, id string, now time.Time, by string) requirer.History {
 	out := requirer.History{Records: make([]requirer.Record, len(h.Records)), Dropped: h.Dropped}
 	copy(out.Records, h.Records)
 	for i, r := range out.Records {
 		if r.JobID != id {
 			continue
 		}
-		msg := deletedNote + " at " + now.UTC().Format("2006-01-02T15:04:05Z")
+		msg := deletedNote + by + " at " + now.UTC().Format("2006-01-02T15:04:05Z")
 		if r.Message != "" && !strings.HasPrefix(r.Message, deletedNote) {
 			msg += "; was: " + r.Message
 		}

@@ -131,8 +131,18 @@ func (w *world) listJobs() error {
 			return fail("cannot encode the jobs: %v", err)
 		}
 		res["jobs"] = string(b)
+		if len(w.deletions) > 0 {
+			d, err := json.Marshal(w.deletions)
+			if err != nil {
+				return fail("cannot encode the deletions: %v", err)
+			}
+			res["deleted"] = string(d)
+		}
 	} else {
 		res["jobs"] = jobTable(rows)
+		if len(w.deletions) > 0 {
+			res["deleted"] = deletionTable(w.deletions)
+		}
 	}
 	var notes []string
 	for _, d := range w.history.Dropped {
@@ -155,6 +165,7 @@ type jobJSON struct {
 	Type         string    `json:"job-type"`
 	Status       string    `json:"status"`
 	Unit         string    `json:"unit,omitempty"`
+	Source       string    `json:"source,omitempty"`
 	Requested    time.Time `json:"requested,omitzero"`
 	Started      time.Time `json:"started,omitzero"`
 	Finished     time.Time `json:"finished,omitzero"`
@@ -164,7 +175,7 @@ type jobJSON struct {
 
 func toJobJSON(r requirer.Row) jobJSON {
 	return jobJSON{JobID: r.JobID, Application: r.Application, Type: string(r.Type), Status: string(r.Status),
-		Unit: r.Unit, Requested: r.RequestedAt, Started: r.StartedAt, Finished: r.FinishedAt,
+		Unit: r.Unit, Source: string(r.Source), Requested: r.RequestedAt, Started: r.StartedAt, Finished: r.FinishedAt,
 		ArtefactPath: r.ArtefactPath, Message: r.Message}
 }
 
@@ -172,9 +183,9 @@ func toJobJSON(r requirer.Row) jobJSON {
 func jobTable(rows []requirer.Row) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "job-id\tapplication\ttype\tstatus\tunit\trequested\tfinished\tmessage")
+	fmt.Fprintln(tw, "job-id\tapplication\ttype\tsource\tstatus\tunit\trequested\tfinished\tmessage")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.JobID, r.Application, r.Type, r.Status, dash(r.Unit),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.JobID, r.Application, r.Type, dash(string(r.Source)), r.Status, dash(r.Unit),
 			timeCell(r.RequestedAt), timeCell(r.FinishedAt), dash(clipText(r.Message, 60)))
 	}
 	tw.Flush()

@@ -40,9 +40,15 @@ func newSim(t *testing.T, units int) *sim {
 // newSimTB is newSim for tests and benchmarks.
 func newSimTB(t testing.TB, units int) *sim {
 	t.Helper()
+	return newSimOpts(t, units, jujusim.Options{})
+}
+
+// newSimOpts is newSim with model options (a manual clock).
+func newSimOpts(t testing.TB, units int, opts jujusim.Options) *sim {
+	t.Helper()
 	s3 := testenv.StartVersityGW(t)
 	s3.CreateBucket(t, "backups")
-	m, err := jujusim.NewModel(jujusim.Options{})
+	m, err := jujusim.NewModel(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

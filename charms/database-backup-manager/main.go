@@ -15,7 +15,22 @@ import (
 )
 
 // timeNow is the clock; tests of the pure parts pass their own times.
-var timeNow = time.Now
+var timeNow = hookClock
+
+// simNowEnv carries the time of jujusim's manual clock into a hook (see
+// jujusim.NowEnv); Juju never sets it.
+const simNowEnv = "JUJUSIM_NOW"
+
+// hookClock returns the wall clock's time, or the test model's when it
+// runs on a manual clock.
+func hookClock() time.Time {
+	if v := os.Getenv(simNowEnv); v != "" {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t
+		}
+	}
+	return time.Now()
+}
 
 func main() {
 	env := goops.ReadEnv()

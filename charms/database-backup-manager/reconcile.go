@@ -32,6 +32,8 @@ func (w *world) reconcile(probe bool) error {
 	if err := w.merge(); err != nil {
 		return err
 	}
+	w.runSchedule()
+	w.runRetention(probe)
 	if err := w.writeJobs(); err != nil {
 		return err
 	}
@@ -70,6 +72,11 @@ func (w *world) merge() error {
 				continue
 			}
 			goops.LogInfof("%s", scrub(c.String(), w.secrets()))
+			if c.Kind == requirer.Finished {
+				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == requirer.Success {
+					w.finished[app] = true
+				}
+			}
 		}
 	}
 	return nil
@@ -141,8 +148,10 @@ func (w *world) savePeer() error {
 	if len(w.history.Records) == 0 && len(w.history.Dropped) == 0 {
 		text = ""
 	}
-	want := map[string]string{requirer.HistoryKey: text, s3CheckKey: w.check.text()}
-	if ch := changedKeys(w.peer, want, requirer.HistoryKey, s3CheckKey); len(ch) > 0 {
+	want := map[string]string{requirer.HistoryKey: text, s3CheckKey: w.check.text(),
+		requirer.ScheduleKey: w.schedState.Marshal(), deletionsKey: deletionsText(w.deletions),
+		retentionRunKey: timeText(w.retentionRun)}
+	if ch := changedKeys(w.peer, want, requirer.HistoryKey, s3CheckKey, requirer.ScheduleKey, deletionsKey, retentionRunKey); len(ch) > 0 {
 		if err := setAppData(w.peerID, ch); err != nil {
 			return err
 		}

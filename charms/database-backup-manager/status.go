@@ -18,6 +18,9 @@ type statusInput struct {
 	check     s3Check  // the last bucket check
 	databases []string // the related applications
 	history   requirer.History
+	policyErr error     // why backup-schedule or retention is unusable
+	next      time.Time // the next scheduled backup, zero when none
+	nextApp   string    // the application of next
 }
 
 // maxStatus bounds the status message.
@@ -27,7 +30,16 @@ const maxStatus = 160
 // what blocks the manager. A blocked status is computed afresh by every
 // hook, so it clears as soon as its cause is gone.
 func unitStatus(in statusInput) (goops.StatusName, string) {
+	if in.policyErr != nil {
+		return goops.StatusBlocked, clipText("invalid config: "+in.policyErr.Error(), maxStatus)
+	}
 	st, msg := unitStatusFull(in)
+	if !in.next.IsZero() && st == goops.StatusActive {
+		// The next due time is what an admin checks a schedule by: it
+		// comes first when the message must be cut.
+		next := fmt.Sprintf("next backup of %s %s", in.nextApp, in.next.UTC().Format("2006-01-02T15:04Z"))
+		return st, clipText(next+"; "+msg, maxStatus)
+	}
 	return st, clipText(msg, maxStatus)
 }
 
@@ -119,9 +131,11 @@ func (w *world) setStatus() error {
 		}
 		return nil
 	}
+	next, nextApp := w.nextScheduled()
 	st, msg := unitStatus(statusInput{
 		now: w.now, s3Problem: w.s3Problem, check: w.check,
 		databases: sortedKeys(w.databases), history: w.history,
+		policyErr: w.policyErr, next: next, nextApp: nextApp,
 	})
 	msg = scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {

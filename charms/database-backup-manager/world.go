@@ -45,12 +45,26 @@ type world struct {
 	databases  map[string]string // related database application -> relation id
 	reportRead bool
 	reports    map[string]map[string][]dbbackup.Job // app -> unit -> jobs
+
+	policy    policy // schedules and retention
+	policyErr error  // why the schedule or retention options are unusable
+	// schedState is what each application's schedule last did.
+	schedState requirer.ScheduleStates
+	// deletions are the latest backups removed by retention or delete-backup.
+	deletions []deletion
+	// retentionRun is when retention last ran; finished lists the
+	// applications with a backup that finished successfully in this hook.
+	retentionRun time.Time
+	finished     map[string]bool
 }
 
 // config is the charm's configuration.
 type config struct {
-	MaxPending int    `json:"max-pending-jobs"`
-	JobTimeout string `json:"job-timeout"`
+	MaxPending     int    `json:"max-pending-jobs"`
+	JobTimeout     string `json:"job-timeout"`
+	BackupSchedule string `json:"backup-schedule"`
+	RetentionCount string `json:"retention-count"`
+	RetentionDays  string `json:"retention-days"`
 }
 
 // jobTimeout returns the lost timeout; an unreadable value means 24h.
@@ -72,7 +86,7 @@ func (c config) maxPending() int {
 
 // load reads what every hook and action needs.
 func load(env goops.Environment, now time.Time) (*world, error) {
-	w := &world{now: now.UTC(), unit: env.UnitName, databases: map[string]string{}}
+	w := &world{now: now.UTC(), unit: env.UnitName, databases: map[string]string{}, finished: map[string]bool{}}
 	w.app, _, _ = strings.Cut(env.UnitName, "/")
 	var err error
 	if w.leader, err = goops.IsLeader(); err != nil {
@@ -80,6 +94,9 @@ func load(env goops.Environment, now time.Time) (*world, error) {
 	}
 	if err := goops.GetConfig(&w.cfg); err != nil {
 		return nil, fmt.Errorf("cannot read the configuration: %w", err)
+	}
+	if w.policy, err = parsePolicy(w.cfg); err != nil {
+		w.policyErr = err
 	}
 	if err := w.loadPeer(); err != nil {
 		return nil, err
@@ -121,6 +138,8 @@ func (w *world) loadPeer() error {
 		goops.LogErrorf("%s", w.historyErr)
 	}
 	w.check = parseCheck(w.peer[s3CheckKey])
+	w.loadSchedule()
+	w.loadDeletions()
 	return nil
 }
 
