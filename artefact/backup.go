@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/store"
 )
@@ -184,17 +182,13 @@ func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOp
 			return engine.Result{}, err
 		}
 		var sink io.Writer = fw
-		var zw *zstd.Encoder
+		var zw *compressor
 		if opts.Compression {
-			// One encoder goroutine at the fastest level: the dump tool
-			// and the S3 upload need the other core, and the encoder's
-			// low-memory mode halves its speed for little memory
-			// (docs/performance.md has the measurements). A 1 MiB window
-			// saves 6 MiB of memory and costs no measurable ratio on
-			// database dumps.
-			zw, err = zstd.NewWriter(fw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
-			if err != nil {
-				return engine.Result{}, fmt.Errorf("cannot start compression: %v", err)
+			// One compressor goroutine (the async writer's): the dump tool
+			// and the S3 upload need the other core. See compressor for
+			// how it keeps up with the dump on high-entropy data.
+			if zw, err = newCompressor(fw); err != nil {
+				return engine.Result{}, err
 			}
 			sink = zw
 		}
