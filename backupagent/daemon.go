@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/dbbackup/dbbackup/internal/jujuexec"
 	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
@@ -21,28 +21,6 @@ import (
 // RunnerCommand is the first argument that makes a charm binary the runner
 // (see RunnerMain).
 const RunnerCommand = "runner"
-
-// hookVars are the variables of a hook context that a process outliving
-// the hook must not carry: juju-exec refuses to run inside a context.
-var hookVars = []string{"JUJU_CONTEXT_ID", "JUJU_HOOK_NAME", "JUJU_DISPATCH_PATH", "JUJU_ACTION_NAME",
-	"JUJU_ACTION_UUID", "JUJU_RELATION", "JUJU_RELATION_ID", "JUJU_REMOTE_APP", "JUJU_REMOTE_UNIT",
-	"JUJU_DEPARTING_UNIT", "JUJU_SECRET_ID", "JUJU_SECRET_LABEL", "JUJU_SECRET_REVISION"}
-
-// cleanEnv returns the environment without the hook context.
-func cleanEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		drop := false
-		for _, h := range hookVars {
-			drop = drop || name == h
-		}
-		if !drop {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
 
 // StartRunner starts the runner of unit (this very charm binary with
 // RunnerCommand) unless one holds the journal already: on a Juju machine
@@ -64,16 +42,8 @@ func StartRunner(j runner.Journal, unit string) error {
 	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
 		return fmt.Errorf("cannot start the runner: %w", err)
 	}
-	logf, err := os.OpenFile(filepath.Join(j.Dir, "runner.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	cmd, err := jujuexec.Start(exe, []string{RunnerCommand, "--state", j.Dir, "--unit", unit}, filepath.Join(j.Dir, "runner.log"))
 	if err != nil {
-		return fmt.Errorf("cannot start the runner: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(exe, RunnerCommand, "--state", j.Dir, "--unit", unit)
-	cmd.Env = cleanEnv()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start the runner: %w", err)
 	}
 	pid := cmd.Process.Pid
@@ -180,17 +150,7 @@ func RunnerMain(args []string, stderr io.Writer) int {
 
 // jujuExec returns a Notify that runs exe in unit's hook context.
 func jujuExec(unit, exe string) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "juju-exec", unit, exe)
-		cmd.Env = cleanEnv()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("juju-exec %s: %v: %s", unit, err, strings.TrimSpace(string(out)))
-		}
-		return nil
-	}
+	return func(ctx context.Context) error { return jujuexec.Run(ctx, unit, exe) }
 }
 
 // stampWriter prefixes each write with the time.

@@ -33,6 +33,9 @@ func hookClock() time.Time {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == tickerCommand {
+		os.Exit(tickerMain(os.Args[2:], os.Stderr))
+	}
 	env := goops.ReadEnv()
 	if err := run(env); err != nil {
 		goops.LogErrorf("%s: %s", hookName(env), err)
@@ -61,7 +64,17 @@ func run(env goops.Environment) error {
 	if err := w.reconcile(probe); err != nil {
 		return err
 	}
-	return w.setStatus()
+	if err := w.setStatus(); err != nil {
+		return err
+	}
+	if env.HookName == "stop" || env.HookName == "remove" {
+		w.leader = false // the ticker ends with the unit
+	}
+	if err := w.syncTicker(tickerDir(env)); err != nil {
+		// The next hook tries again; update-status still runs the schedule.
+		goops.LogWarningf("%v", err)
+	}
+	return nil
 }
 
 // probeHooks are the hooks after which the leader checks that the bucket

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/internal/jujuexec"
+)
+
+// The ticker makes a scheduled backup come within a minute of its time,
+// when Juju's hooks come only every update-status interval (5 minutes by
+// default). The leader's hooks write the next due time to a file and keep
+// one ticker process alive; the ticker sleeps until that time and then
+// runs this binary in the unit's hook context through juju-exec, where
+// the schedule's rules (runSchedule) decide. It exits when the file goes:
+// the unit is no longer the leader, or no schedule is set. It decides
+// nothing itself, so a ticker that fires twice or late never requests a
+// slot twice: the peer databag's state does that.
+
+// tickerCommand is the first argument that makes the charm binary the ticker.
+const tickerCommand = "ticker"
+
+// Files of the ticker folder.
+const (
+	dueFile    = "next-due"    // the next due time, RFC 3339
+	tickerLock = "ticker.lock" // held by the live ticker
+	tickerPID  = "ticker.pid"  // its process id
+	tickerLog  = "ticker.log"
+)
+
+// tickerRecheck bounds a ticker's sleep, so it sees a changed due time,
+// and spaces its retries; a variable for tests.
+var tickerRecheck = 30 * time.Second
+
+// tickerDir is the ticker's folder beside the charm's.
+func tickerDir(env goops.Environment) string {
+	return filepath.Join(filepath.Dir(env.CharmDir), "dbbackup-ticker")
+}
+
+// syncTicker keeps the ticker in line with this hook: on the leader with a
+// schedule, the due file holds the next due time and a ticker runs; else
+// the file is removed and the ticker ends. Under jujusim's manual clock
+// (simNowEnv) the test drives the hooks, and no ticker runs.
+func (w *world) syncTicker(dir string) error {
+	next, _ := w.nextScheduled()
+	due := filepath.Join(dir, dueFile)
+	if !w.leader || next.IsZero() || os.Getenv(simNowEnv) != "" {
+		if err := os.Remove(due); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cannot stop the schedule's ticker: %w", err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+	}
+	text := next.UTC().Format(time.RFC3339)
+	if old, err := os.ReadFile(due); err != nil || string(old) != text {
+		tmp := due + ".tmp"
+		if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+			return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+		}
+		if err := os.Rename(tmp, due); err != nil {
+			return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+		}
+	}
+	if tickerAlive(dir) {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+	}
+	cmd, err := jujuexec.Start(exe, []string{tickerCommand, "--dir", dir, "--unit", w.unit}, filepath.Join(dir, tickerLog))
+	if err != nil {
+		return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+	}
+	go cmd.Wait() // reap it if it ends while this hook lives
+	for deadline := time.Now().Add(3 * time.Second); !tickerAlive(dir) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	goops.LogInfof("started the schedule's ticker (pid %d): next due %s", cmd.Process.Pid, text)
+	return nil
+}
+
+// tickerAlive reports whether a ticker holds the folder's lock.
+func tickerAlive(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, tickerLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
+
+// readDue reads the due file; ok is false when there is none.
+func readDue(dir string) (time.Time, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, dueFile))
+	if err != nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
+	return t, err == nil
+}
+
+// tickerMain is the ticker process: "--dir DIR --unit UNIT". It returns
+// the exit code.
+func tickerMain(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet(tickerCommand, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "the ticker folder")
+	unit := fs.String("unit", "", "this unit's name")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *dir == "" || *unit == "" {
+		fmt.Fprintln(stderr, "ticker: --dir and --unit are required")
+		return 2
+	}
+	lock, err := os.OpenFile(filepath.Join(*dir, tickerLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		fmt.Fprintf(stderr, "ticker: %v\n", err)
+		return 1
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return 0 // another ticker serves this unit
+	}
+	if err := os.WriteFile(filepath.Join(*dir, tickerPID), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		fmt.Fprintf(stderr, "ticker: %v\n", err)
+		return 1
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "ticker: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	runTicker(ctx, *dir, func(ctx context.Context) error { return jujuexec.Run(ctx, *unit, exe) }, stderr)
+	return 0
+}
+
+// runTicker fires fire at each due time of dir's due file until the file
+// goes or ctx ends. When a fire leaves the due time where it was (the
+// hook failed, or the slot waits for credentials), it fires again after
+// tickerRecheck.
+func runTicker(ctx context.Context, dir string, fire func(context.Context) error, log io.Writer) {
+	for {
+		due, ok := readDue(dir)
+		if !ok {
+			fmt.Fprintf(log, "%s ticker: no due time: exiting\n", time.Now().UTC().Format(time.RFC3339))
+			return
+		}
+		wait := time.Until(due)
+		if wait <= 0 {
+			fmt.Fprintf(log, "%s ticker: due %s: running the charm\n", time.Now().UTC().Format(time.RFC3339), due.Format(time.RFC3339))
+			if err := fire(ctx); err != nil {
+				fmt.Fprintf(log, "%s ticker: %v\n", time.Now().UTC().Format(time.RFC3339), err)
+			}
+			if after, ok := readDue(dir); ok && !after.After(due) {
+				wait = tickerRecheck
+			} else {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(min(wait, tickerRecheck)):
+		}
+	}
+}
