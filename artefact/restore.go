@@ -74,6 +74,15 @@ type dataReader struct {
 }
 
 func openPart(ctx context.Context, st store.Store, prefix string, m Manifest, p Part, key []byte) (*dataReader, error) {
+	body, err := getPart(ctx, st, prefix, p)
+	if err != nil {
+		return nil, err
+	}
+	return newDataReader(body, prefix, m, p, key)
+}
+
+// getPart opens the stored object of part p.
+func getPart(ctx context.Context, st store.Store, prefix string, p Part) (io.ReadCloser, error) {
 	body, err := st.Get(ctx, prefix+p.Name)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -81,6 +90,12 @@ func openPart(ctx context.Context, st store.Store, prefix string, m Manifest, p 
 		}
 		return nil, fmt.Errorf("cannot read part %s of %s: %w", p.Name, prefix, err)
 	}
+	return body, nil
+}
+
+// newDataReader reads part p of the backup at prefix from body, its stored
+// bytes; it closes body on failure.
+func newDataReader(body io.ReadCloser, prefix string, m Manifest, p Part, key []byte) (*dataReader, error) {
 	r := &dataReader{body: body, stored: newDigest(), raw: newDigest(), part: p}
 	var src io.Reader = teeReader{r: body, d: r.stored}
 	if p.Container == ContainerFramed {
@@ -165,8 +180,18 @@ type RestoreOptions struct {
 	Key []byte
 	// VerifyFirst reads and checks the whole backup before the consumer
 	// sees a byte of it: for engines whose restore cannot roll back
-	// (MariaDB's SQL stream commits as it goes). It costs a second download.
+	// (MariaDB's SQL stream commits as it goes). The stored bytes are
+	// downloaded once, spooled to a local file while they are checked, and
+	// the consumer is fed from that file (checked again as it is read);
+	// when the file cannot be written (a full disk), the backup is
+	// downloaded a second time instead.
 	VerifyFirst bool
+	// SpoolDir is the folder of VerifyFirst's file: empty means
+	// os.TempDir(). The file is private (mode 0600), holds the stored
+	// bytes (still encrypted when the backup is), and is removed before
+	// Restore returns, on failure too; on Linux it has no name once open,
+	// so not even a killed restore leaves it behind.
+	SpoolDir string
 }
 
 // Restore opens the backup at prefix, checks its manifest and key, and
@@ -179,15 +204,15 @@ func Restore(ctx context.Context, st store.Store, prefix string, opts RestoreOpt
 	if err != nil {
 		return m, engine.Result{}, err
 	}
-	if opts.VerifyFirst {
-		if err := verifyParts(ctx, st, prefix, m, opts.Key); err != nil {
-			return m, engine.Result{}, err
-		}
-	}
 	if len(m.Parts) != 1 {
 		return m, engine.Result{}, fmt.Errorf("backup %s has %d data parts; this version restores one", prefix, len(m.Parts))
 	}
-	r, err := openPart(ctx, st, prefix, m, m.Parts[0], opts.Key)
+	var r *dataReader
+	if opts.VerifyFirst {
+		r, err = verifySpooled(ctx, st, prefix, m, opts.Key, opts.SpoolDir)
+	} else {
+		r, err = openPart(ctx, st, prefix, m, m.Parts[0], opts.Key)
+	}
 	if err != nil {
 		return m, engine.Result{}, err
 	}
@@ -224,14 +249,8 @@ func Verify(ctx context.Context, st store.Store, prefix string, key []byte) (Man
 
 func verifyParts(ctx context.Context, st store.Store, prefix string, m Manifest, key []byte) error {
 	for _, p := range append(append([]Part(nil), m.Parts...), m.Log) {
-		r, err := openPart(ctx, st, prefix, m, p, key)
-		if err != nil {
+		if err := verifyPart(ctx, st, prefix, m, p, key); err != nil {
 			return err
-		}
-		_, err = io.Copy(io.Discard, r)
-		r.Close()
-		if err != nil {
-			return fmt.Errorf("backup %s: %w", prefix, err)
 		}
 	}
 	return nil

@@ -48,9 +48,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// dbbackupBinary builds cmd/dbbackup once per run and returns its path.
+// dbbackupBinary builds cmd/dbbackup once per run and returns its path;
+// DBBACKUP_BENCH_BINARY names another build to time instead (to measure a
+// change against the build before it).
 func dbbackupBinary(b *testing.B) string {
 	b.Helper()
+	if p := os.Getenv("DBBACKUP_BENCH_BINARY"); p != "" {
+		return p
+	}
 	buildOnce.Do(func() {
 		if buildDir, buildErr = os.MkdirTemp("", "dbbackup-bench-"); buildErr != nil {
 			return
@@ -65,6 +70,20 @@ func dbbackupBinary(b *testing.B) string {
 		b.Fatalf("cannot build dbbackup: %v", buildErr)
 	}
 	return filepath.Join(buildDir, "dbbackup")
+}
+
+// baselineBinary is DBBACKUP_BENCH_BASELINE: another dbbackup build (say,
+// of the commit before a change) that the benchmarks that support it also
+// time, in the same alternating rounds, to measure the change on a noisy
+// machine; empty when unset.
+func baselineBinary() string { return os.Getenv("DBBACKUP_BENCH_BASELINE") }
+
+// baselineCmd is the baseline build with the database's password in its
+// environment.
+func baselineCmd(env []string, args ...string) *exec.Cmd {
+	c := exec.Command(baselineBinary(), args...)
+	c.Env = env
+	return c
 }
 
 // measured is one timed run of a command.

@@ -31,8 +31,9 @@ CREATE TABLE t (id BIGINT PRIMARY KEY, txt TEXT NOT NULL) ENGINE=InnoDB;
 INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND())) FROM seq_1_to_%d;`, n*textRows))
 	r := report{b: b, title: fmt.Sprintf("mariadb/text scale %d", n)}
 	dumpTool, client := mariaTool("mariadb-dump", "mysqldump"), mariaTool("mariadb", "mysql")
+	baseline := baselineBinary()
 	for b.Loop() {
-		var dumps, backups, loads, ours series
+		var dumps, backups, loads, ours, baseBackups, baseRestores series
 		var last backupReport
 		for i := range rounds() {
 			dumps = append(dumps, timed(b, "mariadb-dump", toDevNull(b, exec.Command(dumpTool,
@@ -41,11 +42,19 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 				"--database-url", m.URL("text"), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("text-%d-%d", i, b.N)))
 			last = parseBackupReport(b, c.stdout)
 			backups = append(backups, c)
+			if baseline != "" {
+				baseBackups = append(baseBackups, timed(b, "baseline backup", baselineCmd(env, "backup", "--engine", "mysql",
+					"--database-url", m.URL("text"), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("base-%d-%d", i, b.N))))
+			}
 		}
 		r.line("dump %.0f MiB, stored %.0f MiB (%.1fx smaller)", mib(last.RawBytes), mib(last.StoredBytes), float64(last.RawBytes)/float64(last.StoredBytes))
 		r.line("mariadb-dump --single-transaction > /dev/null: %s", dumps)
 		r.line("dbbackup backup:                               %s, peak RSS %.1f MiB", backups, mib(backups.maxRSS()))
 		r.ratio("backup/mariadb-dump", backups.median(), dumps.median(), 1.10, true, "backup/mariadb-dump")
+		if baseline != "" {
+			r.line("baseline build backup:                         %s, peak RSS %.1f MiB", baseBackups, mib(baseBackups.maxRSS()))
+			r.line("backup/baseline build: %.2fx", backups.median().Seconds()/baseBackups.median().Seconds())
+		}
 		b.ReportMetric(mib(backups.maxRSS()), "backup-peak-RSS-MiB")
 
 		file := filepath.Join(b.TempDir(), "text.sql")
@@ -70,6 +79,11 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 			m.SQL(b, "", "DROP DATABASE IF EXISTS restore_ours; CREATE DATABASE restore_ours;")
 			ours = append(ours, timed(b, "dbbackup restore", dbbackupCmd(b, env, "restore", "--engine", "mysql",
 				"--database-url", m.URL("restore_ours"), "--storage-config", cfgFile, "--artefact-path", last.ArtefactPath)))
+			if baseline != "" {
+				m.SQL(b, "", "DROP DATABASE IF EXISTS restore_prev; CREATE DATABASE restore_prev;")
+				baseRestores = append(baseRestores, timed(b, "baseline restore", baselineCmd(env, "restore", "--engine", "mysql",
+					"--database-url", m.URL("restore_prev"), "--storage-config", cfgFile, "--artefact-path", last.ArtefactPath)))
+			}
 		}
 		want := strings.TrimSpace(m.SQL(b, "text", "SELECT COUNT(*) FROM t"))
 		if got := strings.TrimSpace(m.SQL(b, "restore_ours", "SELECT COUNT(*) FROM t")); got != want {
@@ -79,7 +93,11 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 		r.line("mariadb < local file:                          %s", loads)
 		r.line("dbbackup restore (verified first):             %s, peak RSS %.1f MiB", ours, mib(ours.maxRSS()))
 		r.ratio("restore/mariadb-client", ours.median(), loads.median(), 1.10, true, "restore/mariadb-client")
-		m.SQL(b, "", "DROP DATABASE IF EXISTS restore_base; DROP DATABASE IF EXISTS restore_ours;")
+		if baseline != "" {
+			r.line("baseline build restore:                        %s, peak RSS %.1f MiB", baseRestores, mib(baseRestores.maxRSS()))
+			r.line("restore/baseline build: %.2fx", ours.median().Seconds()/baseRestores.median().Seconds())
+		}
+		m.SQL(b, "", "DROP DATABASE IF EXISTS restore_base; DROP DATABASE IF EXISTS restore_ours; DROP DATABASE IF EXISTS restore_prev;")
 	}
 }
 

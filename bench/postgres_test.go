@@ -88,19 +88,28 @@ func BenchmarkPostgres(b *testing.B) {
 
 // benchPgBackup runs the backup and restore rounds on database db.
 func benchPgBackup(b *testing.B, r report, p *testenv.Postgres, env []string, cfgFile, db string) {
-	var dumps, backups, restores, ours series
+	var dumps, backups, restores, ours, baseBackups, baseRestores series
 	var last backupReport
+	baseline := baselineBinary()
 	for i := range rounds() {
 		dumps = append(dumps, timed(b, "pg_dump", toDevNull(b, pgCmd(p, "pg_dump", "-Fc", "-Z0", db))))
 		m := timed(b, "dbbackup backup", dbbackupCmd(b, env, "backup", "--engine", "postgresql",
 			"--database-url", p.URL(db), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("%s-%d-%d", db, i, b.N)))
 		last = parseBackupReport(b, m.stdout)
 		backups = append(backups, m)
+		if baseline != "" {
+			baseBackups = append(baseBackups, timed(b, "baseline backup", baselineCmd(env, "backup", "--engine", "postgresql",
+				"--database-url", p.URL(db), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("%s-base-%d-%d", db, i, b.N))))
+		}
 	}
 	r.line("dump %.0f MiB, stored %.0f MiB (%.1fx smaller)", mib(last.RawBytes), mib(last.StoredBytes), float64(last.RawBytes)/float64(last.StoredBytes))
 	r.line("pg_dump -Fc -Z0 > /dev/null:  %s", dumps)
 	r.line("dbbackup backup:              %s, peak RSS %.1f MiB", backups, mib(backups.maxRSS()))
 	r.ratio("backup/pg_dump", backups.median(), dumps.median(), 1.10, true, "backup/pg_dump")
+	if baseline != "" {
+		r.line("baseline build backup:        %s, peak RSS %.1f MiB", baseBackups, mib(baseBackups.maxRSS()))
+		r.line("backup/baseline build: %.2fx", backups.median().Seconds()/baseBackups.median().Seconds())
+	}
 	b.ReportMetric(mib(backups.maxRSS()), "backup-peak-RSS-MiB")
 
 	file := filepath.Join(b.TempDir(), db+".dump")
@@ -112,6 +121,11 @@ func benchPgBackup(b *testing.B, r report, p *testenv.Postgres, env []string, cf
 		fresh(b, p, "restore_ours")
 		ours = append(ours, timed(b, "dbbackup restore", dbbackupCmd(b, env, "restore", "--engine", "postgresql",
 			"--database-url", p.URL("restore_ours"), "--storage-config", cfgFile, "--artefact-path", last.ArtefactPath)))
+		if baseline != "" {
+			fresh(b, p, "restore_prev")
+			baseRestores = append(baseRestores, timed(b, "baseline restore", baselineCmd(env, "restore", "--engine", "postgresql",
+				"--database-url", p.URL("restore_prev"), "--storage-config", cfgFile, "--artefact-path", last.ArtefactPath)))
+		}
 	}
 	want := strings.TrimSpace(p.SQL(b, db, countSQL))
 	if got := strings.TrimSpace(p.SQL(b, "restore_ours", countSQL)); got != want {
@@ -121,7 +135,11 @@ func benchPgBackup(b *testing.B, r report, p *testenv.Postgres, env []string, cf
 	r.line("pg_restore (local file):      %s", restores)
 	r.line("dbbackup restore:             %s, peak RSS %.1f MiB", ours, mib(ours.maxRSS()))
 	r.ratio("restore/pg_restore", ours.median(), restores.median(), 1.10, true, "restore/pg_restore")
-	for _, db := range []string{"restore_base", "restore_ours"} {
+	if baseline != "" {
+		r.line("baseline build restore:       %s, peak RSS %.1f MiB", baseRestores, mib(baseRestores.maxRSS()))
+		r.line("restore/baseline build: %.2fx", ours.median().Seconds()/baseRestores.median().Seconds())
+	}
+	for _, db := range []string{"restore_base", "restore_ours", "restore_prev"} {
 		p.SQL(b, "postgres", fmt.Sprintf("DROP DATABASE IF EXISTS %q", db))
 	}
 }
