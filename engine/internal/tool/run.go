@@ -22,6 +22,10 @@ import (
 // the context is cancelled.
 const waitDelay = 10 * time.Second
 
+// pipeSize is the buffer asked for the tool's stdin and stdout pipes, and
+// the size of the reads and writes on them.
+const pipeSize = 1 << 20
+
 // Cmd describes one run of a tool.
 type Cmd struct {
 	// Path is the program to run; Args its arguments (no secrets here: the
@@ -77,6 +81,11 @@ func Run(ctx context.Context, c Cmd) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot run %s: %w", name, err)
 	}
+	for _, p := range []any{stdout, stdin} {
+		if f, ok := p.(syscall.Conn); ok {
+			growPipe(f)
+		}
+	}
 
 	tail := newTail(c.TailLines, c.Log, c.Secrets)
 	var (
@@ -86,7 +95,10 @@ func Run(ctx context.Context, c Cmd) error {
 	wg.Go(func() { tail.consume(stderr) })
 	if stdout != nil {
 		wg.Go(func() {
-			if _, err := io.Copy(c.Stdout, stdout); err != nil {
+			// Plain Read and Write, so that reads take what the grown
+			// pipe holds rather than os.File's 32 KiB at a time.
+			buf := make([]byte, pipeSize)
+			if _, err := io.CopyBuffer(struct{ io.Writer }{c.Stdout}, struct{ io.Reader }{stdout}, buf); err != nil {
 				outErr = err
 				_ = killGroup(cmd.Process)
 				_, _ = io.Copy(io.Discard, stdout)
@@ -128,7 +140,7 @@ func Run(ctx context.Context, c Cmd) error {
 // lets the pipe close; a write failure (the tool stopped reading) is left
 // for the tool's exit status to explain.
 func feed(stdin io.WriteCloser, src io.Reader, p *os.Process) error {
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, pipeSize)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
