@@ -3,6 +3,7 @@ package jujusim
 import (
 	"bytes"
 	"fmt"
+	"github.com/dbbackup/dbbackup/charmpack"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,8 +63,9 @@ func BuildTool() (string, error) {
 
 var charmBuilds struct {
 	sync.Mutex
-	dir  string
-	bins map[string]string
+	dir      string
+	bins     map[string]string
+	archives map[string]string
 }
 
 // BuildCharm builds the Go package pkg (a charm's main package, such as
@@ -81,7 +83,7 @@ func BuildCharm(pkg string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("cannot build charm %s: %w", pkg, err)
 		}
-		charmBuilds.dir, charmBuilds.bins = dir, map[string]string{}
+		charmBuilds.dir, charmBuilds.bins, charmBuilds.archives = dir, map[string]string{}, map[string]string{}
 	}
 	bin := filepath.Join(charmBuilds.dir, fmt.Sprintf("charm-%d", len(charmBuilds.bins)))
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
@@ -105,7 +107,7 @@ func RemoveBuiltTool() {
 	defer charmBuilds.Unlock()
 	if charmBuilds.dir != "" {
 		os.RemoveAll(charmBuilds.dir)
-		charmBuilds.dir, charmBuilds.bins = "", nil
+		charmBuilds.dir, charmBuilds.bins, charmBuilds.archives = "", nil, nil
 	}
 }
 
@@ -124,4 +126,31 @@ func installTools(bin, dir string) error {
 		}
 	}
 	return nil
+}
+
+// PackCharm builds the charm in folder dir (BuildCharm, of the Go package
+// its charmcraft.yaml's parts.charm.source names) and packs it, as
+// `make charms` does, into a .charm file, once per process; it returns the
+// file's path, to deploy with CharmFromArchive. RemoveBuiltTool deletes it.
+func PackCharm(dir string) (string, error) {
+	files, err := charmpack.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	bin, err := BuildCharm(filepath.Clean(filepath.Join(dir, files.Source)))
+	if err != nil {
+		return "", err
+	}
+	charmBuilds.Lock()
+	defer charmBuilds.Unlock()
+	if p, ok := charmBuilds.archives[dir]; ok {
+		return p, nil
+	}
+	out := filepath.Join(charmBuilds.dir, fmt.Sprintf("archive-%d", len(charmBuilds.archives)))
+	p, err := charmpack.Pack(dir, bin, out)
+	if err != nil {
+		return "", fmt.Errorf("cannot pack charm %s: %w", dir, err)
+	}
+	charmBuilds.archives[dir] = p
+	return p, nil
 }

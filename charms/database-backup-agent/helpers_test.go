@@ -88,11 +88,11 @@ func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
 		w.stopRunners()
 		m.Close()
 	})
-	agent := e2e.Charm(t, "database-backup-agent")
+	agent := "database-backup-agent"
 	if opts.subordinate {
-		agent.Dir, units = "./subordinate", 0
+		agent, units = "database-backup-agent/subordinate", 0
 	}
-	if err := m.Deploy(ctx, "agent", agent, units); err != nil {
+	if err := m.Deploy(ctx, "agent", e2e.Charm(t, agent), units); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Deploy(ctx, "manager", e2e.Charm(t, "database-backup-agent/testdata/requirer"), 1); err != nil {

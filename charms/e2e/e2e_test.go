@@ -184,6 +184,16 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 // historyStatus returns the status of job id in the manager's history.
 func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
 	t.Helper()
+	r, found := history(t, s).Find(id)
+	if !found {
+		t.Fatalf("job %s not in the history", id)
+	}
+	return r.Status
+}
+
+// history reads the manager's job history from its peer databag.
+func history(t *testing.T, s *Stack) requirer.History {
+	t.Helper()
 	res, err := s.M.Exec(s.ctx, s.Leader(), "relation-ids manager-peers")
 	if err != nil || res.Code != 0 {
 		t.Fatalf("relation-ids: %v %+v", err, res)
@@ -196,11 +206,7 @@ func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, found := h.Find(id)
-	if !found {
-		t.Fatalf("job %s not in the history", id)
-	}
-	return r.Status
+	return h
 }
 
 // noCanary fails when a credential appears in the manager's outputs:

@@ -105,15 +105,22 @@ func Start(ctx context.Context, t testenv.T, opts Options) *Stack {
 	return s
 }
 
-// Charm builds the charm in charms/<dir> of this repository.
+// Charm builds the charm in charms/<dir> of this repository, packs it
+// into the .charm file Juju deploys (as `make charms` does) and returns it
+// unpacked from that file, as Juju unpacks it: every test that deploys
+// through Charm deploys the .charm files.
 func Charm(t testenv.T, dir string) jujusim.Charm {
 	t.Helper()
 	path := filepath.Join(testenv.RepoRoot(), "charms", dir)
-	bin, err := jujusim.BuildCharm(path)
+	archive, err := jujusim.PackCharm(path)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	return jujusim.Charm{Dir: path, Binary: bin}
+	c, err := jujusim.CharmFromArchive(archive, t.TempDir())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return c
 }
 
 // deployAgent deploys an agent for one database server, its password in a
