@@ -194,15 +194,7 @@ func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
 // history reads the manager's job history from its peer databag.
 func history(t *testing.T, s *Stack) requirer.History {
 	t.Helper()
-	res, err := s.M.Exec(s.ctx, s.Leader(), "relation-ids manager-peers")
-	if err != nil || res.Code != 0 {
-		t.Fatalf("relation-ids: %v %+v", err, res)
-	}
-	var rel int
-	if _, err := fmt.Sscanf(strings.TrimSpace(res.Stdout), "manager-peers:%d", &rel); err != nil {
-		t.Fatal(err)
-	}
-	h, err := requirer.ParseHistory(s.M.RelationData(rel, Manager)[requirer.HistoryKey])
+	h, err := s.History()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/runner"
@@ -234,4 +235,25 @@ func (s *Stack) Secrets() []string {
 		out = append(out, s.Maria.Password)
 	}
 	return out
+}
+
+// Config sets options of app and settles what it caused.
+func (s *Stack) Config(app string, values map[string]string) error {
+	if err := s.M.Config(s.ctx, app, values); err != nil {
+		return err
+	}
+	return s.M.Settle(s.ctx, 5000)
+}
+
+// History reads the manager's job history from its peer databag.
+func (s *Stack) History() (requirer.History, error) {
+	res, err := s.M.Exec(s.ctx, s.Leader(), "relation-ids manager-peers")
+	if err != nil || res.Code != 0 {
+		return requirer.History{}, fmt.Errorf("relation-ids: %v %+v", err, res)
+	}
+	var rel int
+	if _, err := fmt.Sscanf(strings.TrimSpace(res.Stdout), "manager-peers:%d", &rel); err != nil {
+		return requirer.History{}, fmt.Errorf("relation-ids: %q: %v", res.Stdout, err)
+	}
+	return requirer.ParseHistory(s.M.RelationData(rel, Manager)[requirer.HistoryKey])
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/charms/e2e"
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
@@ -50,6 +51,7 @@ func main() {
 
 // demo is one run of the flow.
 type demo struct {
+	clock   *jujusim.ManualClock
 	p       *testenv.Program
 	w       io.Writer
 	s       *e2e.Stack
@@ -69,7 +71,10 @@ func (d *demo) run() error {
 	}
 	d.printf("charms built in %s\n", time.Since(built).Round(time.Millisecond))
 	began := time.Now()
-	d.s = e2e.Start(ctx, d.p, e2e.Options{Postgres: true})
+	// A manual clock, set to now, lets the schedule's part move days in
+	// seconds; the agent's runner does its work on the wall clock.
+	d.clock = jujusim.NewManualClock(time.Now().UTC().Truncate(time.Second))
+	d.s = e2e.Start(ctx, d.p, e2e.Options{Postgres: true, Model: jujusim.Options{Clock: d.clock}})
 	s := d.s
 	d.secrets = s.Secrets()
 	pg := s.PG
@@ -133,8 +138,78 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 		return err
 	}
 	d.status()
+	if err := d.schedule(leader); err != nil {
+		return err
+	}
 	d.printf("\nthe flow took %s once built\n", time.Since(began).Round(100*time.Millisecond))
 	return nil
+}
+
+// schedule sets a daily schedule with retention-count=2, moves the
+// model's clock over three due times and shows the scheduled backups and
+// the deletions.
+func (d *demo) schedule(leader string) error {
+	d.printf("\n== scheduled backups and retention\n")
+	d.printf("$ juju config %s backup-schedule=\"0 3 * * *\" retention-count=2\n", e2e.Manager)
+	if err := d.s.Config(e2e.Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}); err != nil {
+		return err
+	}
+	d.status()
+	now := d.clock.Now()
+	next := time.Date(now.Year(), now.Month(), now.Day(), 3, 0, 30, 0, time.UTC)
+	if !next.After(now) {
+		next = next.Add(24 * time.Hour)
+	}
+	for i := 0; i < 3; i++ {
+		d.clock.Advance(next.Sub(d.clock.Now()))
+		d.printf("\n# jujusim: the model's clock moves to %s (on a real model the manager's ticker wakes at the due time)\n", next.Format(time.RFC3339))
+		d.s.M.UpdateStatus()
+		d.s.Settle()
+		ids, err := d.scheduled()
+		if err != nil {
+			return err
+		}
+		if len(ids) != i+1 {
+			return fmt.Errorf("at %s: %d scheduled backups, want %d", next.Format(time.RFC3339), len(ids), i+1)
+		}
+		id := ids[i]
+		res, err := d.s.Wait(id, 2*time.Minute)
+		if err != nil {
+			return err
+		}
+		if res["status"] != "success" {
+			return fmt.Errorf("scheduled backup %s ended %v: %v", id, res["status"], res["message"])
+		}
+		d.printf("scheduled backup %s: success\n", id)
+		next = next.Add(24 * time.Hour)
+	}
+	res, err := d.action(leader, "list-jobs", nil, true)
+	if err != nil {
+		return err
+	}
+	if del, _ := res["deleted"].(string); strings.Count(del, "retention-count=2") != 2 {
+		return fmt.Errorf("retention-count=2 over four backups should have deleted two, list-jobs shows:\n%s", del)
+	}
+	if _, err := d.action(leader, "list-backups", nil, true); err != nil {
+		return err
+	}
+	d.status()
+	return nil
+}
+
+// scheduled returns the ids of the backups the schedule requested, oldest first.
+func (d *demo) scheduled() ([]string, error) {
+	h, err := d.s.History()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range h.Records {
+		if r.Source == requirer.FromSchedule {
+			ids = append(ids, r.JobID)
+		}
+	}
+	return ids, nil
 }
 
 // show prints the sample data as psql would.
