@@ -57,6 +57,13 @@ func TestSplit(t *testing.T) {
 	if f.Name != "demo" || f.Source != ".." {
 		t.Errorf("name %q source %q, want demo ..", f.Name, f.Source)
 	}
+	mono, err := Split([]byte(strings.Replace(unified, "source: ..", "source: ../..\n    source-subdir: charms/demo", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mono.Source != "../../charms/demo" {
+		t.Errorf("source with source-subdir = %q, want ../../charms/demo", mono.Source)
+	}
 	meta := map[string]any{}
 	if err := yaml.Unmarshal(f.Metadata, &meta); err != nil {
 		t.Fatal(err)

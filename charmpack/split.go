@@ -7,6 +7,7 @@ package charmpack
 
 import (
 	"fmt"
+	"path"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -74,10 +75,15 @@ func Split(charmcraft []byte) (Files, error) {
 	return f, nil
 }
 
-// partSource returns parts.charm.source, or "".
+// partSource returns where parts.charm builds from, relative to the
+// charm folder: its source joined with its source-subdir (the layout of a
+// charm in a monorepo, where source names the repository's root), or "".
 func partSource(raw map[string]any) string {
 	parts, _ := raw["parts"].(map[string]any)
 	charm, _ := parts["charm"].(map[string]any)
 	s, _ := charm["source"].(string)
+	if sub, _ := charm["source-subdir"].(string); sub != "" {
+		return path.Join(s, sub)
+	}
 	return s
 }
