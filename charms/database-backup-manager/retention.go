@@ -10,6 +10,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 )
 
@@ -120,10 +121,17 @@ func (w *world) retain(ctx context.Context, app string) error {
 		return err
 	}
 	rows := mergeBackups(w.history, sums, true, w.storage.Path, app)
+	inBucket := map[string]bool{}
+	for _, sum := range sums {
+		inBucket[sum.JobID] = true
+	}
 	var kept []requirer.Kept
 	paths := map[string]backup{}
 	for _, r := range rows {
 		if !r.Restorable {
+			if err := w.dropLeftovers(ctx, app, r, inBucket[r.ID]); err != nil {
+				return err
+			}
 			continue
 		}
 		// The manager's own observation of the finish when it has one
@@ -149,6 +157,28 @@ func (w *world) retain(ctx context.Context, app string) error {
 		goops.LogInfof("retention deleted backup %s of %s (finished %s; %s): %d objects removed from %s",
 			k.ID, app, timeCell(k.FinishedAt), rule, n, b.Path)
 	}
+	return nil
+}
+
+// leftoverReason is the rule of a deletion of a failed backup's objects.
+const leftoverReason = "objects of a failed backup"
+
+// dropLeftovers deletes the objects a failed or lost backup left in the
+// bucket (a folder without a manifest): the history says the job ended, so
+// no unit is writing them. Incomplete folders the history does not know
+// are left alone: a backup another manager runs could be writing them.
+func (w *world) dropLeftovers(ctx context.Context, app string, r backup, present bool) error {
+	rec, ok := w.history.Find(r.ID)
+	if !present || !ok || rec.Type != dbbackup.Backup || (rec.Status != requirer.Error && rec.Status != requirer.Lost) {
+		return nil
+	}
+	n, err := deleteObjects(ctx, w.storage, r.Path)
+	if err != nil {
+		return err
+	}
+	w.noteDeletion(deletion{BackupID: r.ID, Application: app, Finished: rec.FinishedAt, DeletedAt: w.now,
+		By: "retention", Reason: leftoverReason, ArtefactPath: r.Path, Objects: n})
+	goops.LogInfof("retention deleted the %d objects %s backup %s of %s left in %s", n, rec.Status, r.ID, app, r.Path)
 	return nil
 }
 

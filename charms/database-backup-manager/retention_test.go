@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/jujusim"
+	"github.com/dbbackup/dbbackup/store"
+	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // backupsIn returns the backups of scope with a manifest in the bucket
@@ -158,4 +160,56 @@ func TestRetentionCases(t *testing.T) {
 	// retention (at most hourly).
 	s.tick(clock, 72*time.Hour)
 	check("three days later", func(i int) []int { return cases[i].wantLater })
+}
+
+// With a retention rule set, the objects a failed backup left (a folder
+// without a manifest) are deleted; incomplete folders the history does not
+// know are not, nor is any successful backup the rule keeps.
+func TestRetentionDropsFailedLeftovers(t *testing.T) {
+	s := newSim(t, 1)
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	good := s.ok("manager/0", "create-backup", nil)["job-id"].(string)
+	s.config("pg", map[string]string{"mode": "partial"})
+	failed := s.ok("manager/0", "create-backup", nil)["job-id"].(string)
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": failed}); got["status"] != "error" {
+		t.Fatalf("the partial backup: %v", got)
+	}
+	// A folder no job of this manager wrote.
+	st, err := s3.New(s.s3.StorageConfig(s.bucket), s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := "job-20200101T000000Z-00000000"
+	if _, err := st.Put(s.ctx, "pg/"+stranger+"/started.json", strings.NewReader(`{}`), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	keys := s.bucketKeys()
+	left := 0
+	for k := range keys {
+		if ofBackup(k, "pg", failed) {
+			left++
+		}
+	}
+	if left == 0 {
+		t.Fatalf("the failed backup left no object: the test needs leftovers; bucket: %v", keys)
+	}
+	s.config("manager", map[string]string{"retention-count": "5"})
+	keys = s.bucketKeys()
+	for k := range keys {
+		if ofBackup(k, "pg", failed) {
+			t.Errorf("leftover of the failed backup kept: %s", k)
+		}
+	}
+	if !keys["pg/"+good+"/manifest.json"] || !keys["pg/"+stranger+"/started.json"] {
+		t.Errorf("retention deleted more than the failed backup's objects: %v", keys)
+	}
+	res := s.ok("manager/0", "list-jobs", map[string]any{"format": "json"})
+	var deleted []deletion
+	if err := json.Unmarshal([]byte(fmt.Sprint(res["deleted"])), &deleted); err != nil {
+		t.Fatal(err)
+	}
+	if len(deleted) != 1 || deleted[0].BackupID != failed || deleted[0].Reason != leftoverReason || deleted[0].Objects != left {
+		t.Errorf("deletions = %+v, want the failed backup's %d objects", deleted, left)
+	}
 }

@@ -114,6 +114,9 @@ func runJob(c config, scope string, j dbbackup.Job) dbbackup.Job {
 		j.Status, j.Message = dbbackup.Error, "simulated failure of the "+string(j.Type)
 		return j
 	}
+	if c.Mode == "partial" && j.Type != dbbackup.Backup {
+		c.Mode = "success"
+	}
 	// The credentials travel as a Juju secret (credentials-secret); the
 	// report keeps the storage configuration as requested.
 	resolved, problem := backupagent.ResolveCredentials(j, func(uri string) (map[string]string, error) {
@@ -152,6 +155,9 @@ func backup(ctx context.Context, c config, scope string, j *dbbackup.Job) error 
 		data := []byte(strings.Repeat("fake dump of "+scope+"\n", 64))
 		if _, err := w.Write(data); err != nil {
 			return engine.Result{}, err
+		}
+		if c.Mode == "partial" {
+			return engine.Result{}, fmt.Errorf("simulated failure midway through the dump")
 		}
 		return engine.Result{Kind: kind, Method: engine.MethodLogical, Format: "fake", Databases: []string{"db"}, Bytes: int64(len(data))}, nil
 	}
