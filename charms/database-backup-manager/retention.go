@@ -116,7 +116,9 @@ func (w *world) runRetention(force bool) {
 // retain deletes app's expired backups.
 func (w *world) retain(ctx context.Context, app string) error {
 	rule := w.policy.retention(app)
-	sums, err := listScope(ctx, w.storage, app)
+	// The listing updates the scope's catalog, so the next run (hourly)
+	// reads only the manifests of new backups.
+	sums, err := listBucket(ctx, w.storage, app)
 	if err != nil {
 		return err
 	}
