@@ -33,7 +33,7 @@ func (w *world) reconcile(probe bool) error {
 		return err
 	}
 	w.runSchedule()
-	w.runRetention(probe)
+	w.runRetention(retentionHooks[w.hook])
 	if err := w.writeJobs(); err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ const (
 // maxDeletions bounds the deletions the peer databag keeps.
 const maxDeletions = 100
 
+// retentionHooks are the hooks after which retention runs at once: the
+// options may have changed, or the leader is new.
+var retentionHooks = map[string]bool{"config-changed": true, "leader-elected": true, "upgrade-charm": true}
+
 // retentionEvery is how often retention runs without a reason to run
 // sooner (a backup that finished, a configuration change, a new leader).
 const retentionEvery = time.Hour

@@ -160,6 +160,17 @@ func TestRetentionCases(t *testing.T) {
 	// retention (at most hourly).
 	s.tick(clock, 72*time.Hour)
 	check("three days later", func(i int) []int { return cases[i].wantLater })
+
+	// update-status runs retention at most hourly.
+	ran := s.peerData()[retentionRunKey]
+	s.tick(clock, 10*time.Minute)
+	if got := s.peerData()[retentionRunKey]; got != ran {
+		t.Errorf("retention ran again 10 minutes later: %s then %s", ran, got)
+	}
+	s.tick(clock, time.Hour)
+	if got := s.peerData()[retentionRunKey]; got == ran {
+		t.Errorf("retention did not run an hour later: still %s", got)
+	}
 }
 
 // With a retention rule set, the objects a failed backup left (a folder

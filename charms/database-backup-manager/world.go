@@ -23,6 +23,7 @@ const (
 
 // world is what one hook or action of this unit sees of the model.
 type world struct {
+	hook   string // the hook running, "" for an action or juju-exec
 	now    time.Time
 	unit   string
 	app    string
@@ -86,7 +87,7 @@ func (c config) maxPending() int {
 
 // load reads what every hook and action needs.
 func load(env goops.Environment, now time.Time) (*world, error) {
-	w := &world{now: now.UTC(), unit: env.UnitName, databases: map[string]string{}, finished: map[string]bool{}}
+	w := &world{hook: env.HookName, now: now.UTC(), unit: env.UnitName, databases: map[string]string{}, finished: map[string]bool{}}
 	w.app, _, _ = strings.Cut(env.UnitName, "/")
 	var err error
 	if w.leader, err = goops.IsLeader(); err != nil {
