@@ -27,7 +27,10 @@ awk '
 	}
 }
 END {
-	for (k in n) if (n[k] >= 2) {
-		printf "%-40s %6d -> %-6d: %5.1fx the time for %5.1fx the size\n", k, sz[k,1], sz[k,2], t[k,2]/t[k,1], sz[k,2]/sz[k,1]
+	for (k in n) if (n[k] >= 2 && t[k,1] > 0) {
+		if (sz[k,1] == 0)
+			printf "%-40s %6d -> %-6d: %5.1fx the time of the empty case\n", k, sz[k,1], sz[k,2], t[k,2]/t[k,1]
+		else
+			printf "%-40s %6d -> %-6d: %5.1fx the time for %5.1fx the size\n", k, sz[k,1], sz[k,2], t[k,2]/t[k,1], sz[k,2]/sz[k,1]
 	}
 }' "$out" | sort

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +17,8 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/jujusim"
+	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // completedHistory returns a history of n finished backups of app.
@@ -183,5 +187,54 @@ func BenchmarkListBackupsMerge10000(b *testing.B) {
 			b.Fatalf("%d rows", len(rows))
 		}
 		_ = backupTable(rows[:maxRows])
+	}
+}
+
+// BenchmarkRetentionHook times the leader's update-status hook when
+// retention runs (the clock moves an hour before each), with no backup of
+// the application in the bucket and with 1,000 (retention-count=5000, so
+// nothing is deleted and every run does the same work: list the scope,
+// read its catalog, decide). An iteration is one round of update-status on
+// every unit (the manager, the fake provider, the s3 stand-in), timed on
+// the wall clock (the model's clock is manual); the difference of the two
+// sub-benchmarks is the cost of retention's listing.
+func BenchmarkRetentionHook(b *testing.B) {
+	for _, n := range []int{0, 1000} {
+		b.Run(fmt.Sprintf("backups=%d", n), func(b *testing.B) { benchmarkRetentionHook(b, n) })
+	}
+}
+
+func benchmarkRetentionHook(b *testing.B, backups int) {
+	clock := jujusim.NewManualClock(time.Now().UTC())
+	s := newSimOpts(b, 1, jujusim.Options{Clock: clock})
+	s.addS3("v0", "")
+	s.addDB("pg", "postgresql")
+	st, err := s3.New(s.s3.StorageConfig(s.bucket), s3.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	produce := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		n, err := io.WriteString(w, "fake dump\n")
+		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Format: "fake", Databases: []string{"db"}, Bytes: int64(n)}, err
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range backups {
+		id := requirer.NewJobID(t0.Add(time.Duration(i)*time.Minute), bytes.NewReader([]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}))
+		if _, err := artefact.Backup(s.ctx, st, artefact.BackupOptions{Scope: "pg", JobID: id, Engine: engine.PostgreSQL, Compression: true}, produce); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.config("manager", map[string]string{"retention-count": "5000"})
+	b.ResetTimer()
+	for b.Loop() {
+		clock.Advance(time.Hour + time.Minute)
+		s.m.UpdateStatus()
+		if err := s.m.Settle(s.ctx, 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if got := s.peerData()[retentionRunKey]; got != timeText(clock.Now()) {
+		b.Fatalf("retention did not run in the last hook: retention-run %q, clock %s", got, timeText(clock.Now()))
 	}
 }
