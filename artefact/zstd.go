@@ -22,10 +22,11 @@ import (
 //     per core), where matches gain only 7% (ratio 2.04 against 1.91) and
 //     the match search takes most of the time.
 //
-// Every chunkTrialMax chunks at most (more often after a change), a chunk
-// is compressed both ways and the smaller output is kept, unless matches
-// save less than a tenth (matchShare) over literals, when the cheaper one is
-// kept. The chunks between trials use the mode of the last trial.
+// Every chunkTrialMax chunks at most (more often after a change), the
+// start of a chunk (trialSample bytes) is compressed both ways: matches win
+// unless they save less than a tenth (matchShare) over literals, when the
+// cheaper literals do. That chunk and the ones up to the next trial are
+// compressed in the winning mode.
 //
 // Any zstd decoder reads the result (concatenated frames are part of the
 // format), so backups written this way restore with older versions of
@@ -51,6 +52,9 @@ const (
 	compressChunk = 1 << 20
 	// chunkTrialMax bounds the chunks between two trials of both modes.
 	chunkTrialMax = 16
+	// trialSample is how much of a chunk a trial compresses both ways: a
+	// quarter of it, so that trials cost little beside the chunks.
+	trialSample = 256 << 10
 	// matchShare: matches are kept only when their frame is smaller than
 	// this share of the literal frame's size.
 	matchShare = 0.9
@@ -100,10 +104,10 @@ func (c *compressor) flush() error {
 	if len(c.buf) == 0 {
 		return nil
 	}
-	var frame []byte
 	if c.untilTry == 0 {
-		c.mout = c.enc.EncodeAll(c.buf, c.mout[:0])
-		c.out = c.literalFrame(c.out[:0], c.buf)
+		sample := c.buf[:min(len(c.buf), trialSample)]
+		c.mout = c.enc.EncodeAll(sample, c.mout[:0])
+		c.out = c.literalFrame(c.out[:0], sample)
 		matches := float64(len(c.mout)) < matchShare*float64(len(c.out))
 		if matches == c.matches {
 			c.interval = min(2*c.interval, chunkTrialMax)
@@ -111,11 +115,9 @@ func (c *compressor) flush() error {
 			c.interval = 1
 		}
 		c.matches, c.untilTry = matches, c.interval
-		frame = c.out
-		if matches {
-			frame = c.mout
-		}
-	} else if c.matches {
+	}
+	var frame []byte
+	if c.matches {
 		c.mout = c.enc.EncodeAll(c.buf, c.mout[:0])
 		frame = c.mout
 	} else {
