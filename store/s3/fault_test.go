@@ -33,7 +33,11 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 	p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, unavailable, reset, stall, pass, unavailable, reset)
 	cfg.Endpoint = p.endpoint("http")
 	opts := testOptions
-	opts.IdleTimeout = 2 * time.Second
+	// Short enough to end the stall quickly, long enough for versitygw to
+	// store a 5 MiB part on a loaded machine (with 2 s the test failed once
+	// on "timeout awaiting response headers" while scale-50 benchmarks
+	// shared the machine).
+	opts.IdleTimeout = 5 * time.Second
 	opts.Backoff.Attempts = 10 // room for a slow machine on top of the planned faults
 	var retries int
 	opts.Backoff.Notify = func(int, error, time.Duration) { retries++ }
