@@ -61,6 +61,9 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 		return res, fmt.Errorf("cannot back up %s: %w", what, err)
 	}
 	err = e.run(ctx, tool.Cmd{Path: p, Args: args, Stdout: out, Log: spec.Log})
+	if err == nil && header == headerAll {
+		err = e.writeAccounts(ctx, out, spec.Log)
+	}
 	res.Bytes = out.N
 	if err != nil {
 		return res, fmt.Errorf("cannot back up %s: %w", what, err)

@@ -34,7 +34,8 @@ import (
 const FormatSQL = "mysql-sql-v1"
 
 // systemSchemas are never part of a backup of all databases: the server
-// makes them (users and grants in mysql.* are not backed up yet).
+// makes them. Accounts, roles and grants are backed up as SQL of their
+// own (accounts.go).
 var systemSchemas = []string{"mysql", "information_schema", "performance_schema", "sys"}
 
 // Options tune an Engine.
