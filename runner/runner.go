@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/flock"
 )
 
 // Executor runs one job. Run returns the artefact path of a backup (or of
@@ -62,18 +62,7 @@ type Options struct {
 var ErrLocked = errors.New("another runner holds the journal")
 
 // Alive reports whether a runner holds the journal's lock.
-func Alive(j Journal) bool {
-	f, err := os.OpenFile(filepath.Join(j.Dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return true
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
-}
+func Alive(j Journal) bool { return flock.Held(filepath.Join(j.Dir, "lock")) }
 
 // PID returns the process id the running runner recorded, or 0.
 func PID(j Journal) int {
@@ -115,14 +104,14 @@ func Run(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(opts.Journal.Dir, 0o700); err != nil {
 		return fmt.Errorf("cannot create the journal: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(opts.Journal.Dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := flock.Take(filepath.Join(opts.Journal.Dir, "lock"))
+	if errors.Is(err, flock.ErrHeld) {
+		return ErrLocked
+	}
 	if err != nil {
 		return fmt.Errorf("cannot lock the journal: %w", err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return ErrLocked
-	}
 	if err := writeFileAtomic(filepath.Join(opts.Journal.Dir, "pid"), []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 		return fmt.Errorf("cannot record the pid: %w", err)
 	}

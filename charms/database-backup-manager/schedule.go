@@ -15,15 +15,18 @@ import (
 type policy struct {
 	schedules   requirer.PerApp // backup-schedule
 	count, days requirer.PerApp // retention-count, retention-days
+	// parsed holds each expression of schedules, parsed once.
+	parsed map[string]requirer.Schedule
 }
 
 // parsePolicy reads backup-schedule, retention-count and retention-days;
 // the error names the option and the entry.
 func parsePolicy(c config) (policy, error) {
-	var p policy
+	p := policy{parsed: map[string]requirer.Schedule{}}
 	var err error
 	checkSpec := func(v string) error {
-		_, err := requirer.ParseSchedule(v)
+		s, err := requirer.ParseSchedule(v)
+		p.parsed[v] = s
 		return err
 	}
 	if p.schedules, err = requirer.ParsePerApp("backup-schedule", c.BackupSchedule, checkSpec); err != nil {
@@ -40,12 +43,8 @@ func parsePolicy(c config) (policy, error) {
 
 // schedule returns app's schedule, if it has one.
 func (p policy) schedule(app string) (requirer.Schedule, bool) {
-	spec := p.schedules.For(app)
-	if spec == "" {
-		return requirer.Schedule{}, false
-	}
-	s, err := requirer.ParseSchedule(spec) // checked by parsePolicy
-	return s, err == nil
+	s, ok := p.parsed[p.schedules.For(app)]
+	return s, ok
 }
 
 // retention returns app's retention.
@@ -136,7 +135,7 @@ func (w *world) nextScheduled() (time.Time, string) {
 		if !ok {
 			continue
 		}
-		n := requirer.Due(sch, w.schedState[app], w.now).Next
+		n := sch.Next(w.now)
 		if !n.IsZero() && (at.IsZero() || n.Before(at)) {
 			at, who = n, app
 		}

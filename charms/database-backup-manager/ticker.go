@@ -16,6 +16,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/internal/flock"
 	"github.com/dbbackup/dbbackup/internal/jujuexec"
 )
 
@@ -95,18 +96,7 @@ func (w *world) syncTicker(dir string) error {
 }
 
 // tickerAlive reports whether a ticker holds the folder's lock.
-func tickerAlive(dir string) bool {
-	f, err := os.OpenFile(filepath.Join(dir, tickerLock), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return true
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
-}
+func tickerAlive(dir string) bool { return flock.Held(filepath.Join(dir, tickerLock)) }
 
 // readDue reads the due file; ok is false when there is none.
 func readDue(dir string) (time.Time, bool) {
@@ -132,15 +122,15 @@ func tickerMain(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ticker: --dir and --unit are required")
 		return 2
 	}
-	lock, err := os.OpenFile(filepath.Join(*dir, tickerLock), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := flock.Take(filepath.Join(*dir, tickerLock))
+	if errors.Is(err, flock.ErrHeld) {
+		return 0 // another ticker serves this unit
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ticker: %v\n", err)
 		return 1
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return 0 // another ticker serves this unit
-	}
 	if err := os.WriteFile(filepath.Join(*dir, tickerPID), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		fmt.Fprintf(stderr, "ticker: %v\n", err)
 		return 1

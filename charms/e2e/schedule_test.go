@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/store"
@@ -16,13 +15,11 @@ import (
 // scheduledJobs returns the ids of the backups the schedule requested.
 func scheduledJobs(t *testing.T, s *Stack) []string {
 	t.Helper()
-	var out []string
-	for _, r := range history(t, s).Records {
-		if r.Source == requirer.FromSchedule {
-			out = append(out, r.JobID)
-		}
+	ids, err := s.Scheduled()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return ids
 }
 
 // backupsInBucket returns the job ids with a manifest under scope, sorted.

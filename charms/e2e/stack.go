@@ -257,3 +257,19 @@ func (s *Stack) History() (requirer.History, error) {
 	}
 	return requirer.ParseHistory(s.M.RelationData(rel, Manager)[requirer.HistoryKey])
 }
+
+// Scheduled returns the ids of the backups the manager's schedule
+// requested, oldest first.
+func (s *Stack) Scheduled() ([]string, error) {
+	h, err := s.History()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range h.Records {
+		if r.Source == requirer.FromSchedule {
+			ids = append(ids, r.JobID)
+		}
+	}
+	return ids, nil
+}

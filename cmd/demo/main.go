@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/charms/e2e"
-	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
@@ -165,7 +164,7 @@ func (d *demo) schedule(leader string) error {
 		d.printf("\n# jujusim: the model's clock moves to %s (on a real model the manager's ticker wakes at the due time)\n", next.Format(time.RFC3339))
 		d.s.M.UpdateStatus()
 		d.s.Settle()
-		ids, err := d.scheduled()
+		ids, err := d.s.Scheduled()
 		if err != nil {
 			return err
 		}
@@ -195,21 +194,6 @@ func (d *demo) schedule(leader string) error {
 	}
 	d.status()
 	return nil
-}
-
-// scheduled returns the ids of the backups the schedule requested, oldest first.
-func (d *demo) scheduled() ([]string, error) {
-	h, err := d.s.History()
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, r := range h.Records {
-		if r.Source == requirer.FromSchedule {
-			ids = append(ids, r.JobID)
-		}
-	}
-	return ids, nil
 }
 
 // show prints the sample data as psql would.

@@ -133,8 +133,6 @@ type Slot struct {
 	// Missed counts the earlier slots since the last handled one that are
 	// folded into this one (catch-up); at most maxMissedCount.
 	Missed int
-	// Next is the next slot after now.
-	Next time.Time
 	// State is the state to store when the outcome is acted on (a backup
 	// requested for At, or the slot skipped) or, when not due, to store
 	// anyway (a new or changed expression starts here).
@@ -156,7 +154,7 @@ var catchUpWindows = []time.Duration{time.Hour, 24 * time.Hour, 32 * 24 * time.H
 // them, and Missed says how many earlier ones it replaces.
 func Due(s Schedule, st ScheduleState, now time.Time) Slot {
 	now = now.UTC()
-	out := Slot{Next: s.Next(now)}
+	var out Slot
 	if st.Spec != s.Spec || st.Last.IsZero() || st.Last.After(now) {
 		out.State = ScheduleState{Spec: s.Spec, Last: stamp(now)}
 		return out
