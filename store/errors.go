@@ -62,15 +62,46 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether retrying the operation that returned err is
-// pointless: the object is missing, the context is done, or the backend
-// marked the error permanent (wrong credentials, missing bucket, ...).
+// pointless: the object is missing, the caller's context is done, or the
+// backend marked the error permanent (wrong credentials, missing bucket,
+// ...).
+//
+// A timeout of the transport itself (net/http's "timeout awaiting response
+// headers") is transient even though it answers errors.Is(err,
+// context.DeadlineExceeded): only the context's own error values, found in
+// err's chain, mean that the caller gave up.
 func IsPermanent(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, ErrNotFound) || isContextErr(err) {
 		return true
 	}
 	var e *Error
 	return errors.As(err, &e) && e.Permanent
+}
+
+// isContextErr reports whether err's chain holds context.Canceled or
+// context.DeadlineExceeded itself, compared by identity so that errors
+// which merely claim to be a deadline (through an Is method) do not count.
+func isContextErr(err error) bool {
+	for depth := 0; err != nil && depth < 100; depth++ {
+		if err == context.Canceled || err == context.DeadlineExceeded {
+			return true
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if isContextErr(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 )
 
 func fmtS(format string, v any) string { return fmt.Sprintf(format, v) }
@@ -15,3 +16,6 @@ func SetDial(d func(ctx context.Context, network, addr string) (net.Conn, error)
 	dialContext = d
 	return func() { dialContext = old }
 }
+
+// NewIdleConn wraps c as the transport does.
+func NewIdleConn(c net.Conn, idle time.Duration) net.Conn { return &idleConn{Conn: c, idle: idle} }

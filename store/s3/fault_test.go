@@ -33,10 +33,11 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 	p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, unavailable, reset, stall, pass, unavailable, reset)
 	cfg.Endpoint = p.endpoint("http")
 	opts := testOptions
-	// Short enough to end the stall quickly, long enough for versitygw to
-	// store a 5 MiB part on a loaded machine (with 2 s the test failed once
-	// on "timeout awaiting response headers" while scale-50 benchmarks
-	// shared the machine).
+	// Short enough to end the stall quickly. The stall ends either on the
+	// connection's idle deadline or on the transport's response-header
+	// timeout, whichever fires first; both must be retried (CI failed here
+	// when the header timeout, which claims to be a context deadline, was
+	// taken as permanent: see store.TestResponseHeaderTimeoutIsTransient).
 	opts.IdleTimeout = 5 * time.Second
 	opts.Backoff.Attempts = 10 // room for a slow machine on top of the planned faults
 	var retries int

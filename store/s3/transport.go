@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,23 +65,57 @@ func caPool(chain []string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// idleConn fails a Read or Write that makes no progress for idle, turning
-// a stalled peer into an error the retry policy handles.
+// idleConn fails a Read or Write when no byte has moved either way for
+// idle, turning a stalled peer into an error the retry policy handles.
+//
+// net/http keeps a Read pending on every connection, from its dial on, to
+// catch the next answer; a plain read deadline would expire in the middle
+// of a long upload (a large part over a slow link) although the upload is
+// making progress. So a Read that times out while the connection wrote
+// something within idle waits again instead of failing.
 type idleConn struct {
 	net.Conn
-	idle time.Duration
+	idle      time.Duration
+	lastWrite atomic.Int64 // unix nanoseconds of the last write's progress
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
-		return 0, err
+	deadline := time.Now().Add(c.idle)
+	for {
+		if err := c.Conn.SetReadDeadline(deadline); err != nil {
+			return 0, err
+		}
+		n, err := c.Conn.Read(p)
+		if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			if next := time.Unix(0, c.lastWrite.Load()).Add(c.idle); next.After(time.Now()) {
+				deadline = next
+				continue
+			}
+		}
+		return n, err
 	}
-	return c.Conn.Read(p)
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
-		return 0, err
+	var done int
+	for done < len(p) {
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+			return done, err
+		}
+		// Writes go in slices so that a large buffer on a slow link shows
+		// its progress to the pending Read.
+		end := min(len(p), done+writeSlice)
+		n, err := c.Conn.Write(p[done:end])
+		done += n
+		if n > 0 {
+			c.lastWrite.Store(time.Now().UnixNano())
+		}
+		if err != nil {
+			return done, err
+		}
 	}
-	return c.Conn.Write(p)
+	return done, nil
 }
+
+// writeSlice is the most idleConn writes at once.
+const writeSlice = 32 << 10
