@@ -164,11 +164,21 @@ func (r *dataReader) check() error {
 	return nil
 }
 
+// failure returns the error that ended the reading, if any.
+func (r *dataReader) failure() error { return r.err }
+
 func (r *dataReader) Close() error {
 	if r.dec != nil {
 		r.dec.Close()
 	}
 	return r.body.Close()
+}
+
+// partReader reads the raw bytes of a data part; failure returns the error
+// that ended the reading (io.EOF at a verified end), nil while it goes on.
+type partReader interface {
+	io.ReadCloser
+	failure() error
 }
 
 // Consumer reads one backup stream and loads it; engine.Engine.Restore fits it.
@@ -207,7 +217,7 @@ func Restore(ctx context.Context, st store.Store, prefix string, opts RestoreOpt
 	if len(m.Parts) != 1 {
 		return m, engine.Result{}, fmt.Errorf("backup %s has %d data parts; this version restores one", prefix, len(m.Parts))
 	}
-	var r *dataReader
+	var r partReader
 	if opts.VerifyFirst {
 		r, err = verifySpooled(ctx, st, prefix, m, opts.Key, opts.SpoolDir)
 	} else {
@@ -223,8 +233,8 @@ func Restore(ctx context.Context, st store.Store, prefix string, opts RestoreOpt
 		return m, engine.Result{}, fmt.Errorf("backup %s: %w", prefix, err)
 	}
 	res, cerr := consume(ctx, br)
-	if r.err != nil && !errors.Is(r.err, io.EOF) {
-		return m, res, fmt.Errorf("backup %s: %w", prefix, r.err)
+	if rerr := r.failure(); rerr != nil && !errors.Is(rerr, io.EOF) {
+		return m, res, fmt.Errorf("backup %s: %w", prefix, rerr)
 	}
 	if cerr != nil {
 		return m, res, cerr

@@ -3,9 +3,12 @@ package artefact
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/dbbackup/dbbackup/store"
 )
@@ -13,26 +16,48 @@ import (
 // spoolBuffer is the write buffer of the spool file.
 const spoolBuffer = 1 << 20
 
+// spoolReserve is the free space a raw spool leaves on its file system
+// beyond twice the raw size (the spool, and the database's own copy of
+// the data when they share a disk).
+var spoolReserve int64 = 1 << 30
+
 // verifySpooled checks the whole backup at prefix (its one data part and
-// its log) against the manifest, downloading the data part once: its stored
-// bytes are written to a private temporary file in dir while they are
-// checked. It returns a reader of the data part that reads that file and
-// checks it again as it goes. When the file cannot be made or written, the
-// check still completes and the returned reader downloads the part again.
-func verifySpooled(ctx context.Context, st store.Store, prefix string, m Manifest, key []byte, dir string) (*dataReader, error) {
+// its log) against the manifest, downloading the data part once, and
+// returns a reader of the data part that needs no second download.
+//
+// While the part is checked, it is written to a private temporary file in
+// dir: its raw bytes (decompressed) when the backup is not encrypted and
+// the file system has room for them twice over (spoolReserve to spare),
+// so that the restore reads them back without decompressing or hashing
+// again (a CRC-32C per MiB catches a change of the file meanwhile);
+// otherwise its stored bytes, read back through the full checks again.
+// When the file cannot be made or written, the check still completes and
+// the returned reader downloads the part again.
+func verifySpooled(ctx context.Context, st store.Store, prefix string, m Manifest, key []byte, dir string) (partReader, error) {
 	p := m.Parts[0]
 	sp := newSpool(dir)
+	raw := sp.f != nil && m.Encryption == EncryptionNone && roomFor(sp.f, 2*p.RawBytes+spoolReserve)
 	body, err := getPart(ctx, st, prefix, p)
 	if err != nil {
 		sp.close()
 		return nil, err
 	}
-	r, err := newDataReader(spoolingBody{body: body, sp: sp}, prefix, m, p, key)
+	var in io.ReadCloser = spoolingBody{body: body, sp: sp}
+	if raw {
+		in = body
+	}
+	r, err := newDataReader(in, prefix, m, p, key)
 	if err != nil {
 		sp.close()
 		return nil, err
 	}
-	_, err = io.Copy(io.Discard, r)
+	var out io.Writer = io.Discard
+	var rw *rawSpoolWriter
+	if raw {
+		rw = &rawSpoolWriter{sp: sp}
+		out = rw
+	}
+	_, err = io.Copy(out, r)
 	r.Close()
 	if err != nil {
 		sp.close()
@@ -42,10 +67,31 @@ func verifySpooled(ctx context.Context, st store.Store, prefix string, m Manifes
 		sp.close()
 		return nil, err
 	}
-	if f := sp.rewind(); f != nil {
-		return newDataReader(f, prefix, m, p, key)
+	f := sp.rewind()
+	var dr *dataReader
+	switch {
+	case f != nil && raw:
+		return rw.reader(f, p), nil
+	case f != nil:
+		dr, err = newDataReader(f, prefix, m, p, key)
+	default:
+		dr, err = openPart(ctx, st, prefix, m, p, key)
 	}
-	return openPart(ctx, st, prefix, m, p, key)
+	if err != nil {
+		return nil, err
+	}
+	return dr, nil
+}
+
+// roomFor reports whether the file system holding f has n bytes free for
+// an unprivileged writer.
+func roomFor(f *os.File, n int64) bool {
+	var fs syscall.Statfs_t
+	if err := syscall.Fstatfs(int(f.Fd()), &fs); err != nil {
+		return false
+	}
+	free := fs.Bavail * uint64(fs.Bsize)
+	return n >= 0 && free >= uint64(n)
 }
 
 // verifyPart reads part p and checks it against the manifest.
@@ -147,3 +193,106 @@ func (b spoolingBody) Read(p []byte) (int, error) {
 }
 
 func (b spoolingBody) Close() error { return b.body.Close() }
+
+// rawBlock is the span of each CRC-32C of a raw spool.
+const rawBlock = 1 << 20
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// rawSpoolWriter writes verified raw bytes to a spool and keeps a CRC-32C
+// of every rawBlock of them.
+type rawSpoolWriter struct {
+	sp   *spool
+	n    int64
+	crc  uint32
+	crcs []uint32
+}
+
+func (w *rawSpoolWriter) Write(p []byte) (int, error) {
+	w.sp.write(p)
+	for rest := p; len(rest) > 0; {
+		k := min(len(rest), rawBlock-int(w.n%rawBlock))
+		w.crc = crc32.Update(w.crc, castagnoli, rest[:k])
+		w.n += int64(k)
+		rest = rest[k:]
+		if w.n%rawBlock == 0 {
+			w.crcs = append(w.crcs, w.crc)
+			w.crc = 0
+		}
+	}
+	return len(p), nil
+}
+
+// reader returns a reader of the spool f, which holds what w wrote.
+func (w *rawSpoolWriter) reader(f *spoolFile, p Part) *rawSpoolReader {
+	crcs := w.crcs
+	if w.n%rawBlock != 0 {
+		crcs = append(crcs, w.crc)
+	}
+	return &rawSpoolReader{f: f, crcs: crcs, size: w.n, part: p}
+}
+
+// rawSpoolReader reads a raw spool back a block at a time, handing on no
+// byte of a block before its CRC-32C matches, and ends with io.EOF only at
+// the verified size: a file that changed after it was verified (a flipped
+// byte, a cut, something added) ends the read with ErrCorrupt.
+type rawSpoolReader struct {
+	f    *spoolFile
+	crcs []uint32
+	size int64 // bytes written, all verified
+	part Part
+	n    int64  // bytes read from f and checked
+	buf  []byte // the current block
+	off  int    // bytes of buf handed on
+	err  error
+}
+
+func (r *rawSpoolReader) Read(p []byte) (int, error) {
+	if r.off == len(r.buf) {
+		if r.err != nil {
+			return 0, r.err
+		}
+		if r.err = r.next(); r.err != nil {
+			return 0, r.err
+		}
+	}
+	k := copy(p, r.buf[r.off:])
+	r.off += k
+	return k, nil
+}
+
+// next reads and checks the next block into buf.
+func (r *rawSpoolReader) next() error {
+	changed := func(what string) error {
+		return fmt.Errorf("part %s: the local spool file %s after the backup was verified: %w", r.part.Name, what, ErrCorrupt)
+	}
+	if r.n == r.size {
+		var one [1]byte
+		if n, _ := r.f.Read(one[:]); n > 0 {
+			return changed("grew")
+		}
+		return io.EOF
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, rawBlock)
+	}
+	r.buf = r.buf[:min(rawBlock, r.size-r.n)]
+	r.off = 0
+	if _, err := io.ReadFull(r.f, r.buf); err != nil {
+		r.buf = r.buf[:0]
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return changed("shrank")
+		}
+		return fmt.Errorf("part %s: cannot read the local spool file: %w", r.part.Name, err)
+	}
+	if crc32.Checksum(r.buf, castagnoli) != r.crcs[r.n/rawBlock] {
+		r.buf = r.buf[:0]
+		return changed("changed")
+	}
+	r.n += int64(len(r.buf))
+	return nil
+}
+
+func (r *rawSpoolReader) failure() error { return r.err }
+
+func (r *rawSpoolReader) Close() error { return r.f.Close() }

@@ -167,3 +167,193 @@ func assertNoSpool(t *testing.T, dir string) {
 		t.Fatalf("spool files still open after the restore: %v", open)
 	}
 }
+
+// openSpool returns the /proc/self/fd path of the one spool file this
+// process holds open in dir.
+func openSpool(t *testing.T, dir string) string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	var found []string
+	for _, fd := range fds {
+		p := filepath.Join("/proc/self/fd", fd.Name())
+		if target, err := os.Readlink(p); err == nil && strings.HasPrefix(target, dir+"/") {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("open spool files in %s: %v, want one", dir, found)
+	}
+	return found[0]
+}
+
+// The spool holds the raw (decompressed, verified) bytes when the backup
+// is not encrypted and the disk has room, and the stored bytes otherwise:
+// an encrypted backup never lands in plaintext on the local disk.
+func TestVerifyFirstSpoolHoldsRawBytesOnlyWhenItMay(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, KeySize)
+	for _, c := range []struct {
+		name    string
+		key     []byte
+		reserve int64
+		raw     bool
+	}{
+		{"plain", nil, spoolReserve, true},
+		{"encrypted", key, spoolReserve, false},
+		{"no room for the raw bytes", nil, 1 << 62, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			old := spoolReserve
+			spoolReserve = c.reserve
+			defer func() { spoolReserve = old }()
+			ctx := context.Background()
+			st := memstore.New()
+			data := testData(3<<20 + 11)
+			m, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "my", JobID: "job-1", Compression: true, Key: c.key, FrameSize: 64 << 10}, fakeDump(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Parts[0].StoredBytes == m.Parts[0].RawBytes {
+				t.Fatal("stored and raw sizes are equal: the test cannot tell the spools apart")
+			}
+			dir := t.TempDir()
+			var got bytes.Buffer
+			var size int64
+			_, _, err = Restore(ctx, st, "my/job-1/", RestoreOptions{Key: c.key, VerifyFirst: true, SpoolDir: dir}, func(ctx context.Context, r io.Reader) (engine.Result, error) {
+				fi, err := os.Stat(openSpool(t, dir))
+				if err != nil {
+					return engine.Result{}, err
+				}
+				size = fi.Size()
+				_, err = io.Copy(&got, r)
+				return engine.Result{}, err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), data) {
+				t.Fatalf("restored %d bytes differ from the %d backed up", got.Len(), len(data))
+			}
+			want := m.Parts[0].StoredBytes
+			if c.raw {
+				want = m.Parts[0].RawBytes
+			}
+			if size != want {
+				t.Fatalf("spool holds %d bytes, want %d (raw %d, stored %d)", size, want, m.Parts[0].RawBytes, m.Parts[0].StoredBytes)
+			}
+			assertNoSpool(t, dir)
+		})
+	}
+}
+
+// A raw spool that changes after the backup was verified (a flipped byte,
+// a cut) is refused before the changed block reaches the consumer.
+func TestRawSpoolChangedAfterVerifyIsRefused(t *testing.T) {
+	const size = 3<<20 + 11
+	for _, c := range []struct {
+		name   string
+		most   int // the bytes the consumer may get: the blocks before the damage
+		damage func(f *os.File) error
+	}{
+		{"flipped byte", 2 << 20, func(f *os.File) error {
+			b := make([]byte, 1)
+			if _, err := f.ReadAt(b, 2<<20+100); err != nil {
+				return err
+			}
+			b[0] ^= 0x20
+			_, err := f.WriteAt(b, 2<<20+100)
+			return err
+		}},
+		{"truncated", 2 << 20, func(f *os.File) error { return f.Truncate(2<<20 + 100) }},
+		{"grown", size, func(f *os.File) error {
+			fi, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			_, err = f.WriteAt([]byte("DROP DATABASE x;"), fi.Size())
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := memstore.New()
+			data := testData(size)
+			if _, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "my", JobID: "job-1", Compression: true, FrameSize: 64 << 10}, fakeDump(data)); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			var got bytes.Buffer
+			_, _, err := Restore(ctx, st, "my/job-1/", RestoreOptions{VerifyFirst: true, SpoolDir: dir}, func(ctx context.Context, r io.Reader) (engine.Result, error) {
+				f, err := os.OpenFile(openSpool(t, dir), os.O_RDWR, 0)
+				if err != nil {
+					return engine.Result{}, err
+				}
+				defer f.Close()
+				if err := c.damage(f); err != nil {
+					return engine.Result{}, err
+				}
+				_, err = io.Copy(&got, r)
+				return engine.Result{}, err
+			})
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "spool") {
+				t.Fatalf("err = %v, want ErrCorrupt naming the spool", err)
+			}
+			if got.Len() > c.most || !bytes.Equal(got.Bytes(), data[:got.Len()]) {
+				t.Fatalf("the consumer got %d bytes, some past the damaged block or changed", got.Len())
+			}
+			assertNoSpool(t, dir)
+		})
+	}
+}
+
+// The raw spool's CRC blocks hold for any write and read sizes, and any
+// flipped byte is caught.
+func TestRawSpoolBlocks(t *testing.T) {
+	for _, size := range []int{0, 1, rawBlock - 1, rawBlock, rawBlock + 1, 3*rawBlock + 7} {
+		data := testData(size)
+		for _, flip := range []int{-1, 0, size / 2, size - 1} {
+			if flip >= size {
+				continue
+			}
+			dir := t.TempDir()
+			sp := newSpool(dir)
+			w := &rawSpoolWriter{sp: sp}
+			for rest, step := data, 1; len(rest) > 0; step = step*7 + 3 {
+				k := min(len(rest), step%(rawBlock+5)+1)
+				if _, err := w.Write(rest[:k]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[k:]
+			}
+			f := sp.rewind()
+			if f == nil {
+				t.Fatal("spool failed")
+			}
+			if flip >= 0 {
+				b := []byte{data[flip] ^ 1}
+				if _, err := f.f.WriteAt(b, int64(flip)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := w.reader(f, Part{Name: "data"})
+			var got bytes.Buffer
+			buf := make([]byte, 4099)
+			var err error
+			for err == nil {
+				var n int
+				n, err = r.Read(buf)
+				got.Write(buf[:n])
+			}
+			r.Close()
+			if flip < 0 && (err != io.EOF || !bytes.Equal(got.Bytes(), data)) {
+				t.Fatalf("size %d: read %d bytes, err %v; want the data and io.EOF", size, got.Len(), err)
+			}
+			if flip >= 0 && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("size %d, flipped byte %d: err %v, want ErrCorrupt", size, flip, err)
+			}
+			assertNoSpool(t, dir)
+		}
+	}
+}
