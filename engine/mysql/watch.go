@@ -25,20 +25,35 @@ type databaseWatcher struct {
 // Read reads from the dump, watching each line go by.
 func (d *databaseWatcher) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' {
-			d.endLine()
-			continue
-		}
-		if d.skipping {
-			continue
-		}
-		d.line = append(d.line, b)
-		if len(d.line) > 1024 || !prefixCompatible(d.line) {
-			d.skipping, d.line = true, d.line[:0]
-		}
-	}
+	d.scan(p[:n])
 	return n, err
+}
+
+// scan watches b go by. It jumps from newline to newline (bytes.IndexByte),
+// so the megabyte-long INSERT lines of a dump cost next to nothing; a line
+// is kept only while it can still be a currentDatabase comment, which stays
+// false once false, so checking at the end of each piece of a line is the
+// same as checking every byte.
+func (d *databaseWatcher) scan(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		piece := b
+		if i >= 0 {
+			piece = b[:i]
+		}
+		if !d.skipping {
+			if len(d.line)+len(piece) > 1024 {
+				d.skipping, d.line = true, d.line[:0]
+			} else if d.line = append(d.line, piece...); !prefixCompatible(d.line) {
+				d.skipping, d.line = true, d.line[:0]
+			}
+		}
+		if i < 0 {
+			return
+		}
+		d.endLine()
+		b = b[i+1:]
+	}
 }
 
 // prefixCompatible reports whether line may still be a currentDatabase line.

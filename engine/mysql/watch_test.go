@@ -33,14 +33,71 @@ func TestOptionFileQuoting(t *testing.T) {
 func FuzzDatabaseWatcher(f *testing.F) {
 	f.Add([]byte("-- Current Database: `a`\nINSERT;\n-- Current Database: `b``c`\n"))
 	f.Add([]byte("-- Current Database: `"))
+	f.Add([]byte("-- Current Database: `" + strings.Repeat("y", 1000) + "`\n-- Current Database: `z`\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d := &databaseWatcher{r: iotest.HalfReader(bytes.NewReader(data))}
-		got, err := io.ReadAll(d)
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("the watcher changed the stream: %v", err)
-		}
-		if max := bytes.Count(data, []byte(currentDatabase)); len(d.found) > max {
-			t.Fatalf("found %d databases in a stream with %d such comments", len(d.found), max)
+		want := referenceWatch(data)
+		for _, chunk := range []int{1, 7, 1 + len(data)/3, len(data) + 1} {
+			d := &databaseWatcher{r: &chunkReader{data: data, n: chunk}}
+			got, err := io.ReadAll(d)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("the watcher changed the stream: %v", err)
+			}
+			if max := bytes.Count(data, []byte(currentDatabase)); len(d.found) > max {
+				t.Fatalf("found %d databases in a stream with %d such comments", len(d.found), max)
+			}
+			if strings.Join(d.found, "\x00") != strings.Join(want, "\x00") {
+				t.Fatalf("reads of %d: found %q, the byte-by-byte reference %q", chunk, d.found, want)
+			}
 		}
 	})
+}
+
+// chunkReader reads data n bytes at a time.
+type chunkReader struct {
+	data []byte
+	n    int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.data)
+	c.data = c.data[k:]
+	return k, nil
+}
+
+// referenceWatch is the watcher's rule applied a byte at a time (the first
+// implementation): a line counts when it is currentDatabase, a name and a
+// backquote, at most 1024 bytes.
+func referenceWatch(data []byte) []string {
+	d := &databaseWatcher{}
+	for _, b := range data {
+		if b == '\n' {
+			d.endLine()
+			continue
+		}
+		if d.skipping {
+			continue
+		}
+		d.line = append(d.line, b)
+		if len(d.line) > 1024 || !prefixCompatible(d.line) {
+			d.skipping, d.line = true, d.line[:0]
+		}
+	}
+	return d.found
+}
+
+// BenchmarkDatabaseWatcher passes 64 MiB of a dump (1 MiB INSERT lines)
+// through the watcher, against a plain copy.
+func BenchmarkDatabaseWatcher(b *testing.B) {
+	line := "INSERT INTO `t` VALUES " + strings.Repeat("(1,'0123456789abcdef0123456789abcdef'),", 1<<20/40) + ";\n"
+	dump := []byte("-- Current Database: `shop`\n" + strings.Repeat(line, 64))
+	b.SetBytes(int64(len(dump)))
+	for b.Loop() {
+		d := &databaseWatcher{r: bytes.NewReader(dump)}
+		if _, err := io.Copy(io.Discard, d); err != nil || len(d.found) != 1 {
+			b.Fatal(err, d.found)
+		}
+	}
 }
