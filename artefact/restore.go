@@ -214,6 +214,44 @@ func Restore(ctx context.Context, st store.Store, prefix string, opts RestoreOpt
 	if err != nil {
 		return m, engine.Result{}, err
 	}
+	return restoreOpened(ctx, st, prefix, m, opts, consume)
+}
+
+// Loader is what RestoreInto needs of an engine; engine.Engine has it.
+type Loader interface {
+	NeedsCheckedStream(backup engine.Result) bool
+	Restore(ctx context.Context, spec engine.RestoreSpec, r io.Reader) (engine.Result, error)
+}
+
+// RestoreInto restores the backup at prefix into eng with spec. It feeds
+// eng a stream checked as it is read (spec.Unchecked) when eng says it can
+// keep the target unchanged if the stream fails midway, and a stream
+// checked whole first (VerifyFirst) otherwise, or when eng finds midway
+// that it cannot (engine.ErrNeedsCheckedStream, having changed nothing):
+// then it says so on spec.Log and restores again. opts.VerifyFirst is
+// ignored.
+func RestoreInto(ctx context.Context, st store.Store, prefix string, opts RestoreOptions, eng Loader, spec engine.RestoreSpec) (Manifest, engine.Result, error) {
+	m, err := Open(ctx, st, prefix, opts.Key)
+	if err != nil {
+		return m, engine.Result{}, err
+	}
+	opts.VerifyFirst = eng.NeedsCheckedStream(m.Engine)
+	spec.Unchecked = !opts.VerifyFirst
+	consume := func(ctx context.Context, r io.Reader) (engine.Result, error) { return eng.Restore(ctx, spec, r) }
+	m, res, err := restoreOpened(ctx, st, prefix, m, opts, consume)
+	if spec.Unchecked && errors.Is(err, engine.ErrNeedsCheckedStream) {
+		if spec.Log != nil {
+			fmt.Fprintf(spec.Log, "%v; restoring from the backup checked whole first instead\n", err)
+		}
+		opts.VerifyFirst, spec.Unchecked = true, false
+		m, res, err = restoreOpened(ctx, st, prefix, m, opts, consume)
+	}
+	return m, res, err
+}
+
+// restoreOpened is Restore after Open gave m.
+func restoreOpened(ctx context.Context, st store.Store, prefix string, m Manifest, opts RestoreOptions, consume Consumer) (Manifest, engine.Result, error) {
+	var err error
 	if len(m.Parts) != 1 {
 		return m, engine.Result{}, fmt.Errorf("backup %s has %d data parts; this version restores one", prefix, len(m.Parts))
 	}

@@ -63,7 +63,21 @@ type Engine interface {
 	// server. A failed read of r stops the tool before it can take the
 	// truncated input for a complete one.
 	Restore(ctx context.Context, spec RestoreSpec, r io.Reader) (Result, error)
+	// NeedsCheckedStream reports whether restoring the backup described by
+	// backup (its manifest's Result) needs a stream checked whole before
+	// Restore reads its first byte, because a load that fails midway
+	// cannot be undone. When false, Restore given RestoreSpec.Unchecked
+	// leaves the target unchanged when the stream fails midway (PostgreSQL
+	// in one transaction; MariaDB through a staging database), and may
+	// still answer ErrNeedsCheckedStream, having changed nothing, when it
+	// finds it cannot.
+	NeedsCheckedStream(backup Result) bool
 }
+
+// ErrNeedsCheckedStream is returned (wrapped) by Restore, having changed
+// nothing, for an unchecked stream it cannot load without that risk; the
+// caller restores again from a checked stream.
+var ErrNeedsCheckedStream = errors.New("this backup can only be restored from a stream checked beforehand")
 
 // Archiver is what an engine offers for continuous archiving (MethodArchive):
 // it is a separate interface, found by a type assertion, so that engines
@@ -112,6 +126,10 @@ type RestoreSpec struct {
 	Log io.Writer
 	// Progress, when set, is called with the total bytes read so far.
 	Progress func(bytes int64)
+	// Unchecked says the stream is checked as it is read, not before: its
+	// read may fail at any point, even at its very end. Only for backups
+	// whose NeedsCheckedStream is false.
+	Unchecked bool
 }
 
 // Result describes a finished backup or restore: what the artefact
@@ -132,4 +150,9 @@ type Result struct {
 	// (the first line of its --version).
 	Tool        string `json:"tool"`
 	ToolVersion string `json:"tool-version"`
+	// TablesOnly says the backup holds tables and their rows and nothing
+	// else (no views, triggers, stored routines or events), so an engine
+	// may load it beside the target and swap the tables in. Set by the
+	// MariaDB engine for a single database; absent from older manifests.
+	TablesOnly bool `json:"tables-only,omitempty"`
 }

@@ -107,9 +107,6 @@ func (e *Engine) restore(ctx context.Context, eng engine.Engine, db Database, jo
 	if db.Database == "" && len(m.Engine.Databases) == 1 {
 		spec.Database = m.Engine.Databases[0]
 	}
-	_, _, err = artefact.Restore(ctx, st, prefix, artefact.RestoreOptions{VerifyFirst: m.Engine.Kind == engine.MySQL},
-		func(ctx context.Context, r io.Reader) (engine.Result, error) {
-			return eng.Restore(ctx, spec, r)
-		})
+	_, _, err = artefact.RestoreInto(ctx, st, prefix, artefact.RestoreOptions{}, eng, spec)
 	return job.ArtefactPath, err
 }

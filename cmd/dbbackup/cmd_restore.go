@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
@@ -71,10 +70,8 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	prog := newProgress(stderr, "restore", m.RawBytes)
 	start := time.Now()
-	_, res, err := artefact.Restore(ctx, st, prefix, artefact.RestoreOptions{Key: key, VerifyFirst: m.Engine.Kind == engine.MySQL},
-		func(ctx context.Context, r io.Reader) (engine.Result, error) {
-			return eng.Restore(ctx, engine.RestoreSpec{Method: m.Engine.Method, Log: stderr, Progress: prog.update}, r)
-		})
+	_, res, err := artefact.RestoreInto(ctx, st, prefix, artefact.RestoreOptions{Key: key}, eng,
+		engine.RestoreSpec{Method: m.Engine.Method, Log: stderr, Progress: prog.update})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
 		return exitFail

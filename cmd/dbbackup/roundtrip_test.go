@@ -235,15 +235,52 @@ INSERT INTO orders (customer, placed, total) SELECT 1 + seq % 3000, DATE_ADD('20
 	if got := db.Checksums(t, "shop"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored database differs:\ngot  %v\nwant %v", got, want)
 	}
-	// A damaged backup is refused before the (non-transactional) restore starts.
+	leftovers := func() string {
+		return db.SQL(t, "", `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'dbbackup\_%'
+UNION ALL SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'dbbackup\_%'`)
+	}
+	if l := leftovers(); l != "" {
+		t.Fatalf("the staged restore left %s", l)
+	}
+	// A damaged backup (tables alone: loaded through a staging database
+	// while it is checked) is refused with the database unchanged, whether
+	// the damage is met midway or only at the end.
 	db.SQL(t, "shop", "UPDATE customers SET note = 'after' WHERE id < 10")
 	before := db.Checksums(t, "shop")
-	s.tamper(t, s.dataKey(t, rep.ArtefactPath), func(b []byte) []byte { b[len(b)-100] ^= 1; return b })
+	key := s.dataKey(t, rep.ArtefactPath)
+	s.tamper(t, key, func(b []byte) []byte { b[len(b)/2] ^= 1; return b })
 	if code, out := restore(rep.ArtefactPath); code != 1 || !strings.Contains(out, "checksum mismatch") {
-		t.Fatalf("restore of a damaged backup: code %d\n%s", code, out)
+		t.Fatalf("restore of a backup damaged midway: code %d\n%s", code, out)
 	}
 	if got := db.Checksums(t, "shop"); !reflect.DeepEqual(got, before) {
 		t.Fatalf("a refused restore changed the database")
+	}
+	s.tamper(t, key, func(b []byte) []byte { b[len(b)/2] ^= 1; b[len(b)-100] ^= 1; return b })
+	if code, out := restore(rep.ArtefactPath); code != 1 || !strings.Contains(out, "checksum mismatch") {
+		t.Fatalf("restore of a backup damaged at the end: code %d\n%s", code, out)
+	}
+	if got := db.Checksums(t, "shop"); !reflect.DeepEqual(got, before) {
+		t.Fatalf("a refused restore changed the database")
+	}
+	if l := leftovers(); l != "" {
+		t.Fatalf("the refused restores left %s", l)
+	}
+	// A database with a view is checked whole before the client starts.
+	db.SQL(t, "shop", "CREATE VIEW big AS SELECT * FROM orders WHERE total > 100")
+	want = db.Checksums(t, "shop")
+	code, out, errOut = runCLI(t, "", "backup", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile, "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("backup: code %d\n%s%s", code, out, errOut)
+	}
+	db.SQL(t, "shop", "DELETE FROM orders WHERE id % 3 = 0; DROP VIEW big")
+	if code, out := restore(rep.ArtefactPath); code != 0 {
+		t.Fatalf("restore with a view: code %d\n%s", code, out)
+	}
+	if got := db.Checksums(t, "shop"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("restored database with a view differs:\ngot  %v\nwant %v", got, want)
+	}
+	if got := db.SQL(t, "shop", "SELECT COUNT(*) > 0 FROM big"); got != "1\n" {
+		t.Fatalf("the view was not restored: %q", got)
 	}
 	// A PostgreSQL restore of a MariaDB backup is refused by engine.
 	code, _, errOut = runCLI(t, "", "restore", "--engine", "postgresql", "--database-url", "postgres://u@127.0.0.1:1/x", "--storage-config", s.cfgFile, "--artefact-path", rep.ArtefactPath)

@@ -58,8 +58,9 @@ func TestMySQLNamesAndOptionFile(t *testing.T) {
 		!strings.HasSuffix(argv, " -- -app\n") {
 		t.Errorf("command lines:\n%s", argv)
 	}
-	if modes := strings.Fields(read("modes")); len(modes) != 2 || modes[0] != "600" || modes[1] != "600" {
-		t.Errorf("option file modes = %q, want 600", modes)
+	// Three runs: the version query, the count of views and the like, the dump.
+	if modes := strings.Fields(read("modes")); len(modes) != 3 || strings.Count(strings.Join(modes, " "), "600") != 3 {
+		t.Errorf("option file modes = %q, want 600 for each of 3 runs", modes)
 	}
 	if content := read("content"); !strings.Contains(content, `password="CANARY \"q\" \\b"`) {
 		t.Errorf("option file content:\n%s", content)
@@ -68,5 +69,32 @@ func TestMySQLNamesAndOptionFile(t *testing.T) {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {
 			t.Errorf("option file %s left behind", f)
 		}
+	}
+}
+
+// quittingClient is a client that answers queries but leaves a staging
+// load without reading it, exit status 0.
+const quittingClient = `#!/bin/sh
+case "$2" in --version) echo "mariadb  Ver 15.1 Distrib 10.11.6-MariaDB"; exit 0;; esac
+case "$*" in *--database=dbbackup_staging_*) exit 0;; esac
+cat >/dev/null; echo "10.11.6-MariaDB"
+`
+
+// A client that ends well before the end of a staged load must not lead to
+// a swap: the rest of the stream was neither loaded nor checked. (The real
+// client in --binary-mode takes no \q from the stream; this is the guard
+// for any other early exit.)
+func TestStagedLoadRefusesAnEarlyExit(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "mariadb"), []byte(quittingClient), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := New(engine.Conn{Host: "127.0.0.1", Port: 3999, User: "u", Database: "app"}, Options{BinDir: bin})
+	// Larger than the pipe: the feed meets the closed pipe, whenever the
+	// client exits.
+	stream := headerDatabase + strings.Repeat("INSERT INTO t VALUES (1);\n", 400000)
+	_, err := e.Restore(context.Background(), engine.RestoreSpec{Unchecked: true}, strings.NewReader(stream))
+	if err == nil || !strings.Contains(err.Error(), "client stopped") {
+		t.Fatalf("err = %v, want the client stopped before the end", err)
 	}
 }

@@ -43,9 +43,14 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 	args := append([]string(nil), dumpArgs...)
 	header := headerDatabase
 	what := fmt.Sprintf("database %q", e.conn.Database)
+	tablesOnly := false
 	if e.conn.Database != "" {
 		res.Databases = []string{e.conn.Database}
 		args = append(args, "--", e.conn.Database)
+		// Tables alone, before and after the dump: a restore may then go
+		// through a staging database (staging.go). Unknown means no.
+		n, err := e.nonTables(ctx, e.conn.Database)
+		tablesOnly = err == nil && n == 0
 	} else {
 		header, what = headerAll, "MariaDB"
 		if res.Databases, err = e.databases(ctx); err != nil {
@@ -67,6 +72,10 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 	res.Bytes = out.N
 	if err != nil {
 		return res, fmt.Errorf("cannot back up %s: %w", what, err)
+	}
+	if tablesOnly {
+		n, err := e.nonTables(ctx, e.conn.Database)
+		res.TablesOnly = err == nil && n == 0
 	}
 	return res, nil
 }

@@ -16,6 +16,12 @@ import (
 // missing); a stream of all databases creates and fills each of its
 // databases. Tables in the backup replace those of the same name; others
 // are left alone.
+//
+// The client commits as it goes, so a stream must be checked whole first,
+// unless RestoreSpec.Unchecked: then a single database of tables alone is
+// loaded into a staging database and swapped in once the stream ended well
+// (see staging.go); anything else answers engine.ErrNeedsCheckedStream
+// with nothing changed.
 func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Reader) (engine.Result, error) {
 	if err := checkMethod("restore", spec.Method); err != nil {
 		return engine.Result{}, err
@@ -40,6 +46,9 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 	what := "MariaDB"
 	switch string(head[:min(len(head), len(headerAll))]) {
 	case headerAll:
+		if spec.Unchecked {
+			return res, fmt.Errorf("cannot restore all databases through a staging database: %w", engine.ErrNeedsCheckedStream)
+		}
 	default:
 		if string(head) != headerDatabase {
 			return res, fmt.Errorf("cannot restore: the stream is not a %s backup (it starts with %q)", FormatSQL, head)
@@ -53,6 +62,9 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		}
 		what = fmt.Sprintf("database %q", db)
 		res.Databases = []string{db}
+		if spec.Unchecked {
+			return e.restoreStaged(ctx, spec, br, p, args, db, res)
+		}
 		if _, err := e.query(ctx, "", "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db)); err != nil {
 			return res, fmt.Errorf("cannot restore %s: cannot create it: %w", what, err)
 		}
@@ -65,6 +77,38 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		res.Databases = watch.found
 	}
 	if err != nil {
+		return res, fmt.Errorf("cannot restore %s: %w", what, err)
+	}
+	return res, nil
+}
+
+// restoreStaged loads the single-database stream br into a new staging
+// database with the client p and its args, then swaps its tables into db
+// (see staging.go). On any failure the staging database is dropped and db
+// is as it was.
+func (e *Engine) restoreStaged(ctx context.Context, spec engine.RestoreSpec, br *bufio.Reader, p string, args []string, db string, res engine.Result) (engine.Result, error) {
+	what := fmt.Sprintf("database %q", db)
+	staging, drop, err := e.stage(ctx)
+	if err != nil {
+		// The account may lack the privilege; a checked restore needs none.
+		return res, fmt.Errorf("cannot restore %s: %v: %w", what, err, engine.ErrNeedsCheckedStream)
+	}
+	defer drop()
+	in := &tool.CountingReader{R: br}
+	err = e.run(ctx, tool.Cmd{Path: p, Args: append(args, "--database="+staging), Stdin: in, Stdout: io.Discard, Log: spec.Log})
+	if err == nil {
+		// The client may stop reading before the end (a "quit" line): the
+		// rest must still be read, and so checked, before the swap.
+		var rest int64
+		if rest, err = io.Copy(io.Discard, in); err == nil && rest > 0 {
+			err = fmt.Errorf("the client stopped %d bytes before the end of the backup", rest)
+		}
+	}
+	res.Bytes = in.N
+	if err != nil {
+		return res, fmt.Errorf("cannot restore %s: %w", what, err)
+	}
+	if err := e.swapIn(ctx, staging, db, spec.Log); err != nil {
 		return res, fmt.Errorf("cannot restore %s: %w", what, err)
 	}
 	return res, nil

@@ -60,6 +60,11 @@ func New(conn engine.Conn, opts Options) *Engine {
 // Kind returns engine.PostgreSQL.
 func (e *Engine) Kind() engine.Kind { return engine.PostgreSQL }
 
+// NeedsCheckedStream is false: a database's restore runs in one transaction
+// and rolls back when its stream fails (see Restore for the cluster's new
+// databases).
+func (e *Engine) NeedsCheckedStream(engine.Result) bool { return false }
+
 // Check connects to the server and runs a query.
 func (e *Engine) Check(ctx context.Context) error {
 	_, err := e.ServerVersion(ctx)

@@ -1,0 +1,215 @@
+package mysql
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dbbackup/dbbackup/engine"
+)
+
+// A restore from a stream checked only as it is read (RestoreSpec.Unchecked)
+// cannot load straight into the target: MariaDB commits each statement, so
+// a stream found damaged halfway would leave a half-restored database. It
+// loads into a new staging database instead, and only once the stream has
+// ended well (every checksum matched) swaps the tables in with one RENAME
+// TABLE statement, which MariaDB applies to all of them or none:
+//
+//	RENAME TABLE target.t TO target.dbbackup_old_<id>_1, staging.t TO target.t, ...
+//
+// then drops the old tables and the staging database. A table of the target
+// that the backup does not hold is left alone, as a checked restore leaves
+// it. The load overlaps the download instead of waiting for a whole
+// verification pass first.
+//
+// RENAME TABLE cannot move views, triggers, routines or events to another
+// database, so this is only for backups of tables alone (Result.TablesOnly,
+// checked again in the staging database after the load), and not when a
+// table outside the backup holds a foreign key to one it replaces (the key
+// would follow the old table). In those cases Restore drops the staging
+// database and answers engine.ErrNeedsCheckedStream, the target untouched.
+
+// stagingPrefix starts the name of every staging database; oldPrefix every
+// replaced table until it is dropped. A restore that is killed leaves them
+// behind under these names, for an admin to drop.
+const (
+	stagingPrefix = "dbbackup_staging_"
+	oldPrefix     = "dbbackup_old_"
+)
+
+// NeedsCheckedStream reports whether the backup must be checked whole
+// before its restore starts: all but a single database of tables alone,
+// which Restore loads through a staging database (see staging.go).
+func (e *Engine) NeedsCheckedStream(backup engine.Result) bool { return !backup.TablesOnly }
+
+// sqlString returns s as an SQL string literal that no byte of s can break.
+func sqlString(s string) string {
+	if s == "" {
+		return "''"
+	}
+	return "CONVERT(X'" + hex.EncodeToString([]byte(s)) + "' USING utf8mb4)"
+}
+
+// nonTables counts the views, triggers, routines and events of database db.
+func (e *Engine) nonTables(ctx context.Context, db string) (int, error) {
+	s := sqlString(db)
+	return e.count(ctx, "SELECT (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = "+s+
+		") + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "+s+
+		") + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = "+s+
+		") + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "+s+")")
+}
+
+// count runs a query whose answer is one number.
+func (e *Engine) count(ctx context.Context, sql string) (int, error) {
+	out, err := e.query(ctx, "", sql)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if _, err := fmt.Sscan(out, &n); err != nil {
+		return 0, fmt.Errorf("cannot read a count from %q", out)
+	}
+	return n, nil
+}
+
+// table is a table (or view) of a database.
+type table struct {
+	name string
+	view bool
+}
+
+// tables lists the tables and views of db, names in hex so any byte
+// survives the client's output.
+func (e *Engine) tables(ctx context.Context, db string) ([]table, error) {
+	out, err := e.query(ctx, "", "SELECT HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+
+		sqlString(db)+" ORDER BY TABLE_NAME")
+	if err != nil {
+		return nil, err
+	}
+	var ts []table
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		h, v, ok := strings.Cut(line, "\t")
+		b, err := hex.DecodeString(h)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("cannot list the tables of %q: bad line %q", db, line)
+		}
+		ts = append(ts, table{name: string(b), view: v == "1"})
+	}
+	return ts, nil
+}
+
+// foreignReferrers counts the foreign keys that point at target tables
+// named in names from tables outside that set (in target or elsewhere).
+func (e *Engine) foreignReferrers(ctx context.Context, target string, names []string) (int, error) {
+	if len(names) == 0 {
+		return 0, nil
+	}
+	lits := make([]string, len(names))
+	for i, n := range names {
+		lits[i] = sqlString(n)
+	}
+	set := "(" + strings.Join(lits, ", ") + ")"
+	t := sqlString(target)
+	return e.count(ctx, "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA = "+t+
+		" AND REFERENCED_TABLE_NAME IN "+set+" AND NOT (CONSTRAINT_SCHEMA = "+t+" AND TABLE_NAME IN "+set+")")
+}
+
+// randomID returns 12 random hex digits.
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// stage makes a new staging database and returns its name and a function
+// that drops it, whatever the state of ctx.
+func (e *Engine) stage(ctx context.Context) (string, func(), error) {
+	name := stagingPrefix + randomID()
+	if _, err := e.query(ctx, "", "CREATE DATABASE "+quoteIdent(name)+" CHARACTER SET utf8mb4"); err != nil {
+		return "", nil, fmt.Errorf("cannot create the staging database %s: %w", name, err)
+	}
+	drop := func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_, _ = e.query(dctx, "", "DROP DATABASE IF EXISTS "+quoteIdent(name))
+	}
+	return name, drop, nil
+}
+
+// swapIn moves every table of the loaded staging database into target
+// (created when missing) in one RENAME TABLE, then drops the tables it
+// replaced (a failure to drop them is only written to log: the restore
+// itself is done). It answers engine.ErrNeedsCheckedStream, having changed
+// nothing, when the staging database holds what RENAME cannot move or a
+// foreign key outside the backup points at a table it replaces.
+func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writer) error {
+	n, err := e.nonTables(ctx, staging)
+	if err != nil {
+		return fmt.Errorf("cannot inspect the staging database %s: %w", staging, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("the backup holds %d views, triggers, routines or events, which cannot be swapped in: %w", n, engine.ErrNeedsCheckedStream)
+	}
+	loaded, err := e.tables(ctx, staging)
+	if err != nil {
+		return fmt.Errorf("cannot inspect the staging database %s: %w", staging, err)
+	}
+	if _, err := e.query(ctx, "", "CREATE DATABASE IF NOT EXISTS "+quoteIdent(target)); err != nil {
+		return fmt.Errorf("cannot create it: %w", err)
+	}
+	existing, err := e.tables(ctx, target)
+	if err != nil {
+		return err
+	}
+	have := map[string]table{}
+	for _, t := range existing {
+		have[t.name] = t
+	}
+	names := make([]string, len(loaded))
+	for i, t := range loaded {
+		names[i] = t.name
+	}
+	if n, err := e.foreignReferrers(ctx, target, names); err != nil {
+		return err
+	} else if n > 0 {
+		return fmt.Errorf("%d foreign keys of tables outside the backup point at tables it replaces: %w", n, engine.ErrNeedsCheckedStream)
+	}
+	if len(loaded) == 0 {
+		return nil
+	}
+	id := randomID()
+	var renames, drops []string
+	tq, sq := quoteIdent(target), quoteIdent(staging)
+	for i, t := range loaded {
+		if old, ok := have[t.name]; ok {
+			oldName := fmt.Sprintf("%s%s_%d", oldPrefix, id, i+1)
+			renames = append(renames, tq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(oldName))
+			kind := "TABLE"
+			if old.view {
+				kind = "VIEW"
+			}
+			drops = append(drops, "DROP "+kind+" IF EXISTS "+tq+"."+quoteIdent(oldName)+";")
+		}
+		renames = append(renames, sq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(t.name))
+	}
+	if _, err := e.query(ctx, "", "RENAME TABLE "+strings.Join(renames, ", ")); err != nil {
+		return fmt.Errorf("cannot swap the restored tables in: %w", err)
+	}
+	// The backup is in; what is left is cleaning up, which goes on even if
+	// the caller gives up now.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+	defer cancel()
+	if len(drops) > 0 {
+		if _, err := e.query(dctx, "", "SET SESSION foreign_key_checks = 0;\n"+strings.Join(drops, "\n")); err != nil && log != nil {
+			fmt.Fprintf(log, "restored, but cannot drop the replaced tables %s%s_* of %q (drop them by hand): %v\n", oldPrefix, id, target, err)
+		}
+	}
+	return nil
+}
