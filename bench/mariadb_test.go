@@ -13,9 +13,11 @@ import (
 
 // BenchmarkMariaDB times, on the random-text dataset, dbbackup's backup to
 // versitygw against mariadb-dump --single-transaction to /dev/null (the
-// floor), and its restore (which downloads and verifies the whole backup
-// before the client sees a byte, as MariaDB cannot roll back) against the
-// mariadb client reading a local file of the same dump.
+// floor), and its restore against the mariadb client reading a local file
+// of the same dump. The table is all the database holds, so the restore
+// loads into a staging database while it downloads and checks, then swaps
+// the table in (a database with views or the like is checked whole first:
+// artefact's spool tests and benchmarks cover that path).
 func BenchmarkMariaDB(b *testing.B) {
 	m := testenv.StartMariaDB(b)
 	srv := testenv.StartVersityGW(b)
@@ -91,7 +93,7 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 		}
 		_ = os.Remove(file)
 		r.line("mariadb < local file:                          %s", loads)
-		r.line("dbbackup restore (verified first):             %s, peak RSS %.1f MiB", ours, mib(ours.maxRSS()))
+		r.line("dbbackup restore (staged, checked as loaded):  %s, peak RSS %.1f MiB", ours, mib(ours.maxRSS()))
 		r.ratio("restore/mariadb-client", ours.median(), loads.median(), 1.10, true, "restore/mariadb-client")
 		if baseline != "" {
 			r.line("baseline build restore:                        %s, peak RSS %.1f MiB", baseRestores, mib(baseRestores.maxRSS()))

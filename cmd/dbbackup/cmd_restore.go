@@ -16,8 +16,13 @@ backup encrypted with another key is refused before anything is
 downloaded); then every frame is verified before its bytes are handed to the
 tool. PostgreSQL restores run in one transaction (pg_restore
 --single-transaction), so a damaged or truncated backup rolls back and
-leaves the database as it was. MariaDB/MySQL restores cannot roll back, so
-the whole backup is downloaded and verified first, then restored.
+leaves the database as it was. MariaDB/MySQL restores cannot roll back: a
+backup of one database holding tables alone is loaded into a staging
+database (dbbackup_staging_<id>) while it is verified, and its tables are
+swapped into the target in one RENAME TABLE only when every check passed
+(it needs room for the tables twice for a moment, and the right to create
+a database); any other backup is downloaded and verified whole first, then
+restored.
 
 The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
