@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"strings"
 	"testing"
@@ -135,7 +136,7 @@ func TestDamageIsRefusedBeforeTheConsumerSeesIt(t *testing.T) {
 		{"flipped byte in frame 3", nil, func(t *testing.T, st store.Store, m Manifest) {
 			k := "pg/job-1/" + m.Parts[0].Name
 			b := readAll(t, st, k)
-			b[headerSize+3*(frame+5+32)+100] ^= 1
+			b[headerSize+3*(frame+5+crc32.Size)+100] ^= 1
 			putBytes(t, st, k, b)
 		}, nil, ErrCorrupt, 3 * frame},
 		{"truncated data", nil, func(t *testing.T, st store.Store, m Manifest) {
@@ -146,7 +147,7 @@ func TestDamageIsRefusedBeforeTheConsumerSeesIt(t *testing.T) {
 		{"truncated at a frame boundary", nil, func(t *testing.T, st store.Store, m Manifest) {
 			k := "pg/job-1/" + m.Parts[0].Name
 			b := readAll(t, st, k)
-			putBytes(t, st, k, b[:headerSize+4*(frame+5+32)])
+			putBytes(t, st, k, b[:headerSize+4*(frame+5+crc32.Size)])
 		}, nil, ErrCorrupt, 4 * frame},
 		{"missing manifest", nil, func(t *testing.T, st store.Store, m Manifest) {
 			st.Delete(context.Background(), "pg/job-1/"+ManifestName)
@@ -172,8 +173,8 @@ func TestDamageIsRefusedBeforeTheConsumerSeesIt(t *testing.T) {
 			other := readAll(t, st, "pg/job-2/"+m.Parts[0].Name)
 			k := "pg/job-1/" + m.Parts[0].Name
 			b := readAll(t, st, k)
-			off := headerSize + 2*(frame+5+32)
-			copy(b[off:off+frame+5+32], other[off:])
+			off := headerSize + 2*(frame+5+crc32.Size)
+			copy(b[off:off+frame+5+crc32.Size], other[off:])
 			putBytes(t, st, k, b)
 		}, nil, ErrCorrupt, 2 * frame},
 	}
@@ -294,11 +295,13 @@ func FuzzParseManifest(f *testing.F) {
 }
 
 func FuzzFrameReader(f *testing.F) {
-	var buf bytes.Buffer
-	fw, _ := newFrameWriter(&buf, nil, 16)
-	fw.Write([]byte("hello, frames of sixteen bytes"))
-	fw.Close()
-	f.Add(buf.Bytes())
+	for _, sealing := range []byte{sealCRC32C, sealSHA256} {
+		var buf bytes.Buffer
+		fw, _ := newFrameWriterSealed(&buf, nil, 16, sealing)
+		fw.Write([]byte("hello, frames of sixteen bytes"))
+		fw.Close()
+		f.Add(buf.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr, err := newFrameReader(bytes.NewReader(data), nil)
 		if err != nil {
@@ -306,4 +309,55 @@ func FuzzFrameReader(f *testing.F) {
 		}
 		io.Copy(io.Discard, io.LimitReader(fr, 64<<20))
 	})
+}
+
+// Unencrypted parts are sealed with CRC-32C, encrypted ones with AES-GCM;
+// parts sealed with SHA-256 by earlier versions still read, and damage to
+// them is still caught.
+func TestFrameSealings(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	data := testData(300<<10 + 7)
+	key := bytes.Repeat([]byte{3}, KeySize)
+	for _, c := range []struct {
+		job  string
+		key  []byte
+		want byte
+	}{{"plain", nil, sealCRC32C}, {"encrypted", key, sealAESGCM}} {
+		m, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "s", JobID: c.job, Key: c.key, FrameSize: 64 << 10}, fakeDump(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := readAll(t, st, "s/"+c.job+"/"+m.Parts[0].Name); b[5] != c.want {
+			t.Errorf("%s part sealed with %d, want %d", c.job, b[5], c.want)
+		}
+	}
+	for _, sealing := range []byte{sealSHA256, sealCRC32C} {
+		var buf bytes.Buffer
+		fw, err := newFrameWriterSealed(&buf, nil, 64<<10, sealing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(data)
+		fw.Close()
+		part := buf.Bytes()
+		fr, err := newFrameReader(bytes.NewReader(part), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(fr); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("sealing %d: read %d bytes, err %v", sealing, len(got), err)
+		}
+		for _, off := range []int{headerSize + 5, headerSize + 70000, len(part) - 1} {
+			bad := bytes.Clone(part)
+			bad[off] ^= 0x10
+			fr, err := newFrameReader(bytes.NewReader(bad), nil)
+			if err == nil {
+				_, err = io.ReadAll(fr)
+			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("sealing %d, byte %d flipped: err %v, want ErrCorrupt", sealing, off, err)
+			}
+		}
+	}
 }
