@@ -277,7 +277,7 @@ func newFrameReader(r io.Reader, key []byte) (*frameReader, error) {
 		return nil, fmt.Errorf("part format version %d is not supported (want %d): %w", header[4], formatVersion, ErrCorrupt)
 	}
 	if header[5] != sealSHA256 && header[5] != sealAESGCM && header[5] != sealCRC32C {
-		return nil, fmt.Errorf("unknown sealing %d: %w", header[5], ErrCorrupt)
+		return nil, fmt.Errorf("unknown sealing %d (a newer dbbackup may have written the part): %w", header[5], ErrCorrupt)
 	}
 	size := int(binary.BigEndian.Uint32(header[6:10]))
 	if size <= 0 || size > maxFrameSize {

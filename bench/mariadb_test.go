@@ -36,7 +36,7 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 	baseline := baselineBinary()
 	for b.Loop() {
 		var dumps, backups, loads, ours, baseBackups, baseRestores series
-		var last backupReport
+		var last, lastBase backupReport // each build restores its own backup (the format may differ)
 		for i := range rounds() {
 			dumps = append(dumps, timed(b, "mariadb-dump", toDevNull(b, exec.Command(dumpTool,
 				"--defaults-extra-file="+m.OptionFile(), "--single-transaction", "text"))))
@@ -45,8 +45,10 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 			last = parseBackupReport(b, c.stdout)
 			backups = append(backups, c)
 			if baseline != "" {
-				baseBackups = append(baseBackups, timed(b, "baseline backup", baselineCmd(env, "backup", "--engine", "mysql",
-					"--database-url", m.URL("text"), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("base-%d-%d", i, b.N))))
+				c := timed(b, "baseline backup", baselineCmd(env, "backup", "--engine", "mysql",
+					"--database-url", m.URL("text"), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("base-%d-%d", i, b.N)))
+				lastBase = parseBackupReport(b, c.stdout)
+				baseBackups = append(baseBackups, c)
 			}
 		}
 		r.line("dump %.0f MiB, stored %.0f MiB (%.1fx smaller)", mib(last.RawBytes), mib(last.StoredBytes), float64(last.RawBytes)/float64(last.StoredBytes))
@@ -84,7 +86,7 @@ INSERT INTO t SELECT seq, CONCAT(MD5(RAND()), MD5(RAND()), MD5(RAND()), MD5(RAND
 			if baseline != "" {
 				m.SQL(b, "", "DROP DATABASE IF EXISTS restore_prev; CREATE DATABASE restore_prev;")
 				baseRestores = append(baseRestores, timed(b, "baseline restore", baselineCmd(env, "restore", "--engine", "mysql",
-					"--database-url", m.URL("restore_prev"), "--storage-config", cfgFile, "--artefact-path", last.ArtefactPath)))
+					"--database-url", m.URL("restore_prev"), "--storage-config", cfgFile, "--artefact-path", lastBase.ArtefactPath)))
 			}
 		}
 		want := strings.TrimSpace(m.SQL(b, "text", "SELECT COUNT(*) FROM t"))

@@ -89,7 +89,7 @@ func BenchmarkPostgres(b *testing.B) {
 // benchPgBackup runs the backup and restore rounds on database db.
 func benchPgBackup(b *testing.B, r report, p *testenv.Postgres, env []string, cfgFile, db string) {
 	var dumps, backups, restores, ours, baseBackups, baseRestores series
-	var last backupReport
+	var last, lastBase backupReport // each build restores its own backup (the format may differ)
 	baseline := baselineBinary()
 	for i := range rounds() {
 		dumps = append(dumps, timed(b, "pg_dump", toDevNull(b, pgCmd(p, "pg_dump", "-Fc", "-Z0", db))))
@@ -98,8 +98,10 @@ func benchPgBackup(b *testing.B, r report, p *testenv.Postgres, env []string, cf
 		last = parseBackupReport(b, m.stdout)
 		backups = append(backups, m)
 		if baseline != "" {
-			baseBackups = append(baseBackups, timed(b, "baseline backup", baselineCmd(env, "backup", "--engine", "postgresql",
-				"--database-url", p.URL(db), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("%s-base-%d-%d", db, i, b.N))))
+			c := timed(b, "baseline backup", baselineCmd(env, "backup", "--engine", "postgresql",
+				"--database-url", p.URL(db), "--storage-config", cfgFile, "--json", "--job-id", fmt.Sprintf("%s-base-%d-%d", db, i, b.N)))
+			lastBase = parseBackupReport(b, c.stdout)
+			baseBackups = append(baseBackups, c)
 		}
 	}
 	r.line("dump %.0f MiB, stored %.0f MiB (%.1fx smaller)", mib(last.RawBytes), mib(last.StoredBytes), float64(last.RawBytes)/float64(last.StoredBytes))
@@ -124,7 +126,7 @@ func benchPgBackup(b *testing.B, r report, p *testenv.Postgres, env []string, cf
 		if baseline != "" {
 			fresh(b, p, "restore_prev")
 			baseRestores = append(baseRestores, timed(b, "baseline restore", baselineCmd(env, "restore", "--engine", "postgresql",
-				"--database-url", p.URL("restore_prev"), "--storage-config", cfgFile, "--artefact-path", last.ArtefactPath)))
+				"--database-url", p.URL("restore_prev"), "--storage-config", cfgFile, "--artefact-path", lastBase.ArtefactPath)))
 		}
 	}
 	want := strings.TrimSpace(p.SQL(b, db, countSQL))
