@@ -40,7 +40,7 @@ var commands = map[string]command{
 }
 
 func main() {
-	stop := startProfile(os.Getenv("DBBACKUP_CPUPROFILE"))
+	stop := startProfile(os.Getenv("DBBACKUP_CPUPROFILE"), os.Args[1:])
 	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
