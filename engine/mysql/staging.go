@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,43 +84,66 @@ type table struct {
 	view bool
 }
 
-// tables lists the tables and views of db, names in hex so any byte
-// survives the client's output.
-func (e *Engine) tables(ctx context.Context, db string) ([]table, error) {
-	out, err := e.query(ctx, "", "SELECT HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+
-		sqlString(db)+" ORDER BY TABLE_NAME")
-	if err != nil {
-		return nil, err
-	}
-	var ts []table
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		if line == "" {
-			continue
-		}
-		h, v, ok := strings.Cut(line, "\t")
-		b, err := hex.DecodeString(h)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("cannot list the tables of %q: bad line %q", db, line)
-		}
-		ts = append(ts, table{name: string(b), view: v == "1"})
-	}
-	return ts, nil
+// swapPlan is what swapIn learns of the staging and target databases, in
+// one run of the client.
+type swapPlan struct {
+	nonTables int     // views, triggers, routines and events in staging
+	referrers int     // foreign keys from outside the loaded set into the target tables it replaces
+	loaded    []table // staging's tables
+	existing  []table // target's tables and views
 }
 
-// foreignReferrers counts the foreign keys that point at target tables
-// named in names from tables outside that set (in target or elsewhere).
-func (e *Engine) foreignReferrers(ctx context.Context, target string, names []string) (int, error) {
-	if len(names) == 0 {
-		return 0, nil
+// inspect reads the swapPlan of moving staging's tables into target.
+// Table names travel in hex so any byte survives the client's output.
+func (e *Engine) inspect(ctx context.Context, staging, target string) (swapPlan, error) {
+	s, t := sqlString(staging), sqlString(target)
+	inStaging := "(SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + s + ")"
+	out, err := e.query(ctx, "", "SELECT 'x', (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = "+s+
+		") + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "+s+
+		") + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = "+s+
+		") + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "+s+");\n"+
+		"SELECT 'f', COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA = "+t+
+		" AND REFERENCED_TABLE_NAME IN "+inStaging+" AND NOT (CONSTRAINT_SCHEMA = "+t+" AND TABLE_NAME IN "+inStaging+");\n"+
+		"SELECT 's', HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+s+" ORDER BY TABLE_NAME;\n"+
+		"SELECT 't', HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+t+" ORDER BY TABLE_NAME;\n")
+	if err != nil {
+		return swapPlan{}, err
 	}
-	lits := make([]string, len(names))
-	for i, n := range names {
-		lits[i] = sqlString(n)
+	var p swapPlan
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) == 0 || f[0] == "" {
+			continue
+		}
+		seen[f[0]] = true
+		var err error
+		switch {
+		case f[0] == "x" && len(f) == 2:
+			p.nonTables, err = strconv.Atoi(f[1])
+		case f[0] == "f" && len(f) == 2:
+			p.referrers, err = strconv.Atoi(f[1])
+		case (f[0] == "s" || f[0] == "t") && len(f) == 3:
+			var name []byte
+			if name, err = hex.DecodeString(f[1]); err == nil {
+				tb := table{name: string(name), view: f[2] == "1"}
+				if f[0] == "s" {
+					p.loaded = append(p.loaded, tb)
+				} else {
+					p.existing = append(p.existing, tb)
+				}
+			}
+		default:
+			err = errors.New("unexpected line")
+		}
+		if err != nil {
+			return swapPlan{}, fmt.Errorf("cannot read the client's answer %q: %v", line, err)
+		}
 	}
-	set := "(" + strings.Join(lits, ", ") + ")"
-	t := sqlString(target)
-	return e.count(ctx, "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA = "+t+
-		" AND REFERENCED_TABLE_NAME IN "+set+" AND NOT (CONSTRAINT_SCHEMA = "+t+" AND TABLE_NAME IN "+set+")")
+	if !seen["x"] || !seen["f"] {
+		return swapPlan{}, fmt.Errorf("the client's answer lacks the counts: %q", out)
+	}
+	return p, nil
 }
 
 // randomID returns 12 random hex digits.
@@ -150,38 +175,26 @@ func (e *Engine) stage(ctx context.Context) (string, func(), error) {
 // nothing, when the staging database holds what RENAME cannot move or a
 // foreign key outside the backup points at a table it replaces.
 func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writer) error {
-	n, err := e.nonTables(ctx, staging)
+	p, err := e.inspect(ctx, staging, target)
 	if err != nil {
 		return fmt.Errorf("cannot inspect the staging database %s: %w", staging, err)
 	}
-	if n > 0 {
-		return fmt.Errorf("the backup holds %d views, triggers, routines or events, which cannot be swapped in: %w", n, engine.ErrNeedsCheckedStream)
+	if p.nonTables > 0 {
+		return fmt.Errorf("the backup holds %d views, triggers, routines or events, which cannot be swapped in: %w", p.nonTables, engine.ErrNeedsCheckedStream)
 	}
-	loaded, err := e.tables(ctx, staging)
-	if err != nil {
-		return fmt.Errorf("cannot inspect the staging database %s: %w", staging, err)
-	}
-	if _, err := e.query(ctx, "", "CREATE DATABASE IF NOT EXISTS "+quoteIdent(target)); err != nil {
-		return fmt.Errorf("cannot create it: %w", err)
-	}
-	existing, err := e.tables(ctx, target)
-	if err != nil {
-		return err
+	if p.referrers > 0 {
+		return fmt.Errorf("%d foreign keys of tables outside the backup point at tables it replaces: %w", p.referrers, engine.ErrNeedsCheckedStream)
 	}
 	have := map[string]table{}
-	for _, t := range existing {
+	for _, t := range p.existing {
 		have[t.name] = t
 	}
-	names := make([]string, len(loaded))
-	for i, t := range loaded {
-		names[i] = t.name
-	}
-	if n, err := e.foreignReferrers(ctx, target, names); err != nil {
-		return err
-	} else if n > 0 {
-		return fmt.Errorf("%d foreign keys of tables outside the backup point at tables it replaces: %w", n, engine.ErrNeedsCheckedStream)
-	}
+	loaded := p.loaded
+	create := "CREATE DATABASE IF NOT EXISTS " + quoteIdent(target) + ";\n"
 	if len(loaded) == 0 {
+		if _, err := e.query(ctx, "", create); err != nil {
+			return fmt.Errorf("cannot create it: %w", err)
+		}
 		return nil
 	}
 	id := randomID()
@@ -199,7 +212,7 @@ func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writ
 		}
 		renames = append(renames, sq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(t.name))
 	}
-	if _, err := e.query(ctx, "", "RENAME TABLE "+strings.Join(renames, ", ")); err != nil {
+	if _, err := e.query(ctx, "", create+"RENAME TABLE "+strings.Join(renames, ", ")); err != nil {
 		return fmt.Errorf("cannot swap the restored tables in: %w", err)
 	}
 	// The backup is in; what is left is cleaning up, which goes on even if
