@@ -21,8 +21,9 @@ backup of one database holding tables alone is loaded into a staging
 database (dbbackup_staging_<id>) while it is verified, and its tables are
 swapped into the target in one RENAME TABLE only when every check passed
 (it needs room for the tables twice for a moment, and the right to create
-a database); any other backup is downloaded and verified whole first, then
-restored.
+a database; a restore killed midway leaves the staging database, or after
+the swap dbbackup_old_<id>_N tables, for you to drop); any other backup is
+downloaded and verified whole first, then restored.
 
 The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
