@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +14,7 @@ import (
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
+	"github.com/dbbackup/dbbackup/store/storetest"
 )
 
 // pgFixture fills database shop with varied types, several schemas, a
@@ -53,19 +53,7 @@ func newS3Fixture(t *testing.T) s3Fixture {
 // tamper rewrites one object of a backup through fn.
 func (f s3Fixture) tamper(t *testing.T, key string, fn func([]byte) []byte) {
 	t.Helper()
-	ctx := context.Background()
-	rc, err := f.root.Get(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.root.Put(ctx, key, bytes.NewReader(fn(b)), store.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Rewrite(t, f.root, key, fn)
 }
 
 // dataKey finds the data object of the backup at path.
@@ -235,10 +223,7 @@ INSERT INTO orders (customer, placed, total) SELECT 1 + seq % 3000, DATE_ADD('20
 	if got := db.Checksums(t, "shop"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored database differs:\ngot  %v\nwant %v", got, want)
 	}
-	leftovers := func() string {
-		return db.SQL(t, "", `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'dbbackup\_%'
-UNION ALL SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'dbbackup\_%'`)
-	}
+	leftovers := func() string { return db.StagingLeftovers(t) }
 	if l := leftovers(); l != "" {
 		t.Fatalf("the staged restore left %s", l)
 	}

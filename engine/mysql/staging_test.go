@@ -33,8 +33,7 @@ INSERT INTO notes VALUES (1, 'ä'), (2, NULL);
 // leftovers lists the staging databases and replaced tables a restore left.
 func leftovers(t *testing.T, m *testenv.MariaDB) string {
 	t.Helper()
-	return m.SQL(t, "", `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'dbbackup\_%'
-UNION ALL SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_name LIKE 'dbbackup\_%'`)
+	return m.StagingLeftovers(t)
 }
 
 func TestStagedRestoreSwapsTablesIn(t *testing.T) {

@@ -249,3 +249,12 @@ func findFirst(names ...string) string {
 	}
 	return ""
 }
+
+// StagingLeftovers lists what a staged restore (engine/mysql) would leave
+// behind if it failed to clean up: dbbackup_staging_* databases and
+// dbbackup_old_* tables, one per line; empty when there are none.
+func (m *MariaDB) StagingLeftovers(t T) string {
+	t.Helper()
+	return m.SQL(t, "", `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'dbbackup\_staging\_%'
+UNION ALL SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_name LIKE 'dbbackup\_old\_%'`)
+}

@@ -284,3 +284,22 @@ func testSourceFails(t *testing.T, s store.Store) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// Rewrite replaces the object at key with fn of its bytes: how tests
+// damage a stored backup.
+func Rewrite(t testing.TB, st store.Store, key string, fn func([]byte) []byte) {
+	t.Helper()
+	ctx := context.Background()
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, key, bytes.NewReader(fn(b)), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
