@@ -43,14 +43,9 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 	args := append([]string(nil), dumpArgs...)
 	header := headerDatabase
 	what := fmt.Sprintf("database %q", e.conn.Database)
-	tablesOnly := false
 	if e.conn.Database != "" {
 		res.Databases = []string{e.conn.Database}
 		args = append(args, "--", e.conn.Database)
-		// Tables alone, before and after the dump: a restore may then go
-		// through a staging database (staging.go). Unknown means no.
-		n, err := e.nonTables(ctx, e.conn.Database)
-		tablesOnly = err == nil && n == 0
 	} else {
 		header, what = headerAll, "MariaDB"
 		if res.Databases, err = e.databases(ctx); err != nil {
@@ -73,7 +68,11 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 	if err != nil {
 		return res, fmt.Errorf("cannot back up %s: %w", what, err)
 	}
-	if tablesOnly {
+	if e.conn.Database != "" {
+		// Tables alone once the dump is done: its restore may go through a
+		// staging database (staging.go), which checks the loaded database
+		// again, so an object made and dropped during the dump costs only
+		// a fallback. Unknown means no.
 		n, err := e.nonTables(ctx, e.conn.Database)
 		res.TablesOnly = err == nil && n == 0
 	}

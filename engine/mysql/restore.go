@@ -44,6 +44,7 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		args = append(args, "--skip-print-query-on-error")
 	}
 	what := "MariaDB"
+	var staging string // the database an unchecked stream loads into
 	switch string(head[:min(len(head), len(headerAll))]) {
 	case headerAll:
 		if spec.Unchecked {
@@ -62,53 +63,38 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		}
 		what = fmt.Sprintf("database %q", db)
 		res.Databases = []string{db}
+		loadInto := db
 		if spec.Unchecked {
-			return e.restoreStaged(ctx, spec, br, p, args, db, res)
-		}
-		if _, err := e.query(ctx, "", "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db)); err != nil {
+			var drop func()
+			if staging, drop, err = e.stage(ctx); err != nil {
+				// The account may lack the privilege; a checked restore needs none.
+				return res, fmt.Errorf("cannot restore %s: %v: %w", what, err, engine.ErrNeedsCheckedStream)
+			}
+			defer drop()
+			loadInto = staging
+		} else if _, err := e.query(ctx, "", "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db)); err != nil {
 			return res, fmt.Errorf("cannot restore %s: cannot create it: %w", what, err)
 		}
-		args = append(args, "--database="+db)
+		args = append(args, "--database="+loadInto)
 	}
 	watch := &databaseWatcher{r: br}
 	err = e.run(ctx, tool.Cmd{Path: p, Args: args, Stdin: watch, Stdout: io.Discard, Log: spec.Log})
-	res.Bytes = in.N
-	if res.Databases == nil {
-		res.Databases = watch.found
-	}
-	if err != nil {
-		return res, fmt.Errorf("cannot restore %s: %w", what, err)
-	}
-	return res, nil
-}
-
-// restoreStaged loads the single-database stream br into a new staging
-// database with the client p and its args, then swaps its tables into db
-// (see staging.go). On any failure the staging database is dropped and db
-// is as it was.
-func (e *Engine) restoreStaged(ctx context.Context, spec engine.RestoreSpec, br *bufio.Reader, p string, args []string, db string, res engine.Result) (engine.Result, error) {
-	what := fmt.Sprintf("database %q", db)
-	staging, drop, err := e.stage(ctx)
-	if err != nil {
-		// The account may lack the privilege; a checked restore needs none.
-		return res, fmt.Errorf("cannot restore %s: %v: %w", what, err, engine.ErrNeedsCheckedStream)
-	}
-	defer drop()
-	in := &tool.CountingReader{R: br}
-	err = e.run(ctx, tool.Cmd{Path: p, Args: append(args, "--database="+staging), Stdin: in, Stdout: io.Discard, Log: spec.Log})
-	if err == nil {
-		// The client may stop reading before the end (a "quit" line): the
-		// rest must still be read, and so checked, before the swap.
+	if err == nil && spec.Unchecked {
+		// The client may stop reading before the end: the rest must still
+		// be read, and so checked, before the swap.
 		var rest int64
-		if rest, err = io.Copy(io.Discard, in); err == nil && rest > 0 {
+		if rest, err = io.Copy(io.Discard, br); err == nil && rest > 0 {
 			err = fmt.Errorf("the client stopped %d bytes before the end of the backup", rest)
 		}
 	}
 	res.Bytes = in.N
-	if err != nil {
-		return res, fmt.Errorf("cannot restore %s: %w", what, err)
+	if res.Databases == nil {
+		res.Databases = watch.found
 	}
-	if err := e.swapIn(ctx, staging, db, spec.Log); err != nil {
+	if err == nil && spec.Unchecked {
+		err = e.swapIn(ctx, staging, res.Databases[0], spec.Log)
+	}
+	if err != nil {
 		return res, fmt.Errorf("cannot restore %s: %w", what, err)
 	}
 	return res, nil

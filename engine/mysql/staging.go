@@ -56,18 +56,18 @@ func sqlString(s string) string {
 	return "CONVERT(X'" + hex.EncodeToString([]byte(s)) + "' USING utf8mb4)"
 }
 
-// nonTables counts the views, triggers, routines and events of database db.
-func (e *Engine) nonTables(ctx context.Context, db string) (int, error) {
-	s := sqlString(db)
-	return e.count(ctx, "SELECT (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = "+s+
-		") + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "+s+
-		") + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = "+s+
-		") + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "+s+")")
+// nonTablesSQL is an expression counting the views, triggers, routines
+// and events of the database named by the SQL string db.
+func nonTablesSQL(db string) string {
+	return "(SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = " + db +
+		") + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " + db +
+		") + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = " + db +
+		") + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = " + db + ")"
 }
 
-// count runs a query whose answer is one number.
-func (e *Engine) count(ctx context.Context, sql string) (int, error) {
-	out, err := e.query(ctx, "", sql)
+// nonTables counts the views, triggers, routines and events of database db.
+func (e *Engine) nonTables(ctx context.Context, db string) (int, error) {
+	out, err := e.query(ctx, "", "SELECT "+nonTablesSQL(sqlString(db)))
 	if err != nil {
 		return 0, err
 	}
@@ -98,10 +98,7 @@ type swapPlan struct {
 func (e *Engine) inspect(ctx context.Context, staging, target string) (swapPlan, error) {
 	s, t := sqlString(staging), sqlString(target)
 	inStaging := "(SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + s + ")"
-	out, err := e.query(ctx, "", "SELECT 'x', (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = "+s+
-		") + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "+s+
-		") + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = "+s+
-		") + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "+s+");\n"+
+	out, err := e.query(ctx, "", "SELECT 'x', "+nonTablesSQL(s)+";\n"+
 		"SELECT 'f', COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA = "+t+
 		" AND REFERENCED_TABLE_NAME IN "+inStaging+" AND NOT (CONSTRAINT_SCHEMA = "+t+" AND TABLE_NAME IN "+inStaging+");\n"+
 		"SELECT 's', HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+s+" ORDER BY TABLE_NAME;\n"+

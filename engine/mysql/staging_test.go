@@ -30,12 +30,6 @@ INSERT INTO notes VALUES (1, 'ä'), (2, NULL);
 `)
 }
 
-// leftovers lists the staging databases and replaced tables a restore left.
-func leftovers(t *testing.T, m *testenv.MariaDB) string {
-	t.Helper()
-	return m.StagingLeftovers(t)
-}
-
 func TestStagedRestoreSwapsTablesIn(t *testing.T) {
 	m := testenv.StartMariaDB(t)
 	m.SQL(t, "", tablesSQL("shop", 3000))
@@ -68,7 +62,7 @@ CREATE TABLE audit (i int); CREATE TRIGGER c_audit AFTER UPDATE ON customer FOR 
 	if got := m.SQL(t, "shop", "SELECT n FROM rich; SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = 'shop'"); got != "2934\n0\n" {
 		t.Errorf("view and triggers after the swap: %q, want the view over the restored rows (2934) and no trigger", got)
 	}
-	if l := leftovers(t, m); l != "" {
+	if l := m.StagingLeftovers(t); l != "" {
 		t.Errorf("left behind:\n%s", l)
 	}
 	// The foreign key moved with the tables.
@@ -110,7 +104,7 @@ func TestStagedRestoreFailureLeavesTargetUnchanged(t *testing.T) {
 			if d := testenv.DiffSums(before, m.Checksums(t, "shop")); len(d) > 0 {
 				t.Errorf("a failed restore changed the target:\n%s", strings.Join(d, "\n"))
 			}
-			if l := leftovers(t, m); l != "" {
+			if l := m.StagingLeftovers(t); l != "" {
 				t.Errorf("left behind:\n%s", l)
 			}
 		})
@@ -153,7 +147,7 @@ func TestStagedRestoreRefusesWhatCannotBeSwapped(t *testing.T) {
 			if d := testenv.DiffSums(beforeShop, m.Checksums(t, "shop")); len(d) > 0 {
 				t.Errorf("shop changed:\n%s", strings.Join(d, "\n"))
 			}
-			if l := leftovers(t, m); l != "" {
+			if l := m.StagingLeftovers(t); l != "" {
 				t.Errorf("left behind:\n%s", l)
 			}
 		})
