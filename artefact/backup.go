@@ -3,6 +3,7 @@ package artefact
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +80,7 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		if len(opts.Key) != KeySize {
 			return Manifest{}, fmt.Errorf("an encryption key must be %d bytes", KeySize)
 		}
-		m.Encryption, m.KeyFingerprint = EncryptionAES, Fingerprint(opts.Key)
+		m.Encryption, m.KeyFingerprint, m.RawDigest = EncryptionAES, Fingerprint(opts.Key), RawDigestHMAC
 	}
 	// The start marker makes a backup that dies midway (even by SIGKILL,
 	// before any part is complete) show in listings as incomplete.
@@ -104,6 +105,11 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	m.Engine, m.Parts, m.Log = res, []Part{data}, logPart
 	m.RawSHA256, m.RawBytes, m.StoredBytes = data.RawSHA256, data.RawBytes, data.StoredBytes
 	m.FinishedAt = now().UTC()
+	if opts.Key != nil {
+		if err := m.seal(opts.Key); err != nil {
+			return Manifest{}, fmt.Errorf("cannot commit backup %s: %w", prefix, err)
+		}
+	}
 	if err := m.Validate(); err != nil {
 		return Manifest{}, fmt.Errorf("cannot commit backup %s: %w", prefix, err)
 	}
@@ -175,12 +181,16 @@ func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOp
 	if frameSize == 0 {
 		frameSize = DefaultFrameSize
 	}
-	raw := newDigest()
+	raw, err := backupRawDigest(opts)
+	if err != nil {
+		return part, engine.Result{}, err
+	}
 	res, err := func() (engine.Result, error) {
 		fw, err := newFrameWriter(pw, opts.Key, frameSize)
 		if err != nil {
 			return engine.Result{}, err
 		}
+		part.Salt = partSalt(opts, fw)
 		var sink io.Writer = fw
 		var zw *compressor
 		if opts.Compression {
@@ -243,7 +253,10 @@ func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptio
 		}
 	}
 	p := Part{Name: LogName, Container: ContainerPlain}
-	raw := newDigest()
+	raw, err := backupRawDigest(opts)
+	if err != nil {
+		return p, err
+	}
 	raw.Write([]byte(text))
 	stored := newDigest()
 	var body bytes.Buffer
@@ -253,6 +266,7 @@ func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptio
 		if err != nil {
 			return p, err
 		}
+		p.Salt = partSalt(opts, fw)
 		fw.Write([]byte(text))
 		if err := fw.Close(); err != nil {
 			return p, err
@@ -267,4 +281,23 @@ func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptio
 	p.RawBytes, p.RawSHA256 = raw.n, raw.sum()
 	p.StoredBytes, p.SHA256 = stored.n, stored.sum()
 	return p, nil
+}
+
+// backupRawDigest returns the digest of a part's raw bytes: keyed when the
+// backup is encrypted (see RawDigestHMAC).
+func backupRawDigest(opts BackupOptions) (*digest, error) {
+	m := Manifest{Scope: opts.Scope, JobID: opts.JobID, Encryption: EncryptionNone}
+	if opts.Key != nil {
+		m.Encryption = EncryptionAES
+	}
+	return newRawDigest(m, opts.Key)
+}
+
+// partSalt returns the salt the manifest records for a part written by fw:
+// its header's, for encrypted backups only.
+func partSalt(opts BackupOptions, fw *frameWriter) string {
+	if opts.Key == nil {
+		return ""
+	}
+	return hex.EncodeToString(fw.salt())
 }
