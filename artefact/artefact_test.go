@@ -304,10 +304,18 @@ func FuzzFrameReader(f *testing.F) {
 		fw.Close()
 		f.Add(buf.Bytes())
 	}
+	var enc bytes.Buffer
+	fw, _ := newFrameWriter(&enc, bytes.Repeat([]byte{0x42}, KeySize), 16)
+	fw.Write([]byte("hello, frames of sixteen bytes"))
+	fw.Close()
+	f.Add(enc.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr, err := newFrameReader(bytes.NewReader(data), nil, nil)
 		if err != nil {
 			return
+		}
+		if data[5] == sealAESGCM {
+			t.Fatalf("an encrypted part is read without a key")
 		}
 		io.Copy(io.Discard, io.LimitReader(fr, 64<<20))
 	})
