@@ -29,6 +29,15 @@ var ErrNotAuthentic = fmt.Errorf("not written with the encryption key given: %w"
 // header salts, and names its own scope and job id: Open also checks that
 // they are those of the folder it was read from, so a manifest (or a
 // whole folder) of another backup under the same key is refused.
+//
+// A part is bound to its backup by its header salt, recorded in the
+// authenticated manifest and compared when the header is read (the header
+// is in every frame's additional data, so it cannot be changed either).
+// That was chosen over deriving the part key from the scope, job id and
+// part name: the check refuses a part of another backup before any frame
+// is read or decrypted, with an error that says so (not a frame 0 that
+// fails to open, which could be damage), and the part format and its key
+// derivation stay as they were.
 
 // manifestMAC returns the MAC of m under key.
 func manifestMAC(m Manifest, key []byte) ([]byte, error) {

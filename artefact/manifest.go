@@ -131,7 +131,7 @@ func (m Manifest) Validate() error {
 	case (m.Encryption == EncryptionAES) != (m.KeyFingerprint != ""):
 		return bad("key-fingerprint", "present exactly when the backup is encrypted")
 	case m.Encryption == EncryptionAES && m.MAC == "":
-		return bad("mac", "missing: an encrypted backup's manifest must be authenticated by its key (a dbbackup that did not write the MAC wrote it, or someone removed it: without it, who can write the bucket could change the manifest unseen)")
+		return bad("mac", "missing: an encrypted backup's manifest must carry the MAC of its key; without one (an older dbbackup wrote it, or the MAC was removed) anyone who can write the bucket could have changed the manifest, so it is refused")
 	case m.Encryption == EncryptionNone && m.MAC != "":
 		return bad("mac", "present in the manifest of a backup that is not encrypted")
 	case m.MAC != "" && !isSHA256(m.MAC):
