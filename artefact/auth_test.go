@@ -286,10 +286,11 @@ func TestEncryptedManifestHoldsNoPlainDigest(t *testing.T) {
 		if err := json.Unmarshal(b, &fields); err != nil {
 			t.Fatal(err)
 		}
-		holds := bytes.Contains(b, []byte(sha256Hex(data))) || bytes.Contains(b, []byte(sha256Hex(logText)))
+		holdsData, holdsLog := bytes.Contains(b, []byte(sha256Hex(data))), bytes.Contains(b, []byte(sha256Hex(logText)))
+		holds := holdsData || holdsLog
 		if c.key == nil {
 			// The unencrypted format is unchanged: bare SHA-256, no new field.
-			if !holds || fields["raw-digest"] != nil || fields["mac"] != nil || strings.Contains(string(b), `"salt"`) {
+			if !holdsData || !holdsLog || fields["raw-digest"] != nil || fields["mac"] != nil || strings.Contains(string(b), `"salt"`) {
 				t.Fatalf("unencrypted manifest changed:\n%s", b)
 			}
 			continue
