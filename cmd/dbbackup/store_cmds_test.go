@@ -143,6 +143,12 @@ func TestDeleteAndVerifyOfNoBackup(t *testing.T) {
 			t.Errorf("%s of a missing backup: code %d, want 1 and %q\n%s%s", cmd, code, "no backup at "+missing, out, errOut)
 		}
 	}
+	// restore reads the manifest before it connects to the database.
+	code, out, errOut := runCLI(t, "", "restore", "--engine", "postgresql", "--database-url", "postgres://app@127.0.0.1:1/app",
+		"--storage-config", cfgFile, "--artefact-path", missing)
+	if code != 1 || !strings.Contains(errOut, "no backup at "+missing) {
+		t.Errorf("restore of a missing backup: code %d, want 1 and %q\n%s%s", code, "no backup at "+missing, out, errOut)
+	}
 }
 
 func TestStoreCommandsRefuseBadArguments(t *testing.T) {
