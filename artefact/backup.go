@@ -41,8 +41,10 @@ type BackupOptions struct {
 
 var errUploadEnded = errors.New("the upload ended early")
 
-// ErrExists is returned when the backup folder already holds a manifest.
-var ErrExists = errors.New("a complete backup with this job id already exists")
+// ErrExists is returned when a backup with the same scope and job id was
+// started before, whether it is running, failed or complete: Backup then
+// writes nothing.
+var ErrExists = errors.New("a backup with this job id already exists")
 
 // Backup streams what produce writes through compression, framing and
 // checksums (and encryption) into the store, never holding the whole
@@ -65,7 +67,7 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		return Manifest{}, fmt.Errorf("engine %q: want %s or %s", opts.Engine, engine.PostgreSQL, engine.MySQL)
 	}
 	if _, err := st.Stat(ctx, prefix+ManifestName); err == nil {
-		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrExists)
+		return Manifest{}, fmt.Errorf("cannot start backup %s: %w (complete); give this backup another job id", prefix, ErrExists)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Manifest{}, fmt.Errorf("cannot check for an existing backup: %w", err)
 	}
@@ -83,11 +85,18 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		m.Encryption, m.KeyFingerprint, m.RawDigest = EncryptionAES, Fingerprint(opts.Key), RawDigestHMAC
 	}
 	// The start marker makes a backup that dies midway (even by SIGKILL,
-	// before any part is complete) show in listings as incomplete.
+	// before any part is complete) show in listings as incomplete. It is
+	// created only if absent: it claims the folder, so that of two backups
+	// with one job id the second writes nothing (and deletes nothing) there,
+	// whether the first is running, failed or complete.
 	marker := fmt.Sprintf("{\"job-id\":%q,\"engine\":%q,\"started-at\":%q}\n", opts.JobID, opts.Engine, m.StartedAt.Format(time.RFC3339Nano))
-	if _, err := st.Put(ctx, prefix+StartedName, strings.NewReader(marker), store.PutOptions{ContentType: "application/json"}); err != nil {
+	if _, err := store.Create(ctx, st, prefix+StartedName, strings.NewReader(marker), store.PutOptions{ContentType: "application/json"}); errors.Is(err, store.ErrExists) {
+		return Manifest{}, fmt.Errorf("cannot start backup %s: %w (running, failed or complete); give this backup another job id", prefix, ErrExists)
+	} else if err != nil {
 		return Manifest{}, fmt.Errorf("cannot start backup %s: %w", prefix, err)
 	}
+	// From here on the folder is this backup's: a failure removes only the
+	// data object this call wrote there.
 	log := newLogBuffer(1<<20, 3<<20)
 	data, res, err := writeData(ctx, st, prefix, opts, produce, log)
 	logPart, logErr := putLog(ctx, st, prefix, opts, log.Bytes())

@@ -19,9 +19,20 @@ import (
 var ErrIncomplete = errors.New("the backup is incomplete (no manifest)")
 
 // ReadManifest reads and validates the manifest of the backup at prefix.
+// Without a manifest, it returns an error wrapping ErrIncomplete when the
+// folder holds objects of its own (a failed or running backup), and one
+// wrapping ErrNoBackup (and store.ErrNotFound) when it holds none: nothing
+// there, or only folders, such as a scope's.
 func ReadManifest(ctx context.Context, st store.Store, prefix string) (Manifest, error) {
 	m, err := readManifestAt(ctx, st, prefix+ManifestName)
 	if errors.Is(err, store.ErrNotFound) {
+		objs, _, err := folderObjects(ctx, st, prefix)
+		switch {
+		case err != nil:
+			return Manifest{}, fmt.Errorf("backup %s has no manifest: %w", prefix, err)
+		case len(objs) == 0:
+			return Manifest{}, &noBackupError{prefix: prefix}
+		}
 		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrIncomplete)
 	}
 	if err != nil {
