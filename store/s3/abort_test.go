@@ -137,3 +137,31 @@ func TestLostStartLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedPartLeavesNothing resets the connection of a part request
+// with retries off: the Put fails and aborts its upload.
+func TestFailedPartLeavesNothing(t *testing.T) {
+	for _, start := range []func(testenv.T) *testenv.S3Server{testenv.StartVersityGW, testenv.StartMinIO} {
+		srv := start(t)
+		t.Run(srv.Name, func(t *testing.T) {
+			cfg := newBucket(t, srv)
+			// The first connection starts the upload; of the two parts
+			// sent at once, one needs a second connection, which is reset.
+			p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, pass, reset, reset)
+			cfg.Endpoint = p.endpoint("http")
+			opts := testOptions
+			opts.Backoff.Attempts = 1
+			s := newStore(t, cfg, opts)
+			_, err := s.Put(context.Background(), "db/big", bytes.NewReader(randomData(12<<20)), store.PutOptions{})
+			if err == nil || !strings.Contains(err.Error(), "upload part") || strings.Contains(err.Error(), "left behind") {
+				t.Fatalf("Put error = %v, want a failed part and no parts left behind", err)
+			}
+			if p.count(reset) == 0 {
+				t.Fatal("no connection was reset")
+			}
+			if got := srv.Uploads(t, cfg.Bucket); len(got) != 0 {
+				t.Errorf("multipart uploads left behind: %q", got)
+			}
+		})
+	}
+}
