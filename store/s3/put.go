@@ -20,7 +20,11 @@ import (
 // single request; a larger one in a multipart upload with at most
 // Concurrency+1 parts in memory. Each request is retried on its own, so a
 // transient fault costs one part, not the upload. A failed upload is
-// aborted so that the bucket keeps no orphan parts.
+// aborted on every path (source error, part error, completion error,
+// cancelled context) so that the bucket keeps no orphan parts, and so is
+// an upload that an earlier try started but whose answer was lost. When an
+// abort fails, the error says that parts are left behind; ListUploads
+// finds them.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
 	if err := store.CheckKey(key); err != nil {
 		return store.Object{}, &store.Error{Op: "put", Bucket: s.bucket, Key: key, Err: err, Permanent: true}
