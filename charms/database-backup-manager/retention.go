@@ -209,7 +209,7 @@ func (w *world) dropLeftovers(ctx context.Context, app string, r backup, present
 	up := aborted.take(r.ID)
 	w.noteDeletion(deletion{BackupID: r.ID, Application: app, Finished: rec.FinishedAt, DeletedAt: w.now,
 		By: "retention", Reason: leftoverReason, ArtefactPath: path, Objects: n, Uploads: up})
-	goops.LogInfof("retention deleted the %d objects (and aborted the %d unfinished uploads) %s backup %s of %s left in %s", n, up, rec.Status, r.ID, app, path)
+	goops.LogInfof("retention deleted the %d objects %s backup %s of %s left in %s (unfinished uploads aborted: %d)", n, rec.Status, r.ID, app, path, up)
 	return nil
 }
 
@@ -302,7 +302,7 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 				fin = rec.FinishedAt
 			}
 			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.ArtefactPath(w.storage.Path, folder), finished: fin}
-			goops.LogInfof("retention aborted %d unfinished uploads of backup %s of %s (%s) in %s", n, id, app, reason, aborted[id].path)
+			goops.LogInfof("retention aborted the unfinished uploads of backup %s of %s (%s) in %s: %d", id, app, reason, aborted[id].path, n)
 		}
 		if err != nil {
 			return aborted, fmt.Errorf("cannot abort the unfinished uploads of backup %s in bucket %s: %w", id, w.storage.Bucket, err)

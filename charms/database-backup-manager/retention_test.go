@@ -318,7 +318,7 @@ func TestRetentionAbortsUnfinishedUploads(t *testing.T) {
 	if table, _ := s.ok("manager/0", "list-jobs", nil)["deleted"].(string); !strings.Contains(table, "uploads") || !strings.Contains(table, uploadsCompleteReason) {
 		t.Errorf("list-jobs deleted table:\n%s", table)
 	}
-	if n := s.logged("manager/0", "retention aborted 1 unfinished uploads of backup "+ids["good"]); n != 1 {
+	if n := s.logged("manager/0", "retention aborted the unfinished uploads of backup "+ids["good"]+" of pg ("+uploadsCompleteReason+") in pg/"+ids["good"]+"/: 1"); n != 1 {
 		t.Errorf("%d log lines for the abort under the complete backup, want 1", n)
 	}
 

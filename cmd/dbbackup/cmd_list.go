@@ -138,7 +138,11 @@ func printUploads(w io.Writer, rows []listedBackup, outside int) {
 	if n == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%d unfinished uploads (parts still stored; --json lists them)", n)
+	noun := "uploads"
+	if n == 1 {
+		noun = "upload"
+	}
+	fmt.Fprintf(w, "%d unfinished %s (parts still stored; --json lists them)", n, noun)
 	if len(paths) > 0 {
 		fmt.Fprintf(w, " in %s", strings.Join(paths, ", "))
 	}
