@@ -238,7 +238,14 @@ func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writ
 		renames = append(renames, sq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(t.name))
 	}
 	for _, r := range p.routines {
-		drops = append(drops, "DROP "+r.kind+" IF EXISTS "+tq+"."+quoteIdent(r.name)+";")
+		switch r.kind {
+		case "PACKAGE BODY": // dropped with its package
+		case "PACKAGE": // known to the parser in Oracle mode only (MariaDB 10.3 to 11.3)
+			drops = append(drops, "SET SESSION sql_mode = 'ORACLE';", "DROP PACKAGE IF EXISTS "+tq+"."+quoteIdent(r.name)+";",
+				"SET SESSION sql_mode = DEFAULT;")
+		default:
+			drops = append(drops, "DROP "+r.kind+" IF EXISTS "+tq+"."+quoteIdent(r.name)+";")
+		}
 	}
 	swap := "CREATE DATABASE IF NOT EXISTS " + tq + ";\n"
 	if len(renames) > 0 {

@@ -40,7 +40,8 @@ CREATE EVENT later_e ON SCHEDULE EVERY 1 HOUR DISABLE DO SELECT 1;
 
 // changeTables does the same to a database made by tablesSQL, which holds
 // tables alone: a view takes the name of a dropped table, a table made
-// since holds a foreign key to one the backup replaces.
+// since holds a foreign key to one the backup replaces, and a package
+// (Oracle mode) joins the routines.
 const changeTables = `
 UPDATE customer SET name = 'edited' WHERE id <= 10;
 DELETE FROM orders WHERE id % 3 = 0;
@@ -55,6 +56,12 @@ CREATE TRIGGER later_t BEFORE INSERT ON customer FOR EACH ROW SET NEW.name = UPP
 CREATE PROCEDURE later_p() SELECT 1;
 CREATE FUNCTION later_f() RETURNS int DETERMINISTIC RETURN 1;
 CREATE EVENT later_e ON SCHEDULE EVERY 1 HOUR DISABLE DO SELECT 1;
+SET SESSION sql_mode = 'ORACLE';
+DELIMITER $$
+CREATE PACKAGE later_pkg AS FUNCTION f RETURN INT; END; $$
+CREATE PACKAGE BODY later_pkg AS FUNCTION f RETURN INT AS BEGIN RETURN 1; END; END; $$
+DELIMITER ;
+SET SESSION sql_mode = DEFAULT;
 `
 
 // A restore gives back the state the backup recorded, whatever happened
@@ -68,17 +75,17 @@ func TestRestoreGivesBackTheBackupsState(t *testing.T) {
 	clean := func(t *testing.T, sql string) { t.Cleanup(func() { _, _ = m.Exec("", sql) }) }
 
 	t.Run("all databases", func(t *testing.T) {
-		clean(t, "DROP DATABASE IF EXISTS alpha; DROP DATABASE IF EXISTS beta; DROP DATABASE IF EXISTS gamma; DROP USER IF EXISTS 'app'@'127.0.0.1'")
-		m.SQL(t, "", variedSQL("alpha", 500)+tablesSQL("beta", 100)+`
+		clean(t, "DROP DATABASE IF EXISTS alpha; DROP DATABASE IF EXISTS `beta ü`; DROP DATABASE IF EXISTS gamma; DROP USER IF EXISTS 'app'@'127.0.0.1'")
+		m.SQL(t, "", variedSQL("alpha", 500)+tablesSQL("`beta ü`", 100)+`
 CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-pw'; GRANT SELECT, INSERT ON alpha.* TO 'app'@'127.0.0.1';`)
 		data, res, _ := backup(t, newEngine(m, ""))
-		if strings.Join(res.Databases, ",") != "alpha,beta" {
+		if strings.Join(res.Databases, ",") != "alpha,beta ü" {
 			t.Fatalf("Databases = %q", res.Databases)
 		}
 		want := m.DumpAll(t)
-		mustHold(t, want, append(variedPieces, "==== database beta", "GRANT SELECT, INSERT ON `alpha`.* TO `app`@`127.0.0.1`")...)
+		mustHold(t, want, append(variedPieces, "==== database beta ü", "GRANT SELECT, INSERT ON `alpha`.* TO `app`@`127.0.0.1`")...)
 		m.SQL(t, "alpha", changeVaried)
-		m.SQL(t, "", "DROP DATABASE beta; CREATE DATABASE gamma; CREATE TABLE gamma.t (i int); INSERT INTO gamma.t VALUES (3)")
+		m.SQL(t, "", "DROP DATABASE `beta ü`; CREATE DATABASE gamma; CREATE TABLE gamma.t (i int); INSERT INTO gamma.t VALUES (3)")
 		gamma := m.Dump(t, "gamma")
 		mustHold(t, gamma, "INSERT INTO `t` VALUES")
 		restore(t, newEngine(m, ""), engine.RestoreSpec{}, data)
@@ -86,8 +93,8 @@ CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-pw'; GRANT SELECT, INSERT ON al
 			t.Errorf("gamma, not in the backup, changed:\n%s", diffLines(gamma, got))
 		}
 		m.SQL(t, "", "DROP DATABASE gamma")
-		if dbs := m.Databases(t); !slices.Equal(dbs, []string{"alpha", "beta"}) {
-			t.Errorf("databases after the restore: %q, want [alpha beta]", dbs)
+		if dbs := m.SQL(t, "", "SHOW DATABASES WHERE `Database` NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"); dbs != "alpha\nbeta ü\n" {
+			t.Errorf("databases after the restore: %q, want [alpha, beta ü]", dbs)
 		}
 		if got := m.DumpAll(t); got != want {
 			t.Errorf("restored server differs from the backup:\n%s", diffLines(want, got))
@@ -95,22 +102,23 @@ CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-pw'; GRANT SELECT, INSERT ON al
 	})
 
 	t.Run("one database checked", func(t *testing.T) {
-		clean(t, "DROP DATABASE IF EXISTS shop; DROP USER IF EXISTS 'reader'@'127.0.0.1'")
-		m.SQL(t, "", variedSQL("shop", 500)+`
-ALTER DATABASE shop COLLATE utf8mb4_unicode_ci COMMENT 'the shop';
-CREATE USER 'reader'@'127.0.0.1'; GRANT SELECT ON shop.* TO 'reader'@'127.0.0.1';`)
-		data, res, _ := backup(t, newEngine(m, "shop"))
+		const name = "shop `x` ü" // a name that needs quoting, not ASCII
+		clean(t, "DROP DATABASE IF EXISTS `shop ``x`` ü`; DROP USER IF EXISTS 'reader'@'127.0.0.1'")
+		m.SQL(t, "", variedSQL("`shop ``x`` ü`", 500)+`
+ALTER DATABASE `+"`shop ``x`` ü`"+` COLLATE utf8mb4_unicode_ci COMMENT 'the shop''s ü';
+CREATE USER 'reader'@'127.0.0.1'; GRANT SELECT ON `+"`shop ``x`` ü`"+`.* TO 'reader'@'127.0.0.1';`)
+		data, res, _ := backup(t, newEngine(m, name))
 		if res.TablesOnly {
 			t.Fatal("a database with views etc.: TablesOnly = true")
 		}
-		want, wantDB, wantGrants := m.Dump(t, "shop"), m.SQL(t, "", "SHOW CREATE DATABASE shop"), m.SQL(t, "", "SHOW GRANTS FOR 'reader'@'127.0.0.1'")
+		want, wantDB, wantGrants := m.Dump(t, name), m.SQL(t, "", "SHOW CREATE DATABASE `shop ``x`` ü`"), m.SQL(t, "", "SHOW GRANTS FOR 'reader'@'127.0.0.1'")
 		mustHold(t, want, variedPieces...)
-		m.SQL(t, "shop", changeVaried)
-		restore(t, newEngine(m, "shop"), engine.RestoreSpec{}, data)
-		if got := m.Dump(t, "shop"); got != want {
+		m.SQL(t, name, changeVaried)
+		restore(t, newEngine(m, name), engine.RestoreSpec{}, data)
+		if got := m.Dump(t, name); got != want {
 			t.Errorf("restored database differs from the backup:\n%s", diffLines(want, got))
 		}
-		if got := m.SQL(t, "", "SHOW CREATE DATABASE shop"); got != wantDB {
+		if got := m.SQL(t, "", "SHOW CREATE DATABASE `shop ``x`` ü`"); got != wantDB {
 			t.Errorf("database definition: got %q, want %q", got, wantDB)
 		}
 		if got := m.SQL(t, "", "SHOW GRANTS FOR 'reader'@'127.0.0.1'"); got != wantGrants {
@@ -136,6 +144,9 @@ CREATE USER 'reader'@'127.0.0.1'; GRANT SELECT ON shop.* TO 'reader'@'127.0.0.1'
 			restore(t, newEngine(m, "store"), engine.RestoreSpec{Unchecked: unchecked}, data)
 			if got := m.Dump(t, "store"); got != want {
 				t.Errorf("restored database differs from the backup:\n%s", diffLines(want, got))
+			}
+			if got := m.SQL(t, "", "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'store'"); got != "0\n" {
+				t.Errorf("%q routines left, want none: the backup has none", got)
 			}
 			if l := m.StagingLeftovers(t); l != "" {
 				t.Errorf("left behind:\n%s", l)

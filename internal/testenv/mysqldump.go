@@ -40,13 +40,17 @@ func (m *MariaDB) Dump(t T, db string) string {
 	return strings.Join(keep, "\n")
 }
 
-// DumpAll returns the Dump of every user database, each under a line
-// naming it, then SHOW GRANTS of every account but the server's own (root,
+// DumpAll returns the Dump of every user database (any byte but a newline
+// in its name), each under a line naming it, then SHOW GRANTS of every account but the server's own (root,
 // mariadb.sys, mysql, PUBLIC, anonymous), the lines sorted.
 func (m *MariaDB) DumpAll(t T) string {
 	t.Helper()
 	var b strings.Builder
-	for _, db := range m.Databases(t) {
+	list := m.SQL(t, "", "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ("+mariadbSystemSchemas+") ORDER BY 1")
+	for _, db := range strings.Split(strings.TrimSuffix(list, "\n"), "\n") {
+		if db == "" {
+			continue
+		}
 		b.WriteString("==== database " + db + "\n")
 		b.WriteString(m.Dump(t, db))
 		b.WriteString("\n")
