@@ -28,9 +28,18 @@ import (
 
 // commitSQL ends a load that read its whole stream; psql prints the marker
 // only after the server accepted the COMMIT.
+// The check before it fails when the session is no longer the one that
+// opened the transaction (emptySQL sets dbbackup.restore in it).
 const (
 	commitMarker = "dbbackup: committed"
-	commitSQL    = "COMMIT;\nSELECT '" + commitMarker + "';\n"
+	commitSQL    = `DO $dbbackup$ BEGIN
+  IF current_setting('dbbackup.restore', true) IS DISTINCT FROM 'open' THEN
+    RAISE EXCEPTION 'the restore''s transaction was lost before its end';
+  END IF;
+END $dbbackup$;
+COMMIT;
+SELECT '` + commitMarker + `';
+`
 )
 
 // errLoaderStopped closes pg_restore's output when psql has ended first.
@@ -127,7 +136,11 @@ func (e *Engine) load(ctx context.Context, s loadSpec, r io.Reader) (created boo
 		prelude += resetDatabaseSQL(s.db) + hdr.statements
 	}
 	out := &lastBytes{n: 64}
-	psql.Stdin = io.MultiReader(strings.NewReader(prelude), script)
+	var body io.Reader = script
+	if s.create {
+		body = newConnectFilter(script)
+	}
+	psql.Stdin = io.MultiReader(strings.NewReader(prelude), body)
 	psql.Stdout, psql.Log = out, s.log
 	perr := tool.Run(ctx, psql)
 	if perr == nil && !strings.HasSuffix(strings.TrimSpace(out.String()), commitMarker) {

@@ -47,6 +47,7 @@ DO $dbbackup$
 DECLARE
   r record;
 BEGIN
+  PERFORM set_config('dbbackup.restore', 'open', true);
   FOR r IN SELECT evtname FROM pg_event_trigger LOOP
     EXECUTE format('DROP EVENT TRIGGER IF EXISTS %I CASCADE', r.evtname);
   END LOOP;
@@ -157,4 +158,73 @@ func readHeader(r *bufio.Reader) (header, error) {
 			return h, err
 		}
 	}
+}
+
+// connectFilter passes a "pg_restore --create" script through, less the
+// \connect lines it writes between the database's own entries: psql would
+// open a new session there and lose the restore's transaction. pg_dump
+// writes each as "\unrestrict KEY", "\connect ...", "\restrict KEY" with
+// the key of the script's first \restrict line, which nothing inside the
+// dumped objects can know; a script without a key (pg_dump before 15.14,
+// 16.10, 17.6) has them alone on a line between empty lines.
+type connectFilter struct {
+	r       *bufio.Reader
+	key     string // the \restrict key, once seen
+	prev    []byte // the previous whole line, if short
+	midLine bool   // the last chunk did not end a line
+	pending []byte
+	err     error
+}
+
+func newConnectFilter(r *bufio.Reader) *connectFilter { return &connectFilter{r: r} }
+
+// Read returns the script less the \connect lines.
+func (f *connectFilter) Read(p []byte) (int, error) {
+	for len(f.pending) == 0 && f.err == nil {
+		line, err := f.r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			err = nil
+		}
+		f.err = err
+		if len(line) == 0 {
+			continue
+		}
+		start := !f.midLine
+		f.midLine = line[len(line)-1] != '\n'
+		if start && f.dropped(line) {
+			continue
+		}
+		f.pending = line
+		if start && !f.midLine && len(line) < 512 {
+			f.prev = append(f.prev[:0], line...)
+		} else {
+			f.prev = f.prev[:0]
+		}
+	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	if len(f.pending) == 0 && f.err != nil {
+		return n, f.err
+	}
+	return n, nil
+}
+
+// dropped says whether the whole line starting a chunk is a \connect of
+// pg_dump's, and notes the \restrict key.
+func (f *connectFilter) dropped(line []byte) bool {
+	if len(line) == 0 || line[0] != '\\' {
+		return false
+	}
+	s := strings.TrimRight(string(line), "\r\n")
+	if k, ok := strings.CutPrefix(s, `\restrict `); ok && f.key == "" {
+		f.key = k
+	}
+	if !strings.HasPrefix(s, `\connect `) {
+		return false
+	}
+	prev := strings.TrimRight(string(f.prev), "\r\n")
+	if f.key != "" {
+		return prev == `\unrestrict `+f.key
+	}
+	return prev == ""
 }
