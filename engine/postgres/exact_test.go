@@ -36,6 +36,7 @@ INSERT INTO s2.gone_later VALUES ('a'), ('b');
 REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 COMMENT ON SCHEMA public IS 'the shop''s own';
 COMMENT ON TABLE s1.item IS 'what we sell';
+SELECT lo_from_bytea(424242, 'a large object of the backup');
 `
 
 // mutateSQL changes the database in every way a person does after the
@@ -68,6 +69,16 @@ GRANT ALL ON SCHEMA public TO PUBLIC;
 COMMENT ON SCHEMA public IS 'changed';
 COMMENT ON TABLE s1.item IS NULL;
 SELECT lo_from_bytea(0, 'a large object made since');
+SELECT lo_unlink(424242);
+CREATE PUBLICATION everything FOR TABLE s1.item;
+CREATE FOREIGN DATA WRAPPER nowhere;
+CREATE SERVER far FOREIGN DATA WRAPPER nowhere;
+`
+
+// noDDLSQL makes an event trigger that refuses every DDL command.
+const noDDLSQL = `
+CREATE FUNCTION public.no_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no DDL here'; END$$;
+CREATE EVENT TRIGGER no_ddl ON ddl_command_start EXECUTE FUNCTION public.no_ddl();
 `
 
 func TestRestoreGivesBackTheBackup(t *testing.T) {
@@ -94,6 +105,7 @@ func TestRestoreGivesBackTheBackup(t *testing.T) {
 	if ext["hstore"] {
 		p.SQL(t, "exact", "CREATE EXTENSION hstore; CREATE TABLE s1.h (h hstore)")
 	}
+	p.SQL(t, "exact", noDDLSQL)
 	if p.Dump(t, "exact") == want {
 		t.Fatal("the changes did not change the dump: the test would prove nothing")
 	}
@@ -101,8 +113,11 @@ func TestRestoreGivesBackTheBackup(t *testing.T) {
 	if got := p.Dump(t, "exact"); got != want {
 		t.Errorf("the restored database differs from the backup:\n%s", dumpDiff(want, got))
 	}
-	if n := strings.TrimSpace(p.SQL(t, "exact", "SELECT count(*) FROM pg_largeobject_metadata")); n != "0" {
-		t.Errorf("%s large objects made since the backup survived the restore", n)
+	if got := strings.TrimSpace(p.SQL(t, "exact", "SELECT string_agg(oid::text, ',') FROM pg_largeobject_metadata")); got != "424242" {
+		t.Errorf("large objects %q after the restore, want the backup's 424242 alone", got)
+	}
+	if got := strings.TrimSpace(p.SQL(t, "exact", "SELECT (SELECT count(*) FROM pg_event_trigger) + (SELECT count(*) FROM pg_publication) + (SELECT count(*) FROM pg_foreign_server)")); got != "0" {
+		t.Errorf("%s event triggers, publications or foreign servers made since the backup survived", got)
 	}
 
 	// Into a database of another name, made by the restore: the same.
@@ -140,6 +155,30 @@ func TestRestoreFailedStreamChangesNothing(t *testing.T) {
 				t.Errorf("a failed restore left the database it created behind")
 			}
 		})
+	}
+}
+
+func TestRestoreFailedLoadChangesNothing(t *testing.T) {
+	p := sharedPostgres(t)
+	p.SQL(t, "postgres", "CREATE ROLE auditor; CREATE DATABASE sqlfail")
+	p.SQL(t, "sqlfail", exactSQL+"GRANT SELECT ON s1.item TO auditor;")
+	data, _, _ := backup(t, newEngine(p, "sqlfail"))
+	p.SQL(t, "sqlfail", mutateSQL+"REVOKE ALL ON s1.item FROM auditor;")
+	// The backup's GRANT now names a role that is gone: the script fails
+	// near its end, long after the prelude dropped everything.
+	p.SQL(t, "postgres", "DROP ROLE auditor")
+	before := p.Dump(t, "sqlfail")
+	for _, db := range []string{"sqlfail", "sqlfail new"} {
+		_, err := newEngine(p, db).Restore(context.Background(), engine.RestoreSpec{Unchecked: true}, bytes.NewReader(data))
+		if err == nil || !strings.Contains(err.Error(), `role "auditor" does not exist`) {
+			t.Errorf("restore into %s: got %v, want the script's error", db, err)
+		}
+	}
+	if got := p.Dump(t, "sqlfail"); got != before {
+		t.Errorf("a failed restore changed the database:\n%s", dumpDiff(before, got))
+	}
+	if got := strings.TrimSpace(p.SQL(t, "postgres", "SELECT count(*) FROM pg_database WHERE datname = 'sqlfail new'")); got != "0" {
+		t.Errorf("a failed restore left the database it created behind")
 	}
 }
 

@@ -136,11 +136,7 @@ func (e *Engine) load(ctx context.Context, s loadSpec, r io.Reader) (created boo
 		prelude += resetDatabaseSQL(s.db) + hdr.statements
 	}
 	out := &lastBytes{n: 64}
-	var body io.Reader = script
-	if s.create {
-		body = newConnectFilter(script)
-	}
-	psql.Stdin = io.MultiReader(strings.NewReader(prelude), body)
+	psql.Stdin = io.MultiReader(strings.NewReader(prelude), newScriptFilter(script, s.create))
 	psql.Stdout, psql.Log = out, s.log
 	perr := tool.Run(ctx, psql)
 	if perr == nil && !strings.HasSuffix(strings.TrimSpace(out.String()), commitMarker) {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -160,26 +161,44 @@ func readHeader(r *bufio.Reader) (header, error) {
 	}
 }
 
-// connectFilter passes a "pg_restore --create" script through, less the
-// \connect lines it writes between the database's own entries: psql would
-// open a new session there and lose the restore's transaction. pg_dump
-// writes each as "\unrestrict KEY", "\connect ...", "\restrict KEY" with
-// the key of the script's first \restrict line, which nothing inside the
-// dumped objects can know; a script without a key (pg_dump before 15.14,
-// 16.10, 17.6) has them alone on a line between empty lines.
-type connectFilter struct {
+// scriptFilter passes a pg_restore script through, less the lines that
+// would end the restore's transaction early:
+//
+//   - the BEGIN; and COMMIT; pg_restore writes around the data of large
+//     objects (unless --single-transaction, which --create excludes): the
+//     COMMIT would commit the restore halfway;
+//   - with --create, the \connect lines it writes between the database's
+//     own entries: psql would open a new session there and lose the
+//     transaction. pg_dump writes each as "\unrestrict KEY", "\connect
+//     ...", "\restrict KEY" with the key of the script's first \restrict
+//     line, which nothing inside the dumped objects can know; a script
+//     without a key (pg_dump before 15.14, 16.10, 17.6) has them alone on a
+//     line after an empty one.
+//
+// The check before our COMMIT (commitSQL) catches what would slip through.
+type scriptFilter struct {
 	r       *bufio.Reader
+	create  bool
 	key     string // the \restrict key, once seen
 	prev    []byte // the previous whole line, if short
 	midLine bool   // the last chunk did not end a line
+	// blobs is 1 after the comment heading the large objects' data, 2
+	// after its BEGIN (dropped), until its COMMIT (dropped).
+	blobs   int
 	pending []byte
 	err     error
 }
 
-func newConnectFilter(r *bufio.Reader) *connectFilter { return &connectFilter{r: r} }
+// blobsHeading starts the comment pg_dump writes before the large
+// objects' data.
+const blobsHeading = "-- Data for Name: BLOBS; Type: BLOBS;"
 
-// Read returns the script less the \connect lines.
-func (f *connectFilter) Read(p []byte) (int, error) {
+func newScriptFilter(r *bufio.Reader, create bool) *scriptFilter {
+	return &scriptFilter{r: r, create: create}
+}
+
+// Read returns the script less the dropped lines.
+func (f *scriptFilter) Read(p []byte) (int, error) {
 	for len(f.pending) == 0 && f.err == nil {
 		line, err := f.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -191,7 +210,10 @@ func (f *connectFilter) Read(p []byte) (int, error) {
 		}
 		start := !f.midLine
 		f.midLine = line[len(line)-1] != '\n'
-		if start && f.dropped(line) {
+		if start && bytes.HasPrefix(line, []byte(blobsHeading)) {
+			f.blobs = 1
+		}
+		if start && !f.midLine && f.dropped(line) {
 			continue
 		}
 		f.pending = line
@@ -209,22 +231,30 @@ func (f *connectFilter) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// dropped says whether the whole line starting a chunk is a \connect of
-// pg_dump's, and notes the \restrict key.
-func (f *connectFilter) dropped(line []byte) bool {
-	if len(line) == 0 || line[0] != '\\' {
+// dropped says whether a whole line is one to drop, and notes the
+// \restrict key.
+func (f *scriptFilter) dropped(line []byte) bool {
+	switch line[0] {
+	case '\\', 'B', 'C':
+	default:
 		return false
 	}
 	s := strings.TrimRight(string(line), "\r\n")
-	if k, ok := strings.CutPrefix(s, `\restrict `); ok && f.key == "" {
-		f.key = k
+	switch {
+	case f.blobs == 1 && s == "BEGIN;":
+		f.blobs = 2
+		return true
+	case f.blobs == 2 && s == "COMMIT;":
+		f.blobs = 0
+		return true
+	case f.key == "" && strings.HasPrefix(s, `\restrict `):
+		f.key = strings.TrimPrefix(s, `\restrict `)
+	case f.create && strings.HasPrefix(s, `\connect `):
+		prev := strings.TrimRight(string(f.prev), "\r\n")
+		if f.key != "" {
+			return prev == `\unrestrict `+f.key
+		}
+		return prev == ""
 	}
-	if !strings.HasPrefix(s, `\connect `) {
-		return false
-	}
-	prev := strings.TrimRight(string(f.prev), "\r\n")
-	if f.key != "" {
-		return prev == `\unrestrict `+f.key
-	}
-	return prev == ""
+	return false
 }

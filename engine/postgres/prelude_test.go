@@ -44,7 +44,21 @@ CREATE FUNCTION public.f() RETURNS text LANGUAGE sql AS $$SELECT '
 '$$;
 COPY public.t (v) FROM stdin;
 \\connect x
+BEGIN;
+COMMIT;
 \.
+
+--
+-- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+--
+
+BEGIN;
+
+SELECT pg_catalog.lo_open('424242', 131072);
+SELECT pg_catalog.lowrite(0, '\x616263');
+SELECT pg_catalog.lo_close(0);
+
+COMMIT;
 
 \unrestrict K3y
 `
@@ -76,15 +90,25 @@ func TestReadHeader(t *testing.T) {
 	}
 }
 
-func TestConnectFilter(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"with key", createScript, strings.Replace(createScript, "\\unrestrict K3y\n\\connect two\n", "\\unrestrict K3y\n", 2)},
-		{"without key", "ALTER DATABASE two OWNER TO x;\n\n\\connect two\n\nCREATE TABLE t ();\n", "ALTER DATABASE two OWNER TO x;\n\n\nCREATE TABLE t ();\n"},
-		{"no connect", "SELECT 1;\n\\.\nlast", "SELECT 1;\n\\.\nlast"},
+func TestScriptFilter(t *testing.T) {
+	noBlobTx := strings.Replace(strings.Replace(createScript, "\nBEGIN;\n\nSELECT pg_catalog.lo_open", "\n\nSELECT pg_catalog.lo_open", 1),
+		"lo_close(0);\n\nCOMMIT;\n", "lo_close(0);\n\n", 1)
+	tests := []struct {
+		name     string
+		create   bool
+		in, want string
+	}{
+		{"with key", true, createScript, strings.Replace(noBlobTx, "\\unrestrict K3y\n\\connect two\n", "\\unrestrict K3y\n", 2)},
+		{"without --create", false, createScript, noBlobTx},
+		{"without key", true, "ALTER DATABASE two OWNER TO x;\n\n\\connect two\n\nCREATE TABLE t ();\n", "ALTER DATABASE two OWNER TO x;\n\n\nCREATE TABLE t ();\n"},
+		{"no connect", true, "SELECT 1;\n\\.\nlast", "SELECT 1;\n\\.\nlast"},
+	}
+	if noBlobTx == createScript || strings.Count(noBlobTx, "BEGIN;") != 1 || strings.Count(noBlobTx, "COMMIT;") != 1 {
+		t.Fatalf("the test's own expectation is wrong:\n%s", noBlobTx)
 	}
 	for _, tt := range tests {
-		for _, size := range []int{16, 4096} {
-			f := newConnectFilter(bufio.NewReaderSize(strings.NewReader(tt.in), size))
+		for _, size := range []int{64, 4096} {
+			f := newScriptFilter(bufio.NewReaderSize(strings.NewReader(tt.in), size), tt.create)
 			got, err := io.ReadAll(iotest.OneByteReader(f))
 			if err != nil {
 				t.Fatal(err)
@@ -98,21 +122,21 @@ func TestConnectFilter(t *testing.T) {
 		t.Fatalf("the test's own expectation is wrong")
 	}
 	boom := errors.New("boom")
-	if _, err := io.ReadAll(newConnectFilter(bufio.NewReader(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom))))); !errors.Is(err, boom) {
+	if _, err := io.ReadAll(newScriptFilter(bufio.NewReader(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom))), true)); !errors.Is(err, boom) {
 		t.Errorf("got %v, want the reader's error", err)
 	}
 }
 
-func FuzzConnectFilter(f *testing.F) {
+func FuzzScriptFilter(f *testing.F) {
 	f.Add(createScript)
 	f.Add("\\connect a\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := io.ReadAll(newConnectFilter(bufio.NewReaderSize(strings.NewReader(in), 16)))
+		got, err := io.ReadAll(newScriptFilter(bufio.NewReaderSize(strings.NewReader(in), 64), true))
 		if err != nil {
 			t.Fatal(err)
 		}
-		// It only ever drops whole \connect lines.
-		if !strings.Contains(in, `\connect `) && string(got) != in {
+		// It only ever drops whole \connect, BEGIN and COMMIT lines.
+		if !strings.Contains(in, `\connect `) && !strings.Contains(in, blobsHeading) && string(got) != in {
 			t.Fatalf("changed a script without \\connect: %q -> %q", in, got)
 		}
 		if len(got) > len(in) {
