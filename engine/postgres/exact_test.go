@@ -246,3 +246,25 @@ func dumpDiff(want, got string) string {
 	}
 	return strings.Join(out[:min(len(out), 40)], "\n")
 }
+
+func TestRestoreAsDatabaseOwner(t *testing.T) {
+	p := sharedPostgres(t)
+	p.SQL(t, "postgres", "CREATE ROLE keeper LOGIN PASSWORD 'keeper-pw'; CREATE DATABASE kept OWNER keeper")
+	p.SQL(t, "kept", "SET ROLE keeper;"+exactSQL)
+	owner := connOf(p, "kept")
+	owner.User, owner.Password = "keeper", "keeper-pw"
+	e := postgres.New(owner, postgres.Options{BinDir: p.BinDir})
+	data, _, _ := backup(t, e)
+	want := p.Dump(t, "kept")
+
+	// What the owner may do (foreign-data wrappers need a superuser).
+	mutate := strings.Replace(mutateSQL, "CREATE FOREIGN DATA WRAPPER nowhere;\nCREATE SERVER far FOREIGN DATA WRAPPER nowhere;\n", "", 1)
+	if mutate == mutateSQL {
+		t.Fatal("mutateSQL changed: update the owner's subset")
+	}
+	p.SQL(t, "kept", "SET ROLE keeper;"+mutate)
+	restore(t, e, engine.RestoreSpec{Unchecked: true}, data)
+	if got := p.Dump(t, "kept"); got != want {
+		t.Errorf("restored by the database's owner, the database differs from the backup:\n%s", dumpDiff(want, got))
+	}
+}
