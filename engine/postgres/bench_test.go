@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func BenchmarkRoundTripPgbench10(b *testing.B) {
 }
 
 // BenchmarkRestoreOverPgRestore restores one pgbench database of scale 3
-// over itself, alternately by Restore (a prelude emptying the database,
+// (DBBACKUP_BENCH_SCALE to change it) over itself, alternately by Restore (a prelude emptying the database,
 // then pg_restore --file=- piped into psql, one transaction) and by the
 // single pg_restore command used before ("--clean --if-exists --no-owner
 // --single-transaction --exit-on-error"), both from a pipe, and reports
@@ -69,8 +70,16 @@ func BenchmarkRoundTripPgbench10(b *testing.B) {
 //
 //	go test -run '^$' -bench RestoreOverPgRestore -benchtime 3x ./engine/postgres
 func BenchmarkRestoreOverPgRestore(b *testing.B) {
+	scale := 3
+	if s := os.Getenv("DBBACKUP_BENCH_SCALE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("DBBACKUP_BENCH_SCALE=%q: want a positive number", s)
+		}
+		scale = n
+	}
 	p := testenv.StartPostgres(b)
-	p.Pgbench(b, "bench", 3)
+	p.Pgbench(b, "bench", scale)
 	p.SQL(b, "bench", variedSQL)
 	want := p.Checksums(b, "bench")
 	e := newEngine(p, "bench")
