@@ -20,7 +20,12 @@ import (
 // first drops everything the database holds (see emptySQL), so that the
 // database ends exactly as the backup recorded it, whatever was created,
 // dropped or altered since; the transaction is committed only once the
-// stream was read to a clean end.
+// stream was read to a clean end. What emptySQL leaves alone (subscriptions,
+// database-wide default privileges) is kept; a public schema the backup
+// did not have comes back as the server's default. The restoring user must
+// be a superuser or own the database and everything in it; the restore
+// waits for locks other sessions hold on its objects and blocks them until
+// it ends.
 //
 // A custom archive (FormatCustom) is restored into RestoreSpec.Database,
 // else Conn.Database, created when missing; the restoring user owns what
@@ -33,17 +38,18 @@ import (
 // A pg-cluster-v1 stream (FormatCluster) needs a stream checked whole
 // beforehand (see NeedsCheckedStream): given RestoreSpec.Unchecked, it
 // answers engine.ErrNeedsCheckedStream having changed nothing. It replays
-// the globals through psql first: roles and tablespaces of the backup come
-// back with their attributes and memberships (not the restoring role's
-// own attributes and password), roles created since are kept. Then each
-// database of the backup, in its own transaction, keeping the backup's
-// owners, database owner, settings and comment; a missing database is
-// created by the backup's own CREATE DATABASE (encoding, locale).
-// Databases not in the backup are left untouched. Not guaranteed: the
-// whole cluster at once. A failure in one database (a SQL error; the
-// stream cannot fail, being checked) leaves that database as it was, the
-// databases before it restored and the globals replayed; every database
-// this run created is dropped again.
+// the globals through psql first (a superuser's work): the roles and
+// tablespaces of the backup come back, with the attributes and memberships
+// it recorded (the restoring role's own attributes and password
+// excepted); roles created since are kept. Then each database of the
+// backup, in its own transaction, with the backup's owners and the
+// database's owner, settings and comment; a missing database is created by
+// the backup's own CREATE DATABASE (encoding, locale). Databases not in
+// the backup are left untouched. Not guaranteed: the cluster as one unit.
+// A failure in one database (a SQL error; or a stream failing although
+// checked) leaves that database as it was, the databases before it
+// restored and the globals replayed; every database this run created is
+// dropped again, those restored before the failure included.
 func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Reader) (engine.Result, error) {
 	if err := checkMethod("restore", spec.Method); err != nil {
 		return engine.Result{}, err
