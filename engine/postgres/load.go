@@ -109,7 +109,7 @@ func (e *Engine) load(ctx context.Context, s loadSpec, r io.Reader) (created boo
 		return perr
 	}
 
-	script := bufio.NewReaderSize(pr, 64<<10)
+	script := bufio.NewReaderSize(pr, 256<<10)
 	var hdr header
 	if s.create {
 		if hdr, err = readHeader(script); err != nil {

@@ -197,38 +197,54 @@ func newScriptFilter(r *bufio.Reader, create bool) *scriptFilter {
 	return &scriptFilter{r: r, create: create}
 }
 
-// Read returns the script less the dropped lines.
+// Read returns the script less the dropped lines, as many lines as fit
+// in p: a read per line would cost psql's pipe a write per row.
 func (f *scriptFilter) Read(p []byte) (int, error) {
-	for len(f.pending) == 0 && f.err == nil {
-		line, err := f.r.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			err = nil
-		}
-		f.err = err
-		if len(line) == 0 {
+	n := 0
+	for n < len(p) {
+		if len(f.pending) == 0 {
+			if f.err != nil {
+				break
+			}
+			f.next()
 			continue
 		}
-		start := !f.midLine
-		f.midLine = line[len(line)-1] != '\n'
-		if start && bytes.HasPrefix(line, []byte(blobsHeading)) {
-			f.blobs = 1
-		}
-		if start && !f.midLine && f.dropped(line) {
-			continue
-		}
-		f.pending = line
-		if start && !f.midLine && len(line) < 512 {
-			f.prev = append(f.prev[:0], line...)
-		} else {
-			f.prev = f.prev[:0]
-		}
+		c := copy(p[n:], f.pending)
+		f.pending = f.pending[c:]
+		n += c
 	}
-	n := copy(p, f.pending)
-	f.pending = f.pending[n:]
-	if len(f.pending) == 0 && f.err != nil {
-		return n, f.err
+	if n == 0 && f.err != nil {
+		return 0, f.err
 	}
 	return n, nil
+}
+
+// next reads the next line (or chunk of a long one) into pending, unless
+// it is one to drop. pending points into the reader's buffer: it must be
+// used up before the next call.
+func (f *scriptFilter) next() {
+	line, err := f.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		err = nil
+	}
+	f.err = err
+	if len(line) == 0 {
+		return
+	}
+	start := !f.midLine
+	f.midLine = line[len(line)-1] != '\n'
+	if start && bytes.HasPrefix(line, []byte(blobsHeading)) {
+		f.blobs = 1
+	}
+	if start && !f.midLine && f.dropped(line) {
+		return
+	}
+	f.pending = line
+	if start && !f.midLine && len(line) < 512 {
+		f.prev = append(f.prev[:0], line...)
+	} else {
+		f.prev = f.prev[:0]
+	}
 }
 
 // dropped says whether a whole line is one to drop, and notes the
