@@ -3,6 +3,7 @@ package artefact
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -124,6 +125,11 @@ func Delete(ctx context.Context, st store.Store, prefix string) error {
 		if err := st.Delete(ctx, manifest.Key); err != nil {
 			return fmt.Errorf("cannot delete the manifest of %s: %w", prefix, err)
 		}
+	}
+	// What the backup was still writing goes too: a killed backup's
+	// multipart upload would otherwise hold its parts forever.
+	if _, err := abortFolderUploads(ctx, st, prefix); err != nil && !errors.Is(err, ErrUploadsUnsupported) {
+		return fmt.Errorf("cannot delete backup %s: %w", prefix, err)
 	}
 	if started != nil {
 		rest = append(rest, *started)

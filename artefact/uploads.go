@@ -40,6 +40,12 @@ func AbortUploads(ctx context.Context, st store.Store, prefix string) (int, erro
 	if f, ok := FolderOf(prefix + ManifestName); !ok || f != prefix {
 		return 0, fmt.Errorf("cannot abort the uploads of %q: not a backup folder (<scope>/<job-id>/)", prefix)
 	}
+	return abortFolderUploads(ctx, st, prefix)
+}
+
+// abortFolderUploads aborts the unfinished uploads of the objects directly
+// in the folder prefix, wherever the store is rooted.
+func abortFolderUploads(ctx context.Context, st store.Store, prefix string) (int, error) {
 	ups, err := Uploads(ctx, st, prefix)
 	if err != nil {
 		return 0, err
@@ -47,6 +53,9 @@ func AbortUploads(ctx context.Context, st store.Store, prefix string) (int, erro
 	us := st.(store.Uploads)
 	n := 0
 	for _, u := range ups {
+		if strings.Contains(strings.TrimPrefix(u.Key, prefix), "/") {
+			continue // not this backup's: Delete refuses folders that hold folders
+		}
 		if err := us.AbortUpload(ctx, u); err != nil {
 			return n, fmt.Errorf("cannot abort the upload of %s: %w", u.Key, err)
 		}

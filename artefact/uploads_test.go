@@ -128,3 +128,36 @@ func TestFolderOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteAbortsTheBackupsUploads: deleting a backup (from the bucket's
+// root, as the command line does) also aborts what its killed run was
+// still uploading, and only that: the upload of a neighbour stays.
+func TestDeleteAbortsTheBackupsUploads(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	srv.CreateBucket(t, "backups")
+	ctx := context.Background()
+	st, err := s3.New(srv.StorageConfig("backups"), s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"job-1", "job-2"} {
+		if _, err := st.Put(ctx, "team/pg/"+id+"/"+artefact.StartedName, io.LimitReader(rand.Reader, 10), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		srv.StartUpload(t, "backups", "team/pg/"+id+"/postgresql-logical.zst.dbbk")
+	}
+	if err := artefact.Delete(ctx, st, "team/pg/job-1/"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := srv.Uploads(t, "backups"), []string{"team/pg/job-2/postgresql-logical.zst.dbbk"}; !slices.Equal(got, want) {
+		t.Fatalf("uploads after deleting team/pg/job-1/ = %q, want %q", got, want)
+	}
+	// A store without uploads still deletes.
+	ms := memstore.New()
+	if _, err := ms.Put(ctx, "pg/job-1/"+artefact.StartedName, io.LimitReader(rand.Reader, 10), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := artefact.Delete(ctx, ms, "pg/job-1/"); err != nil {
+		t.Fatalf("Delete on a store without uploads: %v", err)
+	}
+}
