@@ -76,7 +76,7 @@ func authenticate(prefix string, m Manifest, key []byte) error {
 	case m.Encryption != EncryptionAES && key != nil:
 		return fmt.Errorf("backup %s is not encrypted; a key was given: refused, since nothing in an unencrypted backup proves who wrote it (restore it without the key if that is meant): %w", prefix, ErrWrongKey)
 	case m.Encryption != EncryptionAES:
-		return nil
+		return ownFolder(prefix, m)
 	case key == nil:
 		return fmt.Errorf("backup %s is encrypted: give its encryption key: %w", prefix, ErrWrongKey)
 	case len(key) != KeySize:
@@ -92,8 +92,18 @@ func authenticate(prefix string, m Manifest, key []byte) error {
 	if err != nil || !hmac.Equal(got, want) {
 		return fmt.Errorf("backup %s: the manifest's MAC does not match: it was changed after the backup, or forged: %w", prefix, ErrNotAuthentic)
 	}
+	if err := ownFolder(prefix, m); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrNotAuthentic)
+	}
+	return nil
+}
+
+// ownFolder checks that the manifest m names the folder it was read from,
+// prefix (<...>/<scope>/<job-id>/): a manifest of another backup is
+// refused before anything is downloaded, with or without a key.
+func ownFolder(prefix string, m Manifest) error {
 	if own := m.Scope + "/" + m.JobID + "/"; prefix != own && !strings.HasSuffix(prefix, "/"+own) {
-		return fmt.Errorf("backup %s: the manifest is that of backup %s: %w", prefix, own, ErrNotAuthentic)
+		return fmt.Errorf("backup %s: the manifest is that of backup %s: %w", prefix, own, ErrCorrupt)
 	}
 	return nil
 }
