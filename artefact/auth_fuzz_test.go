@@ -25,6 +25,7 @@ func FuzzManifestMAC(f *testing.F) {
 	// Built, not backed up: every fuzz worker builds the same one.
 	signed := fuzzManifest()
 	signed.Encryption, signed.KeyFingerprint, signed.RawDigest = EncryptionAES, Fingerprint(fuzzKey), RawDigestHMAC
+	signed.FormatVersion = ManifestVersionKeyed
 	signed.Parts[0].Salt = strings.Repeat("5a", 32)
 	signed.Log.Container, signed.Log.Salt = ContainerFramed, strings.Repeat("a5", 32)
 	if err := signed.seal(fuzzKey); err != nil {

@@ -176,7 +176,7 @@ func TestKeyedRestoreRefusesWhatTheKeyDidNotWrite(t *testing.T) {
 			forgePart(t, st, prefix, m, forged, sealCRC32C, true)
 			editManifest(t, st, prefix, func(m *Manifest) {
 				m.Encryption, m.KeyFingerprint, m.MAC, m.RawDigest = EncryptionNone, "", "", ""
-				m.Parts[0].Salt, m.Log.Salt = "", ""
+				m.Parts[0].Salt, m.Log.Salt, m.FormatVersion = "", "", ManifestVersion
 			})
 		}, ErrWrongKey, "not encrypted"},
 		{"manifest edited: a database name", key, key, func(t *testing.T, st store.Store, m Manifest) {

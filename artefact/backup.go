@@ -83,6 +83,7 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 			return Manifest{}, fmt.Errorf("an encryption key must be %d bytes", KeySize)
 		}
 		m.Encryption, m.KeyFingerprint, m.RawDigest = EncryptionAES, Fingerprint(opts.Key), RawDigestHMAC
+		m.FormatVersion = ManifestVersionKeyed
 	}
 	// The start marker makes a backup that dies midway (even by SIGKILL,
 	// before any part is complete) show in listings as incomplete. It is

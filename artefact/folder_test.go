@@ -34,9 +34,38 @@ func TestManifestOfAnotherBackupIsRefusedFirst(t *testing.T) {
 	if _, err := Verify(ctx, st, "pg/job-1/", nil); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("verify: %v, want ErrCorrupt", err)
 	}
-	// Under a storage path (the command line opens the bucket's root) the
-	// backup's own manifest still opens.
+	// The backup's own manifest still opens.
 	if _, err := Open(ctx, st, "pg/job-2/", nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestManifestVersionFollowsEncryption: an encrypted backup's manifest is
+// version 2 (a version-1 reader refuses it plainly); version 1 with
+// encryption (an older, unauthenticated manifest) and version 2 without it
+// are refused.
+func TestManifestVersionFollowsEncryption(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	key := bytes.Repeat([]byte{7}, KeySize)
+	m, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1", Key: key}, fakeDump(testData(3000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.FormatVersion != ManifestVersionKeyed {
+		t.Fatalf("encrypted backup's manifest is version %d, want %d", m.FormatVersion, ManifestVersionKeyed)
+	}
+	old := m
+	old.FormatVersion = ManifestVersion
+	if err := old.Validate(); !errors.Is(err, ErrBadManifest) || !bytes.Contains([]byte(err.Error()), []byte("format-version")) {
+		t.Fatalf("encrypted manifest of version 1: %v", err)
+	}
+	p, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-2"}, fakeDump(testData(3000)))
+	if err != nil || p.FormatVersion != ManifestVersion {
+		t.Fatalf("unencrypted backup: version %d, err %v", p.FormatVersion, err)
+	}
+	p.FormatVersion = ManifestVersionKeyed
+	if err := p.Validate(); !errors.Is(err, ErrBadManifest) {
+		t.Fatalf("unencrypted manifest of version 2: %v", err)
 	}
 }

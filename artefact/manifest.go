@@ -11,8 +11,15 @@ import (
 	"github.com/dbbackup/dbbackup/engine"
 )
 
-// ManifestVersion is the manifest format this package writes and reads.
-const ManifestVersion = 1
+// ManifestVersion is the manifest format of a backup without a key;
+// ManifestVersionKeyed that of an encrypted backup, whose manifest carries
+// a MAC, salts and keyed digests: a dbbackup that knows only version 1
+// refuses it with "format-version 2 is not supported" instead of reading
+// it as a corrupt backup. This package writes and reads both.
+const (
+	ManifestVersion      = 1
+	ManifestVersionKeyed = 2
+)
 
 // maxManifestSize bounds what is read of a manifest object.
 const maxManifestSize = 1 << 20
@@ -112,8 +119,12 @@ func (m Manifest) Validate() error {
 		return fmt.Errorf("%w: %s: %s", ErrBadManifest, field, fmt.Sprintf(format, args...))
 	}
 	switch {
-	case m.FormatVersion != ManifestVersion:
-		return bad("format-version", "%d is not supported (want %d)", m.FormatVersion, ManifestVersion)
+	case m.FormatVersion != ManifestVersion && m.FormatVersion != ManifestVersionKeyed:
+		return bad("format-version", "%d is not supported (want %d or %d)", m.FormatVersion, ManifestVersion, ManifestVersionKeyed)
+	case m.Encryption == EncryptionAES && m.FormatVersion != ManifestVersionKeyed:
+		return bad("format-version", "%d: an encrypted backup's manifest must be version %d, which carries the MAC of its key; an older dbbackup wrote this one without it, and anyone who can write the bucket could have changed it, so it is refused", m.FormatVersion, ManifestVersionKeyed)
+	case m.Encryption != EncryptionAES && m.FormatVersion != ManifestVersion:
+		return bad("format-version", "%d: the manifest of a backup that is not encrypted is version %d", m.FormatVersion, ManifestVersion)
 	case !scopePattern.MatchString(m.JobID):
 		return bad("job-id", "not a valid job id")
 	case !scopePattern.MatchString(m.Scope):
