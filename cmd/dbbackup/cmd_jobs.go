@@ -132,15 +132,8 @@ func appendProblems(out []string, where string, ps dbbackup.Problems) []string {
 	return out
 }
 
-// scrub masks every known credential in text.
-func scrub(text string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, dbbackup.Mask)
-		}
-	}
-	return text
-}
+// scrub masks every known credential in text (see dbbackup.Scrub).
+func scrub(text string, secrets []string) string { return dbbackup.Scrub(text, secrets) }
 
 func printJobs(w io.Writer, rows []jobRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
