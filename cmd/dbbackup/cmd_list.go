@@ -20,7 +20,9 @@ was killed midway; never restorable). One listing of the bucket finds them;
 manifests are read only when the scope's catalog.json cache lacks them, and
 the cache is brought up to date.
 
-Exit codes: 0 listed; 1 the store could not be listed; 2 unusable arguments.`
+Exit codes: 0 listed; 1 the store could not be listed; 2 unusable command
+line (a missing or invalid flag, an argument, a storage configuration that
+cannot be read or is too large).`
 
 func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("list", "--storage-config FILE [--scope NAME] [--json]", listAbout, stderr)
@@ -30,10 +32,14 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
+	if *scope != "" {
+		if err := checkScope(*scope); err != nil {
+			return usageError(stderr, "list", err)
+		}
+	}
 	st, cfg, err := openStore(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "list", err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
