@@ -17,6 +17,21 @@ import (
 	"github.com/dbbackup/dbbackup/jujusim/wire"
 )
 
+// binaryName is the file's own name; run under it, jujuc is no hook tool.
+const binaryName = "jujuc"
+
+const usageText = `Usage: TOOL [ARGS] (jujuc installed as relation-get, status-set, juju-exec...)
+
+jujuc is jujusim's hook tool binary: installed under each hook tool's name
+as a symlink, it forwards the tool's name, arguments and standard input to
+the jujusim harness over the socket in JUJU_AGENT_SOCKET_ADDRESS (or
+JUJUSIM_SOCKET for juju-exec outside a hook) and prints the answer. Run as
+jujuc it only prints this text.
+
+Exit codes: the tool's own; 1 the harness cannot be reached; 2 run as
+jujuc with anything but --help.
+`
+
 func main() {
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
@@ -24,6 +39,15 @@ func main() {
 func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tool := filepath.Base(argv[0])
 	args := argv[1:]
+	if tool == binaryName {
+		// Run by its own name, not as a hook tool: it only explains itself.
+		if len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
+			fmt.Fprint(stdout, usageText)
+			return 0
+		}
+		fmt.Fprint(stderr, usageText)
+		return 2
+	}
 	req := wire.Request{Tool: tool, Args: args, ContextID: os.Getenv("JUJU_CONTEXT_ID")}
 	req.Dir, _ = os.Getwd()
 	addr := os.Getenv("JUJU_AGENT_SOCKET_ADDRESS")

@@ -43,3 +43,25 @@ func TestWantsStdin(t *testing.T) {
 		}
 	}
 }
+
+func TestRunAsItself(t *testing.T) {
+	tests := []struct {
+		argv       []string
+		code       int
+		wantStdout string
+		wantStderr string
+	}{
+		{[]string{"/bin/jujuc", "--help"}, 0, "Usage: TOOL", ""},
+		{[]string{"jujuc", "-h"}, 0, "Usage: TOOL", ""},
+		{[]string{"jujuc"}, 2, "", "Usage: TOOL"},
+		{[]string{"jujuc", "relation-get"}, 2, "", "Usage: TOOL"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.argv, strings.NewReader(""), &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) ||
+			(tt.wantStdout == "" && stdout.Len() > 0) || (tt.wantStderr == "" && stderr.Len() > 0) {
+			t.Errorf("run(%q) = %d\nstdout %s\nstderr %s", tt.argv, code, stdout.String(), stderr.String())
+		}
+	}
+}
