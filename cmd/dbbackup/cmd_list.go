@@ -45,7 +45,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
 		return exitFail
 	}
 	rows := make([]listedBackup, len(backups))
