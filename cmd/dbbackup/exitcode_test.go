@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestExitCodes holds every command to one rule: 2 for an unusable command
@@ -140,5 +142,36 @@ func TestExitCodeOfAFailedOperation(t *testing.T) {
 	code, out, _ := runCLI(t, `{"jobs": "[{\"job-id\":\"a\"}]"}`, "validate", "--side", "provider", "-")
 	if code != exitFail || !strings.Contains(out, "jobs[0].status: required") {
 		t.Fatalf("exit %d, %s", code, out)
+	}
+}
+
+// TestAliasBomb: a small YAML document whose aliases expand to billions of
+// nodes is refused at once, as a storage configuration (exit 2) and as a
+// databag document (exit 1: it is read, and is no databag).
+func TestAliasBomb(t *testing.T) {
+	lines := []string{`a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]`}
+	for i := 1; i <= 9; i++ {
+		p := "*a" + strconv.Itoa(i-1)
+		lines = append(lines, "a"+strconv.Itoa(i)+": &a"+strconv.Itoa(i)+" ["+strings.TrimSuffix(strings.Repeat(p+",", 9), ",")+"]")
+	}
+	lines = append(lines, "jobs: *a9", "bucket: *a9")
+	bomb := filepath.Join(t.TempDir(), "bomb.yaml")
+	if err := os.WriteFile(bomb, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"list", "--storage-config", bomb}, exitUsage, "is neither JSON nor YAML"},
+		{[]string{"jobs", bomb}, exitFail, "excessive aliasing"},
+		{[]string{"validate", "--side", "requirer", bomb}, exitFail, "excessive aliasing"},
+	} {
+		start := time.Now()
+		code, out, errOut := runCLI(t, "", c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.want) || time.Since(start) > 5*time.Second {
+			t.Errorf("%q: exit %d after %s:\n%s%s\nwant exit %d and %q", c.args, code, time.Since(start), out, errOut, c.code, c.want)
+		}
 	}
 }
