@@ -14,8 +14,13 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dbbackup/dbbackup/internal/bounded"
 	"github.com/dbbackup/dbbackup/jujusim/wire"
 )
+
+// stdinLimit bounds what a tool reads on standard input (relation-set
+// --file -): twice the bound of what a charm reads back with relation-get.
+const stdinLimit = 2 * bounded.HookToolOutput
 
 // binaryName is the file's own name; run under it, jujuc is no hook tool.
 const binaryName = "jujuc"
@@ -65,9 +70,9 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if wantsStdin(args) {
-		b, err := io.ReadAll(stdin)
+		b, err := bounded.ReadAll(stdin, "standard input", stdinLimit)
 		if err != nil {
-			fmt.Fprintf(stderr, "ERROR cannot read standard input: %v\n", err)
+			fmt.Fprintf(stderr, "ERROR %v\n", err)
 			return 1
 		}
 		req.Stdin = b

@@ -65,3 +65,18 @@ func TestRunAsItself(t *testing.T) {
 		}
 	}
 }
+
+// endless is a standard input that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) { return len(p), nil }
+
+func TestEndlessStandardInputIsRefused(t *testing.T) {
+	t.Setenv("JUJU_CONTEXT_ID", "a/0-install-1")
+	t.Setenv("JUJU_AGENT_SOCKET_ADDRESS", "/nonexistent/agent.socket")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"relation-set", "--file", "-"}, endless{}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "standard input is larger than 16.0 MiB") {
+		t.Fatalf("code %d, stderr %q", code, stderr.String())
+	}
+}
