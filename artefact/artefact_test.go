@@ -160,11 +160,13 @@ func TestDamageIsRefusedBeforeTheConsumerSeesIt(t *testing.T) {
 		}, nil, ErrBadManifest, 0},
 		{"wrong key", key, func(t *testing.T, st store.Store, m Manifest) {}, otherKey, ErrWrongKey, 0},
 		{"no key for an encrypted backup", key, func(t *testing.T, st store.Store, m Manifest) {}, []byte(nil), ErrWrongKey, 0},
+		// The fingerprint proves nothing; the manifest's MAC, under the
+		// other key, does not match: refused before any part is read.
 		{"wrong key, fingerprint forged", key, func(t *testing.T, st store.Store, m Manifest) {
 			m.KeyFingerprint = Fingerprint(otherKey)
 			b, _ := m.Marshal()
 			putBytes(t, st, "pg/job-1/"+ManifestName, b)
-		}, otherKey, ErrWrongKey, 0},
+		}, otherKey, ErrNotAuthentic, 0},
 		{"frame from another backup", nil, func(t *testing.T, st store.Store, m Manifest) {
 			ctx := context.Background()
 			if _, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-2", FrameSize: frame}, fakeDump(data)); err != nil {
@@ -302,10 +304,18 @@ func FuzzFrameReader(f *testing.F) {
 		fw.Close()
 		f.Add(buf.Bytes())
 	}
+	var enc bytes.Buffer
+	fw, _ := newFrameWriter(&enc, bytes.Repeat([]byte{0x42}, KeySize), 16)
+	fw.Write([]byte("hello, frames of sixteen bytes"))
+	fw.Close()
+	f.Add(enc.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fr, err := newFrameReader(bytes.NewReader(data), nil)
+		fr, err := newFrameReader(bytes.NewReader(data), nil, nil)
 		if err != nil {
 			return
+		}
+		if data[5] == sealAESGCM {
+			t.Fatalf("an encrypted part is read without a key")
 		}
 		io.Copy(io.Discard, io.LimitReader(fr, 64<<20))
 	})
@@ -341,7 +351,7 @@ func TestFrameSealings(t *testing.T) {
 		fw.Write(data)
 		fw.Close()
 		part := buf.Bytes()
-		fr, err := newFrameReader(bytes.NewReader(part), nil)
+		fr, err := newFrameReader(bytes.NewReader(part), nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +361,7 @@ func TestFrameSealings(t *testing.T) {
 		for _, off := range []int{headerSize + 5, headerSize + 70000, len(part) - 1} {
 			bad := bytes.Clone(part)
 			bad[off] ^= 0x10
-			fr, err := newFrameReader(bytes.NewReader(bad), nil)
+			fr, err := newFrameReader(bytes.NewReader(bad), nil, nil)
 			if err == nil {
 				_, err = io.ReadAll(fr)
 			}

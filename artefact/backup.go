@@ -3,6 +3,7 @@ package artefact
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -40,8 +41,10 @@ type BackupOptions struct {
 
 var errUploadEnded = errors.New("the upload ended early")
 
-// ErrExists is returned when the backup folder already holds a manifest.
-var ErrExists = errors.New("a complete backup with this job id already exists")
+// ErrExists is returned when a backup with the same scope and job id was
+// started before, whether it is running, failed or complete: Backup then
+// writes nothing.
+var ErrExists = errors.New("a backup with this job id already exists")
 
 // Backup streams what produce writes through compression, framing and
 // checksums (and encryption) into the store, never holding the whole
@@ -64,7 +67,7 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		return Manifest{}, fmt.Errorf("engine %q: want %s or %s", opts.Engine, engine.PostgreSQL, engine.MySQL)
 	}
 	if _, err := st.Stat(ctx, prefix+ManifestName); err == nil {
-		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrExists)
+		return Manifest{}, fmt.Errorf("cannot start backup %s: %w (complete); give this backup another job id", prefix, ErrExists)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Manifest{}, fmt.Errorf("cannot check for an existing backup: %w", err)
 	}
@@ -79,14 +82,21 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		if len(opts.Key) != KeySize {
 			return Manifest{}, fmt.Errorf("an encryption key must be %d bytes", KeySize)
 		}
-		m.Encryption, m.KeyFingerprint = EncryptionAES, Fingerprint(opts.Key)
+		m.Encryption, m.KeyFingerprint, m.RawDigest = EncryptionAES, Fingerprint(opts.Key), RawDigestHMAC
 	}
 	// The start marker makes a backup that dies midway (even by SIGKILL,
-	// before any part is complete) show in listings as incomplete.
+	// before any part is complete) show in listings as incomplete. It is
+	// created only if absent: it claims the folder, so that of two backups
+	// with one job id the second writes nothing (and deletes nothing) there,
+	// whether the first is running, failed or complete.
 	marker := fmt.Sprintf("{\"job-id\":%q,\"engine\":%q,\"started-at\":%q}\n", opts.JobID, opts.Engine, m.StartedAt.Format(time.RFC3339Nano))
-	if _, err := st.Put(ctx, prefix+StartedName, strings.NewReader(marker), store.PutOptions{ContentType: "application/json"}); err != nil {
+	if _, err := store.Create(ctx, st, prefix+StartedName, strings.NewReader(marker), store.PutOptions{ContentType: "application/json"}); errors.Is(err, store.ErrExists) {
+		return Manifest{}, fmt.Errorf("cannot start backup %s: %w (running, failed or complete); give this backup another job id", prefix, ErrExists)
+	} else if err != nil {
 		return Manifest{}, fmt.Errorf("cannot start backup %s: %w", prefix, err)
 	}
+	// From here on the folder is this backup's: a failure removes only the
+	// data object this call wrote there.
 	log := newLogBuffer(1<<20, 3<<20)
 	data, res, err := writeData(ctx, st, prefix, opts, produce, log)
 	logPart, logErr := putLog(ctx, st, prefix, opts, log.Bytes())
@@ -104,6 +114,11 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	m.Engine, m.Parts, m.Log = res, []Part{data}, logPart
 	m.RawSHA256, m.RawBytes, m.StoredBytes = data.RawSHA256, data.RawBytes, data.StoredBytes
 	m.FinishedAt = now().UTC()
+	if opts.Key != nil {
+		if err := m.seal(opts.Key); err != nil {
+			return Manifest{}, fmt.Errorf("cannot commit backup %s: %w", prefix, err)
+		}
+	}
 	if err := m.Validate(); err != nil {
 		return Manifest{}, fmt.Errorf("cannot commit backup %s: %w", prefix, err)
 	}
@@ -175,12 +190,16 @@ func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOp
 	if frameSize == 0 {
 		frameSize = DefaultFrameSize
 	}
-	raw := newDigest()
+	raw, err := backupRawDigest(opts)
+	if err != nil {
+		return part, engine.Result{}, err
+	}
 	res, err := func() (engine.Result, error) {
 		fw, err := newFrameWriter(pw, opts.Key, frameSize)
 		if err != nil {
 			return engine.Result{}, err
 		}
+		part.Salt = partSalt(opts, fw)
 		var sink io.Writer = fw
 		var zw *compressor
 		if opts.Compression {
@@ -243,7 +262,10 @@ func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptio
 		}
 	}
 	p := Part{Name: LogName, Container: ContainerPlain}
-	raw := newDigest()
+	raw, err := backupRawDigest(opts)
+	if err != nil {
+		return p, err
+	}
 	raw.Write([]byte(text))
 	stored := newDigest()
 	var body bytes.Buffer
@@ -253,6 +275,7 @@ func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptio
 		if err != nil {
 			return p, err
 		}
+		p.Salt = partSalt(opts, fw)
 		fw.Write([]byte(text))
 		if err := fw.Close(); err != nil {
 			return p, err
@@ -267,4 +290,23 @@ func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptio
 	p.RawBytes, p.RawSHA256 = raw.n, raw.sum()
 	p.StoredBytes, p.SHA256 = stored.n, stored.sum()
 	return p, nil
+}
+
+// backupRawDigest returns the digest of a part's raw bytes: keyed when the
+// backup is encrypted (see RawDigestHMAC).
+func backupRawDigest(opts BackupOptions) (*digest, error) {
+	m := Manifest{Scope: opts.Scope, JobID: opts.JobID, Encryption: EncryptionNone}
+	if opts.Key != nil {
+		m.Encryption = EncryptionAES
+	}
+	return newRawDigest(m, opts.Key)
+}
+
+// partSalt returns the salt the manifest records for a part written by fw:
+// its header's, for encrypted backups only.
+func partSalt(opts BackupOptions, fw *frameWriter) string {
+	if opts.Key == nil {
+		return ""
+	}
+	return hex.EncodeToString(fw.salt())
 }

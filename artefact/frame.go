@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -26,20 +25,33 @@ import (
 // | payload), big-endian; with sha256 sealing (parts written before it,
 // still read) by SHA-256 of the same. With aes-256-gcm it is the
 // AES-256-GCM sealing of the payload under a key derived from the user's
-// key and the salt (HKDF-SHA256), with the frame index as nonce and header
-// | index | final flag as additional data. Either way a flipped byte, a
-// reordered or dropped frame, a truncated part (no final frame) and,
-// encrypted, a wrong key are all detected.
+// key and the salt (HKDF-SHA256, info infoPart), with the frame index as
+// nonce and header | index | final flag as additional data. Either way a
+// flipped byte, a reordered or dropped frame and a truncated part (no
+// final frame) are detected before the frame's bytes are handed on.
 //
-// An unkeyed seal, CRC-32C or SHA-256 alike, only catches accidents: who
-// can rewrite the object can reseal its frames (and rewrite the manifest
-// beside it). What it buys is that damage is caught before the frame's
-// bytes reach a database; the SHA-256 of the whole object and of the raw
-// stream in the manifest, checked at the end of every restore and verify,
-// catch what a CRC-32C would miss (one damaged frame in 2^32). CRC-32C
-// costs a tenth of SHA-256 on the backup's and the restore's cores.
-// Protection against forgery is encryption's: AES-256-GCM under a key the
-// bucket never holds.
+// What is guaranteed WITHOUT a key (an unencrypted backup, restored
+// without a key): only that accidents are caught. An unkeyed seal,
+// CRC-32C or SHA-256 alike, proves nothing about who wrote the part: who
+// can write the bucket can write other parts, reseal them and rewrite the
+// manifest beside them, and such a backup restores. What the seal buys is
+// that damage is caught before the frame's bytes reach a database; the
+// SHA-256 of the whole object and of the raw stream in the manifest,
+// checked at the end of every restore and verify, catch what a CRC-32C
+// would miss (one damaged frame in 2^32). CRC-32C costs a tenth of SHA-256
+// on the backup's and the restore's cores.
+//
+// What is guaranteed WITH a key (an encrypted backup, restored with its
+// key): that every byte handed on was written by someone holding the key,
+// for this backup, in this order, whole. Open checks the manifest's MAC
+// (mac.go) before any part is read; then every part, data and log, must
+// be sealed with aes-256-gcm (a part sealed otherwise is refused with
+// ErrNotAuthentic before any of its bytes are handed on, whatever the
+// manifest says), its header salt must be the one the authenticated
+// manifest records (a part of another backup under the same key is
+// refused the same way, before its first frame), and each frame must open
+// under the key. A key given for a backup that is not encrypted is
+// refused (ErrWrongKey), and so is an encrypted backup without its key.
 const (
 	magic         = "DBBK"
 	formatVersion = 1
@@ -56,7 +68,9 @@ const (
 // truncated or not ours.
 var ErrCorrupt = errors.New("artefact is corrupt")
 
-// ErrWrongKey is wrapped when an encrypted part does not open with the key given.
+// ErrWrongKey is wrapped when the key given is not the backup's: another
+// key, no key for an encrypted backup, or a key for one that is not
+// encrypted.
 var ErrWrongKey = errors.New("wrong encryption key")
 
 // sealer seals and opens the frames of one part.
@@ -72,9 +86,9 @@ func newSealer(header []byte, key []byte) (*sealer, error) {
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("the part is encrypted: an encryption key is needed: %w", ErrWrongKey)
 		}
-		k, err := hkdf.Key(sha256.New, key, header[10:42], "dbbackup artefact v1", 32)
+		k, err := deriveKey(key, header[10:42], infoPart)
 		if err != nil {
-			return nil, fmt.Errorf("cannot derive the part key: %v", err)
+			return nil, err
 		}
 		block, err := aes.NewCipher(k)
 		if err != nil {
@@ -119,10 +133,8 @@ func (s *sealer) open(body []byte, index uint64, final bool) ([]byte, error) {
 	if s.aead != nil {
 		p, err := s.aead.Open(body[:0], nonce(index), body, aad)
 		if err != nil {
-			if index == 0 {
-				return nil, fmt.Errorf("frame 0 does not authenticate: %w (or the part is corrupt)", ErrWrongKey)
-			}
-			return nil, fmt.Errorf("frame %d does not authenticate: %w", index, ErrCorrupt)
+			// The key was checked against the manifest's MAC already.
+			return nil, fmt.Errorf("frame %d does not authenticate under the key (damaged, or not written with it): %w", index, ErrCorrupt)
 		}
 		return p, nil
 	}
@@ -210,6 +222,9 @@ func newFrameWriterSealed(w io.Writer, key []byte, frameSize int, sealing byte) 
 	return &frameWriter{w: w, s: s, buf: make([]byte, 0, frameSize)}, nil
 }
 
+// salt returns the salt of the part's header.
+func (f *frameWriter) salt() []byte { return f.s.header[10:42] }
+
 func (f *frameWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
@@ -265,7 +280,12 @@ type frameReader struct {
 	err     error
 }
 
-func newFrameReader(r io.Reader, key []byte) (*frameReader, error) {
+// newFrameReader reads a part from r. With a key, the part must be sealed
+// with aes-256-gcm under it, and, when salt is not nil, its header must
+// hold salt (the one the manifest records): otherwise ErrNotAuthentic,
+// before a frame is read. Without a key, an encrypted part is refused
+// (ErrWrongKey) and any other sealing is read: it proves nothing.
+func newFrameReader(r io.Reader, key, salt []byte) (*frameReader, error) {
 	header := make([]byte, headerSize)
 	if _, err := io.ReadFull(r, header); err != nil {
 		return nil, fmt.Errorf("cannot read the part header: %v: %w", err, ErrCorrupt)
@@ -283,14 +303,28 @@ func newFrameReader(r io.Reader, key []byte) (*frameReader, error) {
 	if size <= 0 || size > maxFrameSize {
 		return nil, fmt.Errorf("frame size %d out of range: %w", size, ErrCorrupt)
 	}
-	if header[5] != sealAESGCM {
-		key = nil
+	switch {
+	case key != nil && header[5] != sealAESGCM:
+		return nil, fmt.Errorf("the part is not encrypted (sealed with %s) though the backup is: refused, nothing proves who wrote it: %w", sealingName(header[5]), ErrNotAuthentic)
+	case salt != nil && !bytes.Equal(header[10:42], salt):
+		return nil, fmt.Errorf("the part's salt is not the one its manifest records (a part of another backup): %w", ErrNotAuthentic)
 	}
 	s, err := newSealer(header, key)
 	if err != nil {
 		return nil, err
 	}
 	return &frameReader{r: r, s: s, max: size + s.overhead()}, nil
+}
+
+// sealingName names a known sealing.
+func sealingName(sealing byte) string {
+	switch sealing {
+	case sealSHA256:
+		return "sha256"
+	case sealCRC32C:
+		return "crc32c"
+	}
+	return "aes-256-gcm"
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {

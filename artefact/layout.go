@@ -79,23 +79,59 @@ func writeIndex(ctx context.Context, st store.Store, scopeDir string, m Manifest
 	return obj, nil
 }
 
-// Delete removes every object of the backup at prefix (<scope>/<job-id>/,
-// from wherever the store is rooted): its index entry, then its manifest,
-// then the rest, so that a deletion cut short leaves an incomplete backup,
-// never a complete one with missing parts.
+// Delete removes exactly one backup: the objects directly in the folder
+// prefix (<...>/<scope>/<job-id>/, from wherever the store is rooted) and
+// its scope's index entry. The folder must hold its own start marker or
+// manifest and no sub-folder: a folder holding other backups (a scope, a
+// storage path) is refused, and one without a backup returns an error
+// wrapping ErrNoBackup. The index entry goes first, then the manifest, then
+// the data and log, then the start marker, so that a deletion cut short
+// leaves an incomplete backup, never a complete one with missing parts, and
+// a second Delete finishes it.
 func Delete(ctx context.Context, st store.Store, prefix string) error {
 	dir := strings.TrimSuffix(prefix, "/")
-	if prefix == "" || !strings.HasSuffix(prefix, "/") || !strings.Contains(dir, "/") {
+	segs := strings.Split(dir, "/")
+	if prefix == "" || !strings.HasSuffix(prefix, "/") || len(segs) < 2 ||
+		!scopePattern.MatchString(segs[len(segs)-1]) || !scopePattern.MatchString(segs[len(segs)-2]) {
 		return fmt.Errorf("cannot delete %q: not a backup folder (<scope>/<job-id>/)", prefix)
+	}
+	objs, folders, err := folderObjects(ctx, st, prefix)
+	if err != nil {
+		return fmt.Errorf("cannot delete backup %s: %w", prefix, err)
+	}
+	if folders {
+		return fmt.Errorf("%s is not one backup: it holds folders", prefix)
+	}
+	var manifest, started *store.Object
+	var rest []store.Object
+	for _, obj := range objs {
+		switch path.Base(obj.Key) {
+		case ManifestName:
+			manifest = &obj
+		case StartedName:
+			started = &obj
+		default:
+			rest = append(rest, obj)
+		}
+	}
+	if manifest == nil && started == nil {
+		return &noBackupError{prefix: prefix}
 	}
 	if err := st.Delete(ctx, indexKey(path.Dir(dir), path.Base(dir))); err != nil {
 		return fmt.Errorf("cannot delete the index entry of %s: %w", prefix, err)
 	}
-	if err := st.Delete(ctx, prefix+ManifestName); err != nil {
-		return fmt.Errorf("cannot delete the manifest of %s: %w", prefix, err)
+	if manifest != nil {
+		if err := st.Delete(ctx, manifest.Key); err != nil {
+			return fmt.Errorf("cannot delete the manifest of %s: %w", prefix, err)
+		}
 	}
-	if err := store.DeletePrefix(ctx, st, prefix); err != nil {
-		return fmt.Errorf("cannot delete backup %s: %w", prefix, err)
+	if started != nil {
+		rest = append(rest, *started)
+	}
+	for _, obj := range rest {
+		if err := st.Delete(ctx, obj.Key); err != nil {
+			return fmt.Errorf("cannot delete backup %s: %w", prefix, err)
+		}
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func (f *folder) inspect(ctx context.Context, st store.Store, repair bool) error
 	}
 	m, err := ReadManifest(ctx, st, f.sum.Prefix)
 	switch {
-	case errors.Is(err, ErrBadManifest) || errors.Is(err, ErrIncomplete):
+	case errors.Is(err, ErrBadManifest) || errors.Is(err, ErrIncomplete) || errors.Is(err, ErrNoBackup):
 		return nil
 	case err != nil:
 		return err

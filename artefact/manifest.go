@@ -45,15 +45,24 @@ type Manifest struct {
 	Encryption  string `json:"encryption"`
 	// KeyFingerprint names the encryption key (see Fingerprint), never the key.
 	KeyFingerprint string `json:"key-fingerprint,omitempty"`
+	// RawDigest says how the raw-sha256 digests are made: "hmac-sha256"
+	// (required when encrypted) or "sha256" (meant when absent). See digest.go.
+	RawDigest string `json:"raw-digest,omitempty"`
 	// Parts are the data objects, in the order their raw bytes are restored.
 	Parts []Part `json:"parts"`
 	// Log is the job log object.
 	Log Part `json:"log"`
-	// RawSHA256 is the SHA-256 of the whole: the raw bytes of every part, in order.
+	// RawSHA256 is the digest (see RawDigest) of the whole: the raw bytes
+	// of every part, in order.
 	RawSHA256 string `json:"raw-sha256"`
 	// RawBytes and StoredBytes total the parts.
 	RawBytes    int64 `json:"raw-bytes"`
 	StoredBytes int64 `json:"stored-bytes"`
+	// MAC authenticates an encrypted backup's manifest under its key (see
+	// mac.go): present exactly when the backup is encrypted. Every field
+	// added to Manifest or Part must be omitempty, so that the MAC of a
+	// manifest written before it still matches.
+	MAC string `json:"mac,omitempty"`
 }
 
 // Part is one stored object of a backup.
@@ -64,11 +73,17 @@ type Part struct {
 	// per frame) or "plain".
 	Container string `json:"container"`
 	// RawBytes and RawSHA256 describe the bytes before compression and
-	// encryption; StoredBytes and SHA256 the stored object.
+	// encryption (RawSHA256 made as Manifest.RawDigest says); StoredBytes
+	// and SHA256 (always a bare SHA-256) the stored object.
 	RawBytes    int64  `json:"raw-bytes"`
 	RawSHA256   string `json:"raw-sha256"`
 	StoredBytes int64  `json:"stored-bytes"`
 	SHA256      string `json:"sha256"`
+	// Salt is the salt of the part's header, in hex: recorded, and so
+	// authenticated by the MAC, for every part of an encrypted backup, and
+	// checked when the part's header is read, so that a part copied from
+	// another backup under the same key is refused before its first frame.
+	Salt string `json:"salt,omitempty"`
 }
 
 var partName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -115,6 +130,16 @@ func (m Manifest) Validate() error {
 		return bad("encryption", "%q is not none or aes-256-gcm", m.Encryption)
 	case (m.Encryption == EncryptionAES) != (m.KeyFingerprint != ""):
 		return bad("key-fingerprint", "present exactly when the backup is encrypted")
+	case m.Encryption == EncryptionAES && m.MAC == "":
+		return bad("mac", "missing: an encrypted backup's manifest must carry the MAC of its key; without one (an older dbbackup wrote it, or the MAC was removed) anyone who can write the bucket could have changed the manifest, so it is refused")
+	case m.Encryption == EncryptionNone && m.MAC != "":
+		return bad("mac", "present in the manifest of a backup that is not encrypted")
+	case m.MAC != "" && !isSHA256(m.MAC):
+		return bad("mac", "not an HMAC-SHA256 in hex")
+	case m.Encryption == EncryptionAES && m.RawDigest != RawDigestHMAC:
+		return bad("raw-digest", "%q: an encrypted backup's must be %s", m.RawDigest, RawDigestHMAC)
+	case m.Encryption == EncryptionNone && m.RawDigest != "" && m.RawDigest != RawDigestSHA256:
+		return bad("raw-digest", "%q: an unencrypted backup's must be %s", m.RawDigest, RawDigestSHA256)
 	case len(m.Parts) == 0:
 		return bad("parts", "at least one data part is required")
 	case !isSHA256(m.RawSHA256):
@@ -128,6 +153,14 @@ func (m Manifest) Validate() error {
 		}
 		if err := p.validate(); err != nil {
 			return bad(field, "%v", err)
+		}
+		switch encrypted := m.Encryption == EncryptionAES; {
+		case encrypted && p.Container != ContainerFramed:
+			return bad(field+".container", "every part of an encrypted backup must be %s", ContainerFramed)
+		case encrypted && !isSHA256(p.Salt):
+			return bad(field+".salt", "every part of an encrypted backup must record its 32-byte salt in hex")
+		case !encrypted && p.Salt != "":
+			return bad(field+".salt", "present in a backup that is not encrypted")
 		}
 		if i < len(m.Parts) {
 			if p.Container != ContainerFramed {

@@ -3,6 +3,7 @@ package artefact
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +19,20 @@ import (
 var ErrIncomplete = errors.New("the backup is incomplete (no manifest)")
 
 // ReadManifest reads and validates the manifest of the backup at prefix.
+// Without a manifest, it returns an error wrapping ErrIncomplete when the
+// folder holds objects of its own (a failed or running backup), and one
+// wrapping ErrNoBackup (and store.ErrNotFound) when it holds none: nothing
+// there, or only folders, such as a scope's.
 func ReadManifest(ctx context.Context, st store.Store, prefix string) (Manifest, error) {
 	m, err := readManifestAt(ctx, st, prefix+ManifestName)
 	if errors.Is(err, store.ErrNotFound) {
+		objs, _, err := folderObjects(ctx, st, prefix)
+		switch {
+		case err != nil:
+			return Manifest{}, fmt.Errorf("backup %s has no manifest: %w", prefix, err)
+		case len(objs) == 0:
+			return Manifest{}, &noBackupError{prefix: prefix}
+		}
 		return Manifest{}, fmt.Errorf("backup %s: %w", prefix, ErrIncomplete)
 	}
 	if err != nil {
@@ -43,18 +55,19 @@ func readManifestAt(ctx context.Context, st store.Store, key string) (Manifest, 
 	return ParseManifest(data)
 }
 
-// Open reads the manifest of the backup at prefix and checks that key opens
-// it, before anything else is downloaded.
+// Open reads the manifest of the backup at prefix and checks it against
+// key before anything else is downloaded: an encrypted backup needs its
+// key, whose MAC of the manifest must match, and its manifest must name
+// the folder at prefix (else ErrWrongKey or ErrNotAuthentic); a key given
+// for a backup that is not encrypted is refused (ErrWrongKey). Without a
+// key, nothing proves who wrote an unencrypted backup (see frame.go).
 func Open(ctx context.Context, st store.Store, prefix string, key []byte) (Manifest, error) {
 	m, err := ReadManifest(ctx, st, prefix)
 	if err != nil {
 		return m, err
 	}
-	switch {
-	case m.Encryption == EncryptionAES && key == nil:
-		return m, fmt.Errorf("backup %s is encrypted: give its encryption key: %w", prefix, ErrWrongKey)
-	case m.Encryption == EncryptionAES && Fingerprint(key) != m.KeyFingerprint:
-		return m, fmt.Errorf("backup %s was encrypted with key %s, not with the key given (%s): %w", prefix, m.KeyFingerprint, Fingerprint(key), ErrWrongKey)
+	if err := authenticate(prefix, m, key); err != nil {
+		return m, err
 	}
 	return m, nil
 }
@@ -96,10 +109,15 @@ func getPart(ctx context.Context, st store.Store, prefix string, p Part) (io.Rea
 // newDataReader reads part p of the backup at prefix from body, its stored
 // bytes; it closes body on failure.
 func newDataReader(body io.ReadCloser, prefix string, m Manifest, p Part, key []byte) (*dataReader, error) {
-	r := &dataReader{body: body, stored: newDigest(), raw: newDigest(), part: p}
+	raw, salt, err := partChecks(m, p, key)
+	if err != nil {
+		body.Close()
+		return nil, fmt.Errorf("backup %s part %s: %w", prefix, p.Name, err)
+	}
+	r := &dataReader{body: body, stored: newDigest(), raw: raw, part: p}
 	var src io.Reader = teeReader{r: body, d: r.stored}
 	if p.Container == ContainerFramed {
-		fr, err := newFrameReader(src, key)
+		fr, err := newFrameReader(src, key, salt)
 		if err != nil {
 			body.Close()
 			return nil, fmt.Errorf("backup %s part %s: %w", prefix, p.Name, err)
@@ -148,7 +166,7 @@ func (r *dataReader) check() error {
 	switch {
 	case r.raw.n != p.RawBytes:
 		return fmt.Errorf("part %s: %d bytes, manifest says %d: %w", p.Name, r.raw.n, p.RawBytes, ErrCorrupt)
-	case r.raw.sum() != p.RawSHA256:
+	case !hmac.Equal([]byte(r.raw.sum()), []byte(p.RawSHA256)):
 		return fmt.Errorf("part %s: content checksum mismatch: %w", p.Name, ErrCorrupt)
 	}
 	// The stored digest is complete only once the body is drained.

@@ -62,9 +62,9 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether retrying the operation that returned err is
-// pointless: the object is missing, the caller's context is done, or the
-// backend marked the error permanent (wrong credentials, missing bucket,
-// ...).
+// pointless: the object is missing (or, for a create, present), the
+// caller's context is done, or the backend marked the error permanent
+// (wrong credentials, missing bucket, ...).
 //
 // A timeout of the transport itself (net/http's "timeout awaiting response
 // headers") is transient even though it answers errors.Is(err,
@@ -74,7 +74,7 @@ func IsPermanent(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, ErrNotFound) || isContextErr(err) {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || isContextErr(err) {
 		return true
 	}
 	var e *Error

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -172,9 +173,10 @@ func listScope(ctx context.Context, cfg dbbackup.StorageConfig, app string) ([]a
 	return listWith(ctx, cfg, artefact.ListOptions{Scope: app})
 }
 
-// deleteObjects removes every object of the backup at artefactPath with
-// the store rooted at the bucket, and returns how many there were: the
-// objects under its folder and its scope's index entry.
+// deleteObjects removes the backup at artefactPath with the store rooted
+// at the bucket (artefact.Delete: exactly one backup, the objects directly
+// in its folder), and returns how many there were: those objects and its
+// scope's index entry.
 func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath string) (int, error) {
 	prefix, err := artefact.CleanArtefactPath(artefactPath)
 	if err != nil {
@@ -186,17 +188,21 @@ func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath
 		return 0, err
 	}
 	n := 0
-	for _, err := range st.List(ctx, prefix, store.ListOptions{Recursive: true}) {
+	for obj, err := range st.List(ctx, prefix, store.ListOptions{}) {
 		if err != nil {
 			return 0, fmt.Errorf("cannot list the objects of %s in bucket %s: %w", artefactPath, cfg.Bucket, err)
 		}
-		n++
+		if !obj.IsPrefix {
+			n++
+		}
 	}
 	dir := strings.TrimSuffix(prefix, "/")
 	if _, err := st.Stat(ctx, path.Dir(dir)+"/"+artefact.IndexDir+"/"+path.Base(dir)); err == nil {
 		n++
 	}
-	if err := artefact.Delete(ctx, st, prefix); err != nil {
+	if err := artefact.Delete(ctx, st, prefix); errors.Is(err, artefact.ErrNoBackup) {
+		return 0, fail("no backup at %s in bucket %s: nothing to delete (run list-backups to see the backups)", artefactPath, cfg.Bucket)
+	} else if err != nil {
 		return 0, fmt.Errorf("cannot delete backup %s from bucket %s (run delete-backup again to remove what is left): %w", artefactPath, cfg.Bucket, err)
 	}
 	return n, nil

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 )
@@ -45,6 +47,9 @@ type deletion struct {
 	Reason       string `json:"reason,omitempty"`
 	ArtefactPath string `json:"artefact-path"`
 	Objects      int    `json:"objects"`
+	// Uploads is the number of unfinished uploads aborted under the
+	// backup's folder.
+	Uploads int `json:"uploads,omitempty"`
 }
 
 // loadDeletions reads the deletion log and the last retention run; an
@@ -131,11 +136,16 @@ func (w *world) retain(ctx context.Context, app string) error {
 	for _, sum := range sums {
 		inBucket[sum.JobID] = true
 	}
+	aborted, err := w.abortUploads(ctx, app, sums)
+	if err != nil {
+		w.noteAborted(app, aborted)
+		return err
+	}
 	var kept []requirer.Kept
 	paths := map[string]backup{}
 	for _, r := range rows {
 		if !r.Restorable {
-			if err := w.dropLeftovers(ctx, app, r, inBucket[r.ID]); err != nil {
+			if err := w.dropLeftovers(ctx, app, r, inBucket[r.ID], aborted); err != nil {
 				return err
 			}
 			continue
@@ -159,10 +169,11 @@ func (w *world) retain(ctx context.Context, app string) error {
 			w.history = markDeleted(w.history, k.ID, w.now, "retention ("+rule.String()+")")
 		}
 		w.noteDeletion(deletion{BackupID: k.ID, Application: app, Finished: k.FinishedAt, DeletedAt: w.now,
-			By: "retention", Reason: rule.String(), ArtefactPath: b.Path, Objects: n})
+			By: "retention", Reason: rule.String(), ArtefactPath: b.Path, Objects: n, Uploads: aborted.take(k.ID)})
 		goops.LogInfof("retention deleted backup %s of %s (finished %s; %s): %d objects removed from %s",
 			k.ID, app, timeCell(k.FinishedAt), rule, n, b.Path)
 	}
+	w.noteAborted(app, aborted)
 	return nil
 }
 
@@ -171,32 +182,154 @@ const leftoverReason = "objects of a failed backup"
 
 // dropLeftovers deletes the objects a failed or lost backup left in the
 // bucket (a folder without a manifest): the history says the job ended, so
-// no unit is writing them. Incomplete folders the history does not know
-// are left alone: a backup another manager runs could be writing them.
-func (w *world) dropLeftovers(ctx context.Context, app string, r backup, present bool) error {
+// no unit is writing them. Its deletion also reports the unfinished
+// uploads abortUploads aborted there. Incomplete folders the history does
+// not know are left alone: a backup another manager runs could be writing
+// them.
+func (w *world) dropLeftovers(ctx context.Context, app string, r backup, present bool, aborted abortedUploads) error {
 	rec, ok := w.history.Find(r.ID)
-	if !present || !ok || rec.Type != dbbackup.Backup || (rec.Status != requirer.Error && rec.Status != requirer.Lost) {
+	if !ok || rec.Type != dbbackup.Backup || (rec.Status != requirer.Error && rec.Status != requirer.Lost) {
 		return nil
 	}
-	n, err := deleteObjects(ctx, w.storage, r.Path)
-	if err != nil {
-		return err
+	if !present && aborted[r.ID].n == 0 {
+		return nil
 	}
+	n := 0
+	if present {
+		var err error
+		if n, err = deleteObjects(ctx, w.storage, r.Path); err != nil {
+			return err
+		}
+	}
+	path := r.Path
+	if path == "" {
+		// A job that failed before its first object reports no path.
+		path = aborted[r.ID].path
+	}
+	up := aborted.take(r.ID)
 	w.noteDeletion(deletion{BackupID: r.ID, Application: app, Finished: rec.FinishedAt, DeletedAt: w.now,
-		By: "retention", Reason: leftoverReason, ArtefactPath: r.Path, Objects: n})
-	goops.LogInfof("retention deleted the %d objects %s backup %s of %s left in %s", n, rec.Status, r.ID, app, r.Path)
+		By: "retention", Reason: leftoverReason, ArtefactPath: path, Objects: n, Uploads: up})
+	goops.LogInfof("retention deleted the %d objects %s backup %s of %s left in %s (unfinished uploads aborted: %d)", n, rec.Status, r.ID, app, path, up)
 	return nil
+}
+
+// The rules of the abort of a backup's unfinished uploads when none of its
+// objects is deleted.
+const (
+	uploadsEndedReason    = "unfinished uploads of an ended backup"
+	uploadsCompleteReason = "unfinished uploads of a complete backup"
+)
+
+// abortedUploads holds, by backup id, the unfinished uploads retention
+// aborted that no deletion reports yet.
+type abortedUploads map[string]abortedJob
+
+// abortedJob is the abort of one backup's unfinished uploads.
+type abortedJob struct {
+	n        int
+	reason   string
+	path     string
+	finished time.Time
+}
+
+// take returns the number of uploads aborted under backup id, and leaves
+// their report to the caller.
+func (a abortedUploads) take(id string) int {
+	n := a[id].n
+	delete(a, id)
+	return n
+}
+
+// uploadsAbortable reports whether the unfinished uploads of backup id may
+// be aborted, and by which rule: the history says its job ended, or the
+// history does not know it and the bucket holds its manifest (a complete
+// backup has no upload in progress). A job the history has waiting or
+// running is never touched: its unit may be uploading. An incomplete
+// folder the history does not know is not either: a backup another
+// manager runs could be writing it.
+func uploadsAbortable(h requirer.History, id string, complete bool) (string, bool) {
+	if rec, ok := h.Find(id); ok && rec.Type == dbbackup.Backup {
+		switch {
+		case !rec.Status.Terminal():
+			return "", false
+		case complete:
+			return uploadsCompleteReason, true
+		}
+		return uploadsEndedReason, true
+	}
+	if complete {
+		return uploadsCompleteReason, true
+	}
+	return "", false
+}
+
+// abortUploads aborts the unfinished uploads of app's backups that
+// uploadsAbortable lets go: the parts a killed or failed upload left,
+// stored and paid for though no listing of objects shows them. A store
+// that refuses to list them is logged and retention goes on.
+func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Summary) (abortedUploads, error) {
+	aborted := abortedUploads{}
+	st, err := openStore(w.storage)
+	if err != nil {
+		return aborted, err
+	}
+	ups, err := artefact.Uploads(ctx, st, app+"/")
+	if err != nil {
+		goops.LogWarningf("retention of %s: %s", app, scrub(err.Error(), w.secrets()))
+		return aborted, nil
+	}
+	sumOf := map[string]artefact.Summary{}
+	for _, sum := range sums {
+		sumOf[sum.JobID] = sum
+	}
+	jobs := map[string]bool{}
+	for _, u := range ups {
+		if folder, ok := artefact.FolderOf(u.Key); ok && strings.HasPrefix(folder, app+"/") {
+			jobs[strings.TrimSuffix(strings.TrimPrefix(folder, app+"/"), "/")] = true
+		}
+	}
+	for _, id := range sortedKeys(jobs) {
+		sum := sumOf[id]
+		reason, ok := uploadsAbortable(w.history, id, sum.Complete)
+		if !ok {
+			continue
+		}
+		folder := app + "/" + id + "/"
+		n, err := artefact.AbortUploads(ctx, st, folder)
+		if n > 0 {
+			fin := sum.FinishedAt
+			if rec, ok := w.history.Find(id); ok && !rec.FinishedAt.IsZero() {
+				fin = rec.FinishedAt
+			}
+			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.ArtefactPath(w.storage.Path, folder), finished: fin}
+			goops.LogInfof("retention aborted the unfinished uploads of backup %s of %s (%s) in %s: %d", id, app, reason, aborted[id].path, n)
+		}
+		if err != nil {
+			return aborted, fmt.Errorf("cannot abort the unfinished uploads of backup %s in bucket %s: %w", id, w.storage.Bucket, err)
+		}
+	}
+	return aborted, nil
+}
+
+// noteAborted notes the aborts no deletion reported: those of backups
+// whose objects stay.
+func (w *world) noteAborted(app string, aborted abortedUploads) {
+	for _, id := range sortedKeys(aborted) {
+		a := aborted[id]
+		w.noteDeletion(deletion{BackupID: id, Application: app, Finished: a.finished, DeletedAt: w.now,
+			By: "retention", Reason: a.reason, ArtefactPath: a.path, Uploads: a.n})
+	}
 }
 
 // deletionTable formats the deletion log, newest first.
 func deletionTable(ds []deletion) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "backup-id\tapplication\tfinished\tdeleted\tby\trule\tobjects")
+	fmt.Fprintln(tw, "backup-id\tapplication\tfinished\tdeleted\tby\trule\tobjects\tuploads")
 	for i := len(ds) - 1; i >= 0; i-- {
 		d := ds[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", d.BackupID, d.Application, timeCell(d.Finished),
-			timeCell(d.DeletedAt), d.By, dash(d.Reason), d.Objects)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", d.BackupID, d.Application, timeCell(d.Finished),
+			timeCell(d.DeletedAt), d.By, dash(d.Reason), d.Objects, d.Uploads)
 	}
 	tw.Flush()
 	return b.String()

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
@@ -222,5 +228,144 @@ func TestRetentionDropsFailedLeftovers(t *testing.T) {
 	}
 	if len(deleted) != 1 || deleted[0].BackupID != failed || deleted[0].Reason != leftoverReason || deleted[0].Objects != left {
 		t.Errorf("deletions = %+v, want the failed backup's %d objects", deleted, left)
+	}
+}
+
+// With a retention rule set, the unfinished uploads a killed or failed
+// upload left are aborted under the folders of backups whose job ended
+// (failed with objects, failed without any, successful) and of complete
+// backups the history does not know; never under a backup whose job still
+// runs, nor under an incomplete folder the history does not know. The
+// deletion log reports each abort.
+func TestRetentionAbortsUnfinishedUploads(t *testing.T) {
+	s := newSim(t, 1)
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	ids := map[string]string{}
+	for _, c := range []struct{ name, mode, status string }{
+		{"good", "success", "success"},
+		{"failed", "partial", "error"},
+		{"errored", "error", "error"},
+		{"running", "hold", "running"},
+	} {
+		s.config("pg", map[string]string{"mode": c.mode})
+		ids[c.name] = s.ok("manager/0", "create-backup", nil)["job-id"].(string)
+		if got := s.ok("manager/0", "show-job", map[string]any{"job-id": ids[c.name]}); got["status"] != c.status {
+			t.Fatalf("the %s backup: %v, want status %s", c.name, got, c.status)
+		}
+	}
+	// Folders no job of this manager wrote: one incomplete, one complete.
+	st, err := s3.New(s.s3.StorageConfig(s.bucket), s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["stranger"] = "job-20200101T000000Z-00000000"
+	if _, err := st.Put(s.ctx, "pg/"+ids["stranger"]+"/started.json", strings.NewReader(`{}`), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ids["stranger-done"] = "job-20200102T000000Z-00000000"
+	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		io.WriteString(w, "COPY t FROM stdin;\n")
+		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"db"}}, nil
+	}
+	if _, err := artefact.Backup(s.ctx, st, artefact.BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: ids["stranger-done"]}, dump); err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	for k := range s.bucketKeys() {
+		if ofBackup(k, "pg", ids["failed"]) {
+			left++
+		}
+	}
+	for _, name := range sortedKeys(ids) {
+		s.s3.StartUpload(t, s.bucket, "pg/"+ids[name]+"/data.zst")
+	}
+
+	s.config("manager", map[string]string{"retention-count": "5"})
+
+	got := s.s3.Uploads(t, s.bucket)
+	slices.Sort(got)
+	want := []string{"pg/" + ids["running"] + "/data.zst", "pg/" + ids["stranger"] + "/data.zst"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("uploads after retention = %q, want only the running and the unknown incomplete backup's %q", got, want)
+	}
+	keys := s.bucketKeys()
+	if !keys["pg/"+ids["good"]+"/manifest.json"] || !keys["pg/"+ids["stranger-done"]+"/manifest.json"] || !keys["pg/"+ids["stranger"]+"/started.json"] {
+		t.Errorf("retention deleted objects it should keep: %v", keys)
+	}
+
+	res := s.ok("manager/0", "list-jobs", map[string]any{"format": "json"})
+	var deleted []deletion
+	if err := json.Unmarshal([]byte(fmt.Sprint(res["deleted"])), &deleted); err != nil {
+		t.Fatalf("list-jobs deleted = %v: %v", res["deleted"], err)
+	}
+	wantDeleted := map[string]deletion{
+		ids["failed"]:        {Reason: leftoverReason, Objects: left, Uploads: 1},
+		ids["errored"]:       {Reason: leftoverReason, Objects: 0, Uploads: 1},
+		ids["good"]:          {Reason: uploadsCompleteReason, Objects: 0, Uploads: 1},
+		ids["stranger-done"]: {Reason: uploadsCompleteReason, Objects: 0, Uploads: 1},
+	}
+	if len(deleted) != len(wantDeleted) {
+		t.Errorf("deletions = %+v, want %d", deleted, len(wantDeleted))
+	}
+	for _, d := range deleted {
+		w, ok := wantDeleted[d.BackupID]
+		if !ok || d.By != "retention" || d.Reason != w.Reason || d.Objects != w.Objects || d.Uploads != w.Uploads || d.ArtefactPath != "pg/"+d.BackupID+"/" {
+			t.Errorf("deletion %+v, want %+v", d, w)
+		}
+	}
+	if table, _ := s.ok("manager/0", "list-jobs", nil)["deleted"].(string); !strings.Contains(table, "uploads") || !strings.Contains(table, uploadsCompleteReason) {
+		t.Errorf("list-jobs deleted table:\n%s", table)
+	}
+	if n := s.logged("manager/0", "retention aborted the unfinished uploads of backup "+ids["good"]+" of pg ("+uploadsCompleteReason+") in pg/"+ids["good"]+"/: 1"); n != 1 {
+		t.Errorf("%d log lines for the abort under the complete backup, want 1", n)
+	}
+
+	// Once the running job has ended, its upload goes too.
+	s.config("pg", map[string]string{"mode": "error"})
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": ids["running"]}); got["status"] != "error" {
+		t.Fatalf("the held backup once released: %v, want status error", got)
+	}
+	s.config("manager", map[string]string{"retention-count": "6"})
+	if got := s.s3.Uploads(t, s.bucket); !slices.Equal(got, []string{"pg/" + ids["stranger"] + "/data.zst"}) {
+		t.Errorf("uploads after the running job ended = %q, want only the unknown incomplete backup's", got)
+	}
+}
+
+// Which backups' unfinished uploads retention may abort: never a job the
+// history has waiting or running, complete or not; an ended job's always;
+// a job the history does not know only when its backup is complete.
+func TestUploadsAbortable(t *testing.T) {
+	h := requirer.History{Records: []requirer.Record{
+		{JobID: "job-a", Type: dbbackup.Backup, Status: requirer.Running},
+		{JobID: "job-b", Type: dbbackup.Backup, Status: requirer.Waiting},
+		{JobID: "job-c", Type: dbbackup.Backup, Status: requirer.Success},
+		{JobID: "job-d", Type: dbbackup.Backup, Status: requirer.Error},
+		{JobID: "job-e", Type: dbbackup.Backup, Status: requirer.Lost},
+		{JobID: "job-f", Type: dbbackup.Restore, Status: requirer.Running},
+	}}
+	for _, tt := range []struct {
+		id         string
+		complete   bool
+		wantOK     bool
+		wantReason string
+	}{
+		{"job-a", false, false, ""},
+		{"job-a", true, false, ""},
+		{"job-b", true, false, ""},
+		{"job-c", true, true, uploadsCompleteReason},
+		{"job-c", false, true, uploadsEndedReason},
+		{"job-d", false, true, uploadsEndedReason},
+		{"job-e", false, true, uploadsEndedReason},
+		{"job-f", false, false, ""},
+		{"job-f", true, true, uploadsCompleteReason},
+		{"job-z", false, false, ""},
+		{"job-z", true, true, uploadsCompleteReason},
+	} {
+		reason, ok := uploadsAbortable(h, tt.id, tt.complete)
+		if ok != tt.wantOK || reason != tt.wantReason {
+			t.Errorf("uploadsAbortable(%s, complete %v) = %q, %v; want %q, %v", tt.id, tt.complete, reason, ok, tt.wantReason, tt.wantOK)
+		}
 	}
 }

@@ -8,11 +8,15 @@ import (
 )
 
 const deleteAbout = `
-Deletes every object of one backup (complete or incomplete), manifest first,
-so that a deletion cut short leaves an incomplete backup, never a complete
-one with missing parts.
+Deletes exactly one backup (complete or incomplete): the objects directly in
+its folder <...>/<scope>/<job-id>/ and its index entry, manifest first, so
+that a deletion cut short leaves an incomplete backup, never a complete one
+with missing parts (run delete again to finish it). A folder that holds
+folders (a scope, a storage path, other backups) is refused, and so is one
+without a backup's started.json or manifest.json.
 
-Exit codes: 0 deleted; 1 the store refused; 2 unusable arguments.`
+Exit codes: 0 deleted; 1 no backup at the path, not one backup, or the store
+refused; 2 unusable arguments.`
 
 func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("delete", "--storage-config FILE --artefact-path P", deleteAbout, stderr)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/bytesize"
+	"github.com/dbbackup/dbbackup/store"
 )
 
 const listAbout = `
@@ -19,6 +20,12 @@ complete ones (with a manifest) and incomplete ones (a backup that failed or
 was killed midway; never restorable). One listing of the bucket finds them;
 manifests are read only when the scope's catalog.json cache lacks them, and
 the cache is brought up to date.
+
+Unfinished uploads are listed too: the parts of an object that a backup
+killed or failed midway was uploading. No listing of objects shows them, yet
+they are stored (and paid for) until aborted; the backup manager's retention
+aborts those of backups that ended. The table counts them; --json gives
+each one (key, upload id, initiated time) in its backup's entry.
 
 Exit codes: 0 listed; 1 the store could not be listed; 2 unusable command
 line (a missing or invalid flag, an argument, a storage configuration that
@@ -52,18 +59,100 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for i, b := range backups {
 		rows[i] = listedBackup{ArtefactPath: artefact.ArtefactPath(cfg.Path, b.Prefix), Summary: b}
 	}
+	prefix := ""
+	if *scope != "" {
+		prefix = *scope + "/"
+	}
+	ups, err := artefact.Uploads(ctx, st, prefix)
+	if err != nil {
+		// The backups were listed; a store that refuses to list uploads
+		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+	}
+	rows, outside := addUploads(rows, ups, cfg.Path)
+	for _, u := range outside {
+		fmt.Fprintf(stderr, "dbbackup list: unfinished upload %s (id %s, initiated %s) is outside any backup folder\n",
+			u.Key, u.ID, u.Initiated.UTC().Format(time.RFC3339))
+	}
 	if *asJSON {
 		return writeJSON(stdout, rows)
 	}
 	printBackups(stdout, rows)
+	printUploads(stdout, rows, len(outside))
 	return exitOK
 }
 
 // listedBackup is a backup as list prints it: with the artefact path that
-// restore, verify and delete take (the storage path included).
+// restore, verify and delete take (the storage path included), and the
+// unfinished uploads under its folder.
 type listedBackup struct {
 	ArtefactPath string `json:"artefact-path"`
 	artefact.Summary
+	Uploads []listedUpload `json:"unfinished-uploads,omitempty"`
+}
+
+// listedUpload is an unfinished upload as list prints it: its key in the
+// bucket (the storage path included), its id and when it started.
+type listedUpload struct {
+	Key       string    `json:"key"`
+	ID        string    `json:"upload-id"`
+	Initiated time.Time `json:"initiated"`
+}
+
+// addUploads files each upload under the backup whose folder holds it; a
+// folder that holds only uploads (a backup killed before its first object)
+// gets an incomplete entry of its own, after the others. It returns the
+// uploads outside any backup folder apart, with their keys in the bucket.
+func addUploads(rows []listedBackup, ups []store.Upload, storagePath string) ([]listedBackup, []store.Upload) {
+	at := map[string]int{}
+	for i, r := range rows {
+		at[r.Prefix] = i
+	}
+	var outside []store.Upload
+	for _, u := range ups {
+		key := artefact.ArtefactPath(storagePath, u.Key)
+		folder, ok := artefact.FolderOf(u.Key)
+		if !ok {
+			u.Key = key
+			outside = append(outside, u)
+			continue
+		}
+		i, ok := at[folder]
+		if !ok {
+			scope, job, _ := strings.Cut(strings.TrimSuffix(folder, "/"), "/")
+			rows = append(rows, listedBackup{ArtefactPath: artefact.ArtefactPath(storagePath, folder),
+				Summary: artefact.Summary{Scope: scope, JobID: job, Prefix: folder, LastModified: u.Initiated}})
+			i = len(rows) - 1
+			at[folder] = i
+		}
+		rows[i].Uploads = append(rows[i].Uploads, listedUpload{Key: key, ID: u.ID, Initiated: u.Initiated})
+	}
+	return rows, outside
+}
+
+// printUploads counts the unfinished uploads and names the backups that
+// hold them.
+func printUploads(w io.Writer, rows []listedBackup, outside int) {
+	n := outside
+	var paths []string
+	for _, r := range rows {
+		if len(r.Uploads) > 0 {
+			n += len(r.Uploads)
+			paths = append(paths, r.ArtefactPath)
+		}
+	}
+	if n == 0 {
+		return
+	}
+	noun := "uploads"
+	if n == 1 {
+		noun = "upload"
+	}
+	fmt.Fprintf(w, "%d unfinished %s (parts still stored; --json lists them)", n, noun)
+	if len(paths) > 0 {
+		fmt.Fprintf(w, " in %s", strings.Join(paths, ", "))
+	}
+	fmt.Fprintln(w)
 }
 
 func printBackups(w io.Writer, backups []listedBackup) {

@@ -11,7 +11,8 @@ const verifyAbout = `
 Checks a backup without a database: its manifest, that the key opens it,
 and every frame and checksum of every part.
 
-Exit codes: 0 the backup is complete and intact; 1 it is incomplete,
+Exit codes: 0 the backup is complete and intact; 1 there is no backup at
+the path, it is incomplete (no manifest: failed, killed or still running),
 damaged, or the key is wrong (the message says which); 2 unusable arguments.`
 
 func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -166,7 +166,7 @@ func TestPostgresBackupRestoreOnRealParts(t *testing.T) {
 		}, nil},
 		{"wrong key", "wrong encryption key", func() string { return enc.ArtefactPath }, []string{"--encryption-key-file", otherKey}},
 		{"no key", "encrypted", func() string { return enc.ArtefactPath }, nil},
-		{"nonexistent", "incomplete", func() string { return "prod/postgresql/job-nope/" }, nil},
+		{"nonexistent", "no backup at prod/postgresql/job-nope/", func() string { return "prod/postgresql/job-nope/" }, nil},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {

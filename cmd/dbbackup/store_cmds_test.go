@@ -76,8 +76,11 @@ func TestListVerifyDeleteOnRealS3(t *testing.T) {
 		t.Fatalf("delete: code %d\n%s%s", code, out, errOut)
 	}
 	code, _, errOut = runCLI(t, "", "verify", "--storage-config", cfgFile, "--artefact-path", path)
-	if code != 1 || !strings.Contains(errOut, "incomplete") {
+	if code != 1 || !strings.Contains(errOut, "no backup at team/a/postgresql/job-1/") {
 		t.Fatalf("verify of a deleted backup: code %d, %s", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", path); code != 1 || !strings.Contains(errOut, "no backup at team/a/postgresql/job-1/") || strings.Contains(out, "deleted") {
+		t.Fatalf("delete of a deleted backup: code %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = runCLI(t, "", "list", "--storage-config", cfgFile)
 	if code != 0 || strings.Contains(out, "job-1") || !strings.Contains(out, "job-2") {
@@ -88,6 +91,63 @@ func TestListVerifyDeleteOnRealS3(t *testing.T) {
 		if strings.Contains(out+errOut, cfg.SecretKey) || strings.Contains(out+errOut, cfg.AccessKey) {
 			t.Fatalf("%v printed a credential", args)
 		}
+	}
+}
+
+// TestDeleteAndVerifyOfNoBackup tries to delete more than one backup with
+// the CLI, and to have it report a deletion or an incomplete backup where
+// there is no backup at all.
+func TestDeleteAndVerifyOfNoBackup(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	srv.CreateBucket(t, "backups")
+	cfg := srv.StorageConfig("backups")
+	cfg.Path = "team/a"
+	cfgFile := writeStorageConfig(t, cfg)
+	st, err := s3.New(cfg, s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", 1000))
+		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
+	}
+	ids := []string{"job-1", "job-2", "job-3"}
+	for _, id := range ids {
+		if _, err := artefact.Backup(ctx, st, artefact.BackupOptions{Engine: engine.PostgreSQL, Scope: "postgresql", JobID: id}, dump); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"team/a/postgresql/", "/team/a/postgresql", "team/a/", "team/"} {
+		code, out, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", p)
+		if code != 1 || strings.Contains(out, "deleted") {
+			t.Errorf("delete %s: code %d, want 1\n%s%s", p, code, out, errOut)
+		}
+	}
+	if _, _, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", "team/a/postgresql/"); !strings.Contains(errOut, "team/a/postgresql/ is not one backup: it holds folders") {
+		t.Errorf("delete of a scope: %s, want it refused as not one backup", errOut)
+	}
+	if code, _, _ := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", ""); code != 2 {
+		t.Errorf("delete of an empty path: code %d, want 2", code)
+	}
+	for _, id := range ids {
+		p := "team/a/postgresql/" + id + "/"
+		if code, out, errOut := runCLI(t, "", "verify", "--storage-config", cfgFile, "--artefact-path", p); code != 0 {
+			t.Errorf("verify %s after the refused deletions: code %d\n%s%s", p, code, out, errOut)
+		}
+	}
+	missing := "team/a/postgresql/job-404/"
+	for _, cmd := range []string{"delete", "verify"} {
+		code, out, errOut := runCLI(t, "", cmd, "--storage-config", cfgFile, "--artefact-path", missing)
+		if code != 1 || !strings.Contains(errOut, "no backup at "+missing) || strings.Contains(errOut, "incomplete") || strings.Contains(out, "deleted") {
+			t.Errorf("%s of a missing backup: code %d, want 1 and %q\n%s%s", cmd, code, "no backup at "+missing, out, errOut)
+		}
+	}
+	// restore reads the manifest before it connects to the database.
+	code, out, errOut := runCLI(t, "", "restore", "--engine", "postgresql", "--database-url", "postgres://app@127.0.0.1:1/app",
+		"--storage-config", cfgFile, "--artefact-path", missing)
+	if code != 1 || !strings.Contains(errOut, "no backup at "+missing) {
+		t.Errorf("restore of a missing backup: code %d, want 1 and %q\n%s%s", code, "no backup at "+missing, out, errOut)
 	}
 }
 

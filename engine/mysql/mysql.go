@@ -146,13 +146,15 @@ func (e *Engine) run(ctx context.Context, c tool.Cmd) error {
 }
 
 // query runs SQL through the client in database db ("" for none) and
-// returns its tab-separated output without column names.
+// returns its tab-separated output without column names. The connection
+// speaks utf8mb4 whatever the locale, so a name in sql means what it says
+// (a client in the C locale would send it as latin1).
 func (e *Engine) query(ctx context.Context, db, sql string) (string, error) {
 	p, err := e.client()
 	if err != nil {
 		return "", err
 	}
-	args := []string{"--batch", "--skip-column-names", "--raw", "--connect-timeout=30"}
+	args := []string{"--batch", "--skip-column-names", "--raw", "--connect-timeout=30", "--default-character-set=utf8mb4"}
 	if db != "" {
 		args = append(args, "--database="+db)
 	}

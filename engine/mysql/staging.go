@@ -21,19 +21,29 @@ import (
 // ended well (every checksum matched) swaps the tables in with one RENAME
 // TABLE statement, which MariaDB applies to all of them or none:
 //
-//	RENAME TABLE target.t TO target.dbbackup_old_<id>_1, staging.t TO target.t, ...
+//	RENAME TABLE target.t TO target.dbbackup_old_<id>_1, target.v TO target.dbbackup_old_<id>_2, staging.t TO target.t, ...
 //
-// then drops the old tables and the staging database. A table of the target
-// that the backup does not hold is left alone, as a checked restore leaves
-// it. The load overlaps the download instead of waiting for a whole
-// verification pass first.
+// Every table and view of the target moves out of the way in that
+// statement, those the backup holds and those it does not (made after the
+// backup), with the triggers on those tables: once it has run, the target
+// holds exactly the backup's tables. Then, not atomically with the swap, the
+// moved-out tables and views are dropped, and so are the target's routines
+// and events (a backup of tables alone has none), and the staging database;
+// a routine or event made between the swap and its drop is dropped too if
+// the inspection before the swap saw it, else kept. The load overlaps the
+// download instead of waiting for a whole verification pass first. A
+// target that did not exist is created by the swap, and dropped again if
+// the swap fails.
 //
 // RENAME TABLE cannot move views, triggers, routines or events to another
 // database, so this is only for backups of tables alone (Result.TablesOnly,
 // checked again in the staging database after the load), and not when a
-// table outside the backup holds a foreign key to one it replaces (the key
-// would follow the old table). In those cases Restore drops the staging
-// database and answers engine.ErrNeedsCheckedStream, the target untouched.
+// table of another database holds a foreign key to a table of the target
+// (the key would follow the moved-out table and dangle once it is
+// dropped; a checked restore drops and recreates the database, so the key
+// finds the restored table by its name). In those cases Restore drops the
+// staging database and answers engine.ErrNeedsCheckedStream, the target
+// untouched.
 
 // stagingPrefix starts the name of every staging database; oldPrefix every
 // replaced table until it is dropped. A restore that is killed leaves them
@@ -45,7 +55,10 @@ const (
 
 // NeedsCheckedStream reports whether the backup must be checked whole
 // before its restore starts: all but a single database of tables alone,
-// which Restore loads through a staging database (see staging.go).
+// which Restore loads through a staging database and swaps in only once
+// the stream ended well, the target untouched otherwise (see staging.go).
+// Either way the restored database ends as the backup recorded it (see
+// Restore).
 func (e *Engine) NeedsCheckedStream(backup engine.Result) bool { return !backup.TablesOnly }
 
 // sqlString returns s as an SQL string literal that no byte of s can break.
@@ -84,25 +97,35 @@ type table struct {
 	view bool
 }
 
+// routine is a stored routine or an event of a database: kind is what
+// DROP names it by (PROCEDURE, FUNCTION, PACKAGE, PACKAGE BODY, EVENT).
+type routine struct {
+	name, kind string
+}
+
 // swapPlan is what swapIn learns of the staging and target databases, in
 // one run of the client.
 type swapPlan struct {
-	nonTables int     // views, triggers, routines and events in staging
-	referrers int     // foreign keys from outside the loaded set into the target tables it replaces
-	loaded    []table // staging's tables
-	existing  []table // target's tables and views
+	nonTables int       // views, triggers, routines and events in staging
+	referrers int       // foreign keys of other databases' tables into the target
+	exists    bool      // the target exists
+	loaded    []table   // staging's tables
+	existing  []table   // target's tables and views
+	routines  []routine // target's routines and events
 }
 
 // inspect reads the swapPlan of moving staging's tables into target.
-// Table names travel in hex so any byte survives the client's output.
+// Names travel in hex so any byte survives the client's output.
 func (e *Engine) inspect(ctx context.Context, staging, target string) (swapPlan, error) {
 	s, t := sqlString(staging), sqlString(target)
-	inStaging := "(SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " + s + ")"
 	out, err := e.query(ctx, "", "SELECT 'x', "+nonTablesSQL(s)+";\n"+
 		"SELECT 'f', COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE UNIQUE_CONSTRAINT_SCHEMA = "+t+
-		" AND REFERENCED_TABLE_NAME IN "+inStaging+" AND NOT (CONSTRAINT_SCHEMA = "+t+" AND TABLE_NAME IN "+inStaging+");\n"+
+		" AND CONSTRAINT_SCHEMA <> "+t+" AND CONSTRAINT_SCHEMA <> "+s+";\n"+
+		"SELECT 'e', COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "+t+";\n"+
 		"SELECT 's', HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+s+" ORDER BY TABLE_NAME;\n"+
-		"SELECT 't', HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+t+" ORDER BY TABLE_NAME;\n")
+		"SELECT 't', HEX(TABLE_NAME), TABLE_TYPE = 'VIEW' FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+t+" ORDER BY TABLE_NAME;\n"+
+		"SELECT 'r', HEX(ROUTINE_NAME), HEX(ROUTINE_TYPE) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = "+t+" ORDER BY 2, 3;\n"+
+		"SELECT 'r', HEX(EVENT_NAME), HEX('EVENT') FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "+t+" ORDER BY 2;\n")
 	if err != nil {
 		return swapPlan{}, err
 	}
@@ -116,10 +139,17 @@ func (e *Engine) inspect(ctx context.Context, staging, target string) (swapPlan,
 		seen[f[0]] = true
 		var err error
 		switch {
-		case f[0] == "x" && len(f) == 2:
-			p.nonTables, err = strconv.Atoi(f[1])
-		case f[0] == "f" && len(f) == 2:
-			p.referrers, err = strconv.Atoi(f[1])
+		case (f[0] == "x" || f[0] == "f" || f[0] == "e") && len(f) == 2:
+			var n int
+			n, err = strconv.Atoi(f[1])
+			switch f[0] {
+			case "x":
+				p.nonTables = n
+			case "f":
+				p.referrers = n
+			default:
+				p.exists = n > 0
+			}
 		case (f[0] == "s" || f[0] == "t") && len(f) == 3:
 			var name []byte
 			if name, err = hex.DecodeString(f[1]); err == nil {
@@ -130,6 +160,13 @@ func (e *Engine) inspect(ctx context.Context, staging, target string) (swapPlan,
 					p.existing = append(p.existing, tb)
 				}
 			}
+		case f[0] == "r" && len(f) == 3:
+			var name, kind []byte
+			if name, err = hex.DecodeString(f[1]); err == nil {
+				if kind, err = hex.DecodeString(f[2]); err == nil {
+					p.routines = append(p.routines, routine{name: string(name), kind: string(kind)})
+				}
+			}
 		default:
 			err = errors.New("unexpected line")
 		}
@@ -137,7 +174,7 @@ func (e *Engine) inspect(ctx context.Context, staging, target string) (swapPlan,
 			return swapPlan{}, fmt.Errorf("cannot read the client's answer %q: %v", line, err)
 		}
 	}
-	if !seen["x"] || !seen["f"] {
+	if !seen["x"] || !seen["f"] || !seen["e"] {
 		return swapPlan{}, fmt.Errorf("the client's answer lacks the counts: %q", out)
 	}
 	return p, nil
@@ -165,12 +202,15 @@ func (e *Engine) stage(ctx context.Context) (string, func(), error) {
 	return name, drop, nil
 }
 
-// swapIn moves every table of the loaded staging database into target
-// (created when missing) in one RENAME TABLE, then drops the tables it
-// replaced (a failure to drop them is only written to log: the restore
-// itself is done). It answers engine.ErrNeedsCheckedStream, having changed
-// nothing, when the staging database holds what RENAME cannot move or a
-// foreign key outside the backup points at a table it replaces.
+// swapIn makes target (created when missing) hold exactly the tables of
+// the loaded staging database: in one RENAME TABLE it moves every table
+// and view of target out of the way and staging's tables in; then it drops
+// what it moved out and target's routines and events (a failure to drop
+// them is only written to log: the restore itself is done). It answers
+// engine.ErrNeedsCheckedStream, having changed nothing, when the staging
+// database holds what RENAME cannot move or a foreign key of another
+// database points into target. A target it created is dropped again when
+// the swap fails.
 func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writer) error {
 	p, err := e.inspect(ctx, staging, target)
 	if err != nil {
@@ -180,36 +220,41 @@ func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writ
 		return fmt.Errorf("the backup holds %d views, triggers, routines or events, which cannot be swapped in: %w", p.nonTables, engine.ErrNeedsCheckedStream)
 	}
 	if p.referrers > 0 {
-		return fmt.Errorf("%d foreign keys of tables outside the backup point at tables it replaces: %w", p.referrers, engine.ErrNeedsCheckedStream)
-	}
-	have := map[string]table{}
-	for _, t := range p.existing {
-		have[t.name] = t
-	}
-	loaded := p.loaded
-	create := "CREATE DATABASE IF NOT EXISTS " + quoteIdent(target) + ";\n"
-	if len(loaded) == 0 {
-		if _, err := e.query(ctx, "", create); err != nil {
-			return fmt.Errorf("cannot create it: %w", err)
-		}
-		return nil
+		return fmt.Errorf("%d foreign keys of tables in other databases point into it: %w", p.referrers, engine.ErrNeedsCheckedStream)
 	}
 	id := randomID()
 	var renames, drops []string
 	tq, sq := quoteIdent(target), quoteIdent(staging)
-	for i, t := range loaded {
-		if old, ok := have[t.name]; ok {
-			oldName := fmt.Sprintf("%s%s_%d", oldPrefix, id, i+1)
-			renames = append(renames, tq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(oldName))
-			kind := "TABLE"
-			if old.view {
-				kind = "VIEW"
-			}
-			drops = append(drops, "DROP "+kind+" IF EXISTS "+tq+"."+quoteIdent(oldName)+";")
+	for i, t := range p.existing {
+		oldName := fmt.Sprintf("%s%s_%d", oldPrefix, id, i+1)
+		renames = append(renames, tq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(oldName))
+		kind := "TABLE"
+		if t.view {
+			kind = "VIEW"
 		}
+		drops = append(drops, "DROP "+kind+" IF EXISTS "+tq+"."+quoteIdent(oldName)+";")
+	}
+	for _, t := range p.loaded {
 		renames = append(renames, sq+"."+quoteIdent(t.name)+" TO "+tq+"."+quoteIdent(t.name))
 	}
-	if _, err := e.query(ctx, "", create+"RENAME TABLE "+strings.Join(renames, ", ")); err != nil {
+	for _, r := range p.routines {
+		switch r.kind {
+		case "PACKAGE BODY": // dropped with its package
+		case "PACKAGE": // known to the parser in Oracle mode only (MariaDB 10.3 to 11.3)
+			drops = append(drops, "SET SESSION sql_mode = 'ORACLE';", "DROP PACKAGE IF EXISTS "+tq+"."+quoteIdent(r.name)+";",
+				"SET SESSION sql_mode = DEFAULT;")
+		default:
+			drops = append(drops, "DROP "+r.kind+" IF EXISTS "+tq+"."+quoteIdent(r.name)+";")
+		}
+	}
+	swap := "CREATE DATABASE IF NOT EXISTS " + tq + ";\n"
+	if len(renames) > 0 {
+		swap += "RENAME TABLE " + strings.Join(renames, ", ") + ";\n"
+	}
+	if _, err := e.query(ctx, "", swap); err != nil {
+		if !p.exists {
+			e.dropCreated(ctx, []string{target}, log)
+		}
 		return fmt.Errorf("cannot swap the restored tables in: %w", err)
 	}
 	// The backup is in; what is left is cleaning up, which goes on even if
@@ -218,7 +263,7 @@ func (e *Engine) swapIn(ctx context.Context, staging, target string, log io.Writ
 	defer cancel()
 	if len(drops) > 0 {
 		if _, err := e.query(dctx, "", "SET SESSION foreign_key_checks = 0;\n"+strings.Join(drops, "\n")); err != nil && log != nil {
-			fmt.Fprintf(log, "restored, but cannot drop the replaced tables %s%s_* of %q (drop them by hand): %v\n", oldPrefix, id, target, err)
+			fmt.Fprintf(log, "restored, but cannot drop the replaced tables %s%s_* or the routines and events of %q (drop them by hand): %v\n", oldPrefix, id, target, err)
 		}
 	}
 	return nil

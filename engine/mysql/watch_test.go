@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -23,6 +24,33 @@ func TestDatabaseWatcher(t *testing.T) {
 	}
 }
 
+// With insert set, the SQL for a database follows the comment line that
+// first names it, before the rest of the dump, and a read error of the
+// dump comes only after everything read before it.
+func TestDatabaseWatcherInserts(t *testing.T) {
+	dump := "-- dump\n-- Current Database: `a`\n--\nCREATE DATABASE a;\n-- Current Database: `mysql`\nUSE mysql;\n" +
+		"-- Current Database: `b`\nUSE b;\n-- Current Database: `a`\nUSE a;\n"
+	want := "-- dump\n-- Current Database: `a`\nDROP a;\n--\nCREATE DATABASE a;\n-- Current Database: `mysql`\nUSE mysql;\n" +
+		"-- Current Database: `b`\nDROP b;\nUSE b;\n-- Current Database: `a`\nUSE a;\n"
+	insert := func(name string) string {
+		if name == "mysql" {
+			return ""
+		}
+		return "DROP " + name + ";\n"
+	}
+	for _, chunk := range []int{1, 3, 30, len(dump)} {
+		failure := errors.New("checksum mismatch")
+		d := &databaseWatcher{r: io.MultiReader(&chunkReader{data: []byte(dump), n: chunk}, iotest.ErrReader(failure)), insert: insert}
+		got, err := io.ReadAll(d)
+		if string(got) != want || !errors.Is(err, failure) {
+			t.Errorf("reads of %d: got %q, %v; want %q, the read error", chunk, got, err, want)
+		}
+		if strings.Join(d.found, "|") != "a|mysql|b" {
+			t.Errorf("reads of %d: found %q", chunk, d.found)
+		}
+	}
+}
+
 func TestOptionFileQuoting(t *testing.T) {
 	got := quoteOption("p\"a\\ss w#rd;\n")
 	if want := `"p\"a\\ss w#rd;\n"`; got != want {
@@ -34,6 +62,7 @@ func FuzzDatabaseWatcher(f *testing.F) {
 	f.Add([]byte("-- Current Database: `a`\nINSERT;\n-- Current Database: `b``c`\n"))
 	f.Add([]byte("-- Current Database: `"))
 	f.Add([]byte("-- Current Database: `" + strings.Repeat("y", 1000) + "`\n-- Current Database: `z`\n"))
+	f.Add([]byte("-- Current Database: `skip`\n-- Current Database: `a`\n-- Current Database: `a`\nUSE a;\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want := referenceWatch(data)
 		for _, chunk := range []int{1, 7, 1 + len(data)/3, len(data) + 1} {
@@ -47,6 +76,11 @@ func FuzzDatabaseWatcher(f *testing.F) {
 			}
 			if strings.Join(d.found, "\x00") != strings.Join(want, "\x00") {
 				t.Fatalf("reads of %d: found %q, the byte-by-byte reference %q", chunk, d.found, want)
+			}
+			d = &databaseWatcher{r: &chunkReader{data: data, n: chunk}, insert: fuzzInsert}
+			got, err = io.ReadAll(d)
+			if want := referenceInsert(data); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("reads of %d with insert: got %q (%v), the byte-by-byte reference %q", chunk, got, err, want)
 			}
 		}
 	})
@@ -86,6 +120,38 @@ func referenceWatch(data []byte) []string {
 		}
 	}
 	return d.found
+}
+
+// fuzzInsert inserts a line for each database but those named "skip".
+func fuzzInsert(name string) string {
+	if name == "skip" {
+		return ""
+	}
+	return "/* " + name + " */\n"
+}
+
+// referenceInsert is the stream a watcher with fuzzInsert hands out,
+// built a byte at a time.
+func referenceInsert(data []byte) []byte {
+	d := &databaseWatcher{}
+	var out []byte
+	for _, b := range data {
+		out = append(out, b)
+		if b == '\n' {
+			if name, ok := d.endLine(); ok {
+				out = append(out, fuzzInsert(name)...)
+			}
+			continue
+		}
+		if d.skipping {
+			continue
+		}
+		d.line = append(d.line, b)
+		if len(d.line) > 1024 || !prefixCompatible(d.line) {
+			d.skipping, d.line = true, d.line[:0]
+		}
+	}
+	return out
 }
 
 // BenchmarkDatabaseWatcher passes 64 MiB of a dump (1 MiB INSERT lines)

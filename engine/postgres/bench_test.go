@@ -2,8 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,4 +59,73 @@ func BenchmarkRoundTripPgbench10(b *testing.B) {
 		b.ReportMetric(mb/dump.Seconds(), "dump-MB/s")
 		b.ReportMetric(mb/restore.Seconds(), "restore-MB/s")
 	}
+}
+
+// BenchmarkRestoreOverPgRestore restores one pgbench database of scale 3
+// (DBBACKUP_BENCH_SCALE to change it) over itself, alternately by Restore (a prelude emptying the database,
+// then pg_restore --file=- piped into psql, one transaction) and by the
+// single pg_restore command used before ("--clean --if-exists --no-owner
+// --single-transaction --exit-on-error"), both from a pipe, and reports
+// their times and ratio from the same run.
+//
+//	go test -run '^$' -bench RestoreOverPgRestore -benchtime 3x ./engine/postgres
+func BenchmarkRestoreOverPgRestore(b *testing.B) {
+	scale := 3
+	if s := os.Getenv("DBBACKUP_BENCH_SCALE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("DBBACKUP_BENCH_SCALE=%q: want a positive number", s)
+		}
+		scale = n
+	}
+	p := testenv.StartPostgres(b)
+	p.Pgbench(b, "bench", scale)
+	p.SQL(b, "bench", variedSQL)
+	want := p.Checksums(b, "bench")
+	e := newEngine(p, "bench")
+	ctx := context.Background()
+	dump := filepath.Join(b.TempDir(), "dump")
+	f, err := os.Create(dump)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.Backup(ctx, engine.BackupSpec{}, f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	timed := func(run func(io.Reader) error) time.Duration {
+		f, err := os.Open(dump)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		start := time.Now()
+		if err := run(struct{ io.Reader }{f}); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		if diff := testenv.DiffSums(want, p.Checksums(b, "bench")); len(diff) > 0 {
+			b.Fatalf("restored database differs:\n%s", strings.Join(diff, "\n"))
+		}
+		return d
+	}
+	var ours, before time.Duration
+	for b.Loop() {
+		ours += timed(func(r io.Reader) error {
+			_, err := e.Restore(ctx, engine.RestoreSpec{Unchecked: true}, r)
+			return err
+		})
+		before += timed(func(r io.Reader) error {
+			cmd := exec.CommandContext(ctx, filepath.Join(p.BinDir, "pg_restore"), "--clean", "--if-exists",
+				"--no-owner", "--single-transaction", "--exit-on-error", "-d", "bench")
+			cmd.Env, cmd.Stdin = p.Env(), r
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+			return nil
+		})
+	}
+	b.ReportMetric(ours.Seconds()/float64(b.N), "restore-s/op")
+	b.ReportMetric(before.Seconds()/float64(b.N), "pg_restore-s/op")
+	b.ReportMetric(ours.Seconds()/before.Seconds(), "ratio")
 }

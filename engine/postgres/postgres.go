@@ -4,9 +4,10 @@
 // One database is dumped with "pg_dump -Fc -Z0": the custom format, so that
 // pg_restore can restore it from a pipe, and uncompressed, because gzip
 // inside pg_dump is its bottleneck and the artefact pipeline compresses with
-// zstd anyway. It is restored with "pg_restore --clean --if-exists
-// --no-owner --single-transaction --exit-on-error": a failed restore rolls
-// back and leaves the database as it was.
+// zstd anyway. It is restored by "pg_restore --file=-" piped into psql, in
+// one transaction that first empties the database (see Restore): the
+// database ends exactly as the backup recorded it, and a failed restore
+// rolls back and leaves it as it was.
 //
 // All databases (Conn.Database empty) are one stream in the "pg-cluster-v1"
 // format (see cluster.go): the globals (roles, tablespaces) from
@@ -60,10 +61,17 @@ func New(conn engine.Conn, opts Options) *Engine {
 // Kind returns engine.PostgreSQL.
 func (e *Engine) Kind() engine.Kind { return engine.PostgreSQL }
 
-// NeedsCheckedStream is false: a database's restore runs in one transaction
-// and rolls back when its stream fails (see Restore for the cluster's new
-// databases).
-func (e *Engine) NeedsCheckedStream(engine.Result) bool { return false }
+// NeedsCheckedStream reports whether restoring backup needs its stream
+// checked whole before Restore reads a byte. It is false for one database
+// (FormatCustom): its load runs in one transaction, committed only after
+// the stream was read to a clean end, so a stream failing at any point
+// leaves the database as it was (and drops it again if the restore made
+// it). It is true for all databases (FormatCluster), whose globals and
+// databases are restored one after the other with no rollback across them,
+// and for any other or missing format, to be safe.
+func (e *Engine) NeedsCheckedStream(backup engine.Result) bool {
+	return backup.Format != FormatCustom
+}
 
 // Check connects to the server and runs a query.
 func (e *Engine) Check(ctx context.Context) error {

@@ -15,19 +15,41 @@ import (
 )
 
 // Restore reads a stream made by Backup and loads it. The format is told by
-// the stream's first bytes.
+// the stream's first bytes. Every database is loaded the same way (see
+// load.go): the archive's script through psql, in one transaction that
+// first drops everything the database holds (see emptySQL), so that the
+// database ends exactly as the backup recorded it, whatever was created,
+// dropped or altered since; the transaction is committed only once the
+// stream was read to a clean end. What emptySQL leaves alone (subscriptions,
+// database-wide default privileges) is kept; a public schema the backup
+// did not have comes back as the server's default. The restoring user must
+// be a superuser or own the database and everything in it; the restore
+// waits for locks other sessions hold on its objects and blocks them until
+// it ends.
 //
-// A custom archive is restored into RestoreSpec.Database, else
-// Conn.Database (created when missing), with pg_restore --clean --if-exists
-// --no-owner --single-transaction --exit-on-error: objects of the backup
-// replace those of the same name, the restoring user owns them, and any
-// error rolls the whole restore back.
+// A custom archive (FormatCustom) is restored into RestoreSpec.Database,
+// else Conn.Database, created when missing; the restoring user owns what
+// it restores (--no-owner). Guaranteed: either the database holds exactly
+// the backup, or, on any failure (a stream that fails or is cut at any
+// point, even its very end; a SQL error; a cancelled context), it is as it
+// was before, and a database this restore created is dropped again. It is
+// safe with RestoreSpec.Unchecked.
 //
-// A pg-cluster-v1 stream restores the globals through psql first, then each
-// database: an existing one as above but keeping owners (the roles were
-// just restored), a missing one with pg_restore --create, which cannot run
-// in one transaction: a failure there leaves a partly restored new
-// database, named in the error, to drop before trying again.
+// A pg-cluster-v1 stream (FormatCluster) needs a stream checked whole
+// beforehand (see NeedsCheckedStream): given RestoreSpec.Unchecked, it
+// answers engine.ErrNeedsCheckedStream having changed nothing. It replays
+// the globals through psql first (a superuser's work): the roles and
+// tablespaces of the backup come back, with the attributes and memberships
+// it recorded (the restoring role's own attributes and password
+// excepted); roles created since are kept. Then each database of the
+// backup, in its own transaction, with the backup's owners and the
+// database's owner, settings and comment; a missing database is created by
+// the backup's own CREATE DATABASE (encoding, locale). Databases not in
+// the backup are left untouched. Not guaranteed: the cluster as one unit.
+// A failure in one database (a SQL error; or a stream failing although
+// checked) leaves that database as it was, the databases before it
+// restored and the globals replayed; every database this run created is
+// dropped again, those restored before the failure included.
 func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Reader) (engine.Result, error) {
 	if err := checkMethod("restore", spec.Method); err != nil {
 		return engine.Result{}, err
@@ -50,7 +72,7 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 			return res, fmt.Errorf("cannot restore a single-database backup: no target database (set the restore's database)")
 		}
 		res.Databases = []string{db}
-		err = e.restoreDatabase(ctx, db, false, spec.Log, br)
+		_, err = e.load(ctx, loadSpec{db: db, log: spec.Log}, br)
 		res.Bytes = in.N
 		if err != nil {
 			return res, fmt.Errorf("cannot restore database %q: %w", db, err)
@@ -58,6 +80,9 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		return res, nil
 	case string(head) == clusterMagic:
 		res.Format = FormatCluster
+		if spec.Unchecked {
+			return res, fmt.Errorf("cannot restore all databases from a stream checked as it is read: %w", engine.ErrNeedsCheckedStream)
+		}
 		res.Databases, err = e.restoreCluster(ctx, spec.Log, br)
 		res.Bytes = in.N
 		return res, err
@@ -65,36 +90,6 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		return res, fmt.Errorf("cannot restore: the stream is neither a pg_dump custom archive nor a %s stream (it starts with %q)", FormatCluster, head)
 	}
 }
-
-// restoreDatabase loads one custom archive into db, creating db first when
-// it is missing.
-func (e *Engine) restoreDatabase(ctx context.Context, db string, keepOwners bool, log io.Writer, r io.Reader) error {
-	exists, err := e.exists(ctx, db)
-	if err != nil {
-		return err
-	}
-	if !exists {
-		logf(log, "dbbackup: creating database %q", db)
-		if _, err := e.query(ctx, "postgres", `CREATE DATABASE :"db"`, "db="+db); err != nil {
-			return fmt.Errorf("cannot create the database: %w", err)
-		}
-	}
-	args := []string{dbnameFromEnv, "--clean", "--if-exists", "--single-transaction", "--exit-on-error"}
-	if !keepOwners {
-		args = append(args, "--no-owner")
-	}
-	logf(log, "dbbackup: pg_restore into database %q", db)
-	c, err := e.cmd("pg_restore", db, args...)
-	if err != nil {
-		return err
-	}
-	c.Stdin, c.Log = r, log
-	return tool.Run(ctx, c)
-}
-
-// dbnameFromEnv is the -d pg_restore requires: a connection string (it
-// holds "=") without a dbname, so libpq takes the name from PGDATABASE.
-const dbnameFromEnv = "--dbname=connect_timeout=30"
 
 // exists reports whether database db exists.
 func (e *Engine) exists(ctx context.Context, db string) (bool, error) {
@@ -105,13 +100,24 @@ func (e *Engine) exists(ctx context.Context, db string) (bool, error) {
 	return strings.TrimSpace(out) == "1", nil
 }
 
-// restoreCluster restores every section of a pg-cluster-v1 stream.
-func (e *Engine) restoreCluster(ctx context.Context, log io.Writer, br *bufio.Reader) ([]string, error) {
+// restoreCluster restores every section of a pg-cluster-v1 stream; on
+// failure it drops the databases it created.
+func (e *Engine) restoreCluster(ctx context.Context, log io.Writer, br *bufio.Reader) (dbs []string, err error) {
+	var created []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, db := range created {
+			if derr := e.dropDatabase(ctx, db, log); derr != nil {
+				err = fmt.Errorf("%w (and the database this restore created is left behind: %v)", err, derr)
+			}
+		}
+	}()
 	cr, err := newClusterReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("cannot restore PostgreSQL: %w", err)
 	}
-	var dbs []string
 	for {
 		kind, name, sr, err := cr.next()
 		if err == io.EOF {
@@ -126,30 +132,16 @@ func (e *Engine) restoreCluster(ctx context.Context, log io.Writer, br *bufio.Re
 				return dbs, fmt.Errorf("cannot restore the PostgreSQL roles and tablespaces: %w", err)
 			}
 		case sectionDatabase:
-			if err := e.restoreClusterDatabase(ctx, name, log, sr); err != nil {
+			made, err := e.load(ctx, loadSpec{db: name, keepOwners: true, create: true, log: log}, sr)
+			if err != nil {
 				return dbs, fmt.Errorf("cannot restore database %q: %w", name, err)
+			}
+			if made {
+				created = append(created, name)
 			}
 			dbs = append(dbs, name)
 		}
 	}
-}
-
-// restoreClusterDatabase restores one database of a cluster stream.
-func (e *Engine) restoreClusterDatabase(ctx context.Context, db string, log io.Writer, r io.Reader) error {
-	exists, err := e.exists(ctx, db)
-	if err != nil {
-		return err
-	}
-	if exists {
-		return e.restoreDatabase(ctx, db, true, log, r)
-	}
-	logf(log, "dbbackup: pg_restore --create of database %q", db)
-	c, err := e.cmd("pg_restore", "postgres", dbnameFromEnv, "--create", "--exit-on-error")
-	if err != nil {
-		return err
-	}
-	c.Stdin, c.Log = r, log
-	return tool.Run(ctx, c)
 }
 
 // expectedGlobalsError matches the one error a globals restore expects:

@@ -59,7 +59,7 @@ func StartMariaDB(t T) *MariaDB {
 	ctx, cancel := context.WithTimeout(context.Background(), mariadbStartTimeout)
 	defer cancel()
 	args := append([]string{"--no-defaults", "--datadir=" + m.dataDir(), "--auth-root-authentication-method=normal",
-		"--skip-test-db"}, userArg...)
+		"--skip-test-db", "--tmpdir=" + dir}, userArg...)
 	if out, err := exec.CommandContext(ctx, install, args...).CombinedOutput(); err != nil {
 		t.Fatalf("cannot install a MariaDB data directory: %v\n%s", err, out)
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -18,7 +20,11 @@ import (
 // single request; a larger one in a multipart upload with at most
 // Concurrency+1 parts in memory. Each request is retried on its own, so a
 // transient fault costs one part, not the upload. A failed upload is
-// aborted so that the bucket keeps no orphan parts.
+// aborted on every path (source error, part error, completion error,
+// cancelled context) so that the bucket keeps no orphan parts, and so is
+// an upload that an earlier try started but whose answer was lost. When an
+// abort fails, the error says that parts are left behind; ListUploads
+// finds them.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
 	if err := store.CheckKey(key); err != nil {
 		return store.Object{}, &store.Error{Op: "put", Bucket: s.bucket, Key: key, Err: err, Permanent: true}
@@ -92,23 +98,39 @@ type upload struct {
 }
 
 func (s *Store) putMultipart(ctx context.Context, key, full string, first []byte, r io.Reader, popts minio.PutObjectOptions) (store.Object, error) {
-	var id string
-	err := s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
-		var err error
-		id, err = s.core.NewMultipartUpload(ctx, s.bucket, full, popts)
-		return s.fail("start upload of", full, err)
-	})
+	id, tries, err := s.startUpload(ctx, full, popts)
 	if err != nil {
+		if tries > 0 && errResponse(err).Code == "" {
+			// No answer came: the server may have started an upload.
+			if aerr := s.abortOthers(ctx, full, ""); aerr != nil {
+				err = fmt.Errorf("%w; parts may be left behind: %w", err, aerr)
+			}
+		}
 		return store.Object{}, err
 	}
 	up := &upload{s: s, full: full, id: id, free: make(chan []byte, s.opts.Concurrency+1)}
-	size, err := up.run(ctx, first, r)
+	var size int64
+	if err = ctx.Err(); err == nil {
+		size, err = up.run(ctx, first, r)
+	}
 	if err == nil {
 		err = up.complete(ctx, popts)
 	}
+	var left []error // aborts that failed: parts left behind
+	if tries > 1 {
+		// An earlier try may have started an upload whose answer was
+		// lost. Should this fail, the upload is listed by `dbbackup list`
+		// and aborted by the manager's retention; it does not fail a Put
+		// that stored its object.
+		left = append(left, s.abortOthers(ctx, full, id))
+	}
 	if err != nil {
-		up.abort()
-		return store.Object{}, s.fail("put", full, err)
+		err = s.fail("put", full, err)
+		left = append(left, up.abort(ctx))
+		if lerr := errors.Join(left...); lerr != nil {
+			err = fmt.Errorf("%w; parts are left behind: %w", err, lerr)
+		}
+		return store.Object{}, err
 	}
 	st, err := s.Stat(ctx, key)
 	if err != nil {
@@ -118,6 +140,43 @@ func (s *Store) putMultipart(ctx context.Context, key, full string, first []byte
 		return store.Object{}, s.fail("put", full, fmt.Errorf("stored %d bytes, sent %d", st.Size, size))
 	}
 	return st, nil
+}
+
+// startUpload starts the multipart upload of full and returns its id and
+// the number of requests it sent. Each request runs to its end even if
+// ctx is cancelled meanwhile: a server that started the upload must tell
+// its id, or nothing could abort it.
+func (s *Store) startUpload(ctx context.Context, full string, popts minio.PutObjectOptions) (id string, tries int, err error) {
+	err = s.opts.Backoff.Do(ctx, func(ctx context.Context) error {
+		tries++
+		var err error
+		id, err = s.core.NewMultipartUpload(context.WithoutCancel(ctx), s.bucket, full, popts)
+		return s.fail("start upload of", full, err)
+	})
+	return id, tries, err
+}
+
+// abortOthers aborts the uploads of full other than id: those of earlier
+// tries of startUpload whose answers were lost. A key has one writer (a
+// backup's keys are its own), so no other upload of it is legitimate.
+func (s *Store) abortOthers(ctx context.Context, full, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	key := strings.TrimPrefix(full, s.prefix)
+	var others []string
+	for u, err := range s.ListUploads(ctx, key) {
+		if err != nil {
+			return err
+		}
+		if u.Key == key && u.ID != id {
+			others = append(others, u.ID)
+		}
+	}
+	var errs []error
+	for _, other := range others {
+		errs = append(errs, s.abort(ctx, full, other))
+	}
+	return errors.Join(errs...)
 }
 
 // run reads parts from r and uploads them with Concurrency workers. It
@@ -227,12 +286,34 @@ func (u *upload) complete(ctx context.Context, popts minio.PutObjectOptions) err
 	})
 }
 
-// abort drops the parts of a failed upload, best effort, even when the
-// caller's context is already done.
-func (u *upload) abort() {
-	ctx, cancel := context.WithTimeout(context.Background(), u.s.opts.IdleTimeout)
+// abortTimeout bounds the abort of a failed upload, retries included.
+const abortTimeout = 2 * time.Minute
+
+// abortChecks bounds how many times abort aborts an upload that the
+// server still lists after an abort.
+const abortChecks = 3
+
+// abort drops the parts of a failed upload, even when the caller's context
+// is already done, retrying transient failures, and checks that the server
+// lists the upload no more: a part request the client gave up on (its idle
+// timeout) may be stored after the abort and bring the upload back on
+// some servers (versitygw). An error means parts are left behind.
+func (u *upload) abort(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	_ = u.s.core.AbortMultipartUpload(ctx, u.s.bucket, u.full, u.id)
+	key := strings.TrimPrefix(u.full, u.s.prefix)
+	for range abortChecks {
+		if err := u.s.abort(ctx, u.full, u.id); err != nil {
+			return err
+		}
+		listed, err := u.s.listed(ctx, key, u.id)
+		if err != nil || !listed {
+			// A store that refuses to list uploads cannot be checked;
+			// the abort itself succeeded.
+			return nil
+		}
+	}
+	return u.s.fail("abort upload of", u.full, fmt.Errorf("upload %s is still listed after %d aborts", u.id, abortChecks))
 }
 
 func (u *upload) setErr(err error) {

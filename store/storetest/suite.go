@@ -44,6 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"Cancelled", testCancelled},
 		{"SourceFails", testSourceFails},
 		{"Concurrent", testConcurrent},
+		{"Create", testCreate},
+		{"CreateExisting", testCreateExisting},
+		{"CreateRace", testCreateRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
