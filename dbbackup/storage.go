@@ -1,6 +1,9 @@
 package dbbackup
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Mask replaces a credential wherever this project republishes or prints a
 // storage configuration. It is a valid string for the v0 schemas, so masked
@@ -61,3 +64,16 @@ func (c StorageConfig) Secrets() []string {
 	}
 	return s
 }
+
+// redactedConfig has StorageConfig's fields without its methods, for String.
+type redactedConfig StorageConfig
+
+// String returns c's fields with the credentials masked, so that a
+// configuration printed by mistake (%v, %+v, %s, or inside a Job) never
+// shows a credential.
+func (c StorageConfig) String() string {
+	return fmt.Sprintf("%+v", redactedConfig(c.Redacted()))
+}
+
+// GoString is String, for %#v.
+func (c StorageConfig) GoString() string { return c.String() }

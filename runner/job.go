@@ -91,15 +91,8 @@ func (r *runner) put(rec Record) bool {
 	return true
 }
 
-// Scrub masks every secret in text with dbbackup.Mask.
-func Scrub(text string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" && s != dbbackup.Mask {
-			text = strings.ReplaceAll(text, s, dbbackup.Mask)
-		}
-	}
-	return text
-}
+// Scrub masks every secret in text with dbbackup.Mask (see dbbackup.Scrub).
+func Scrub(text string, secrets []string) string { return dbbackup.Scrub(text, secrets) }
 
 // oneLine joins the lines of a message, for a databag and a status.
 func oneLine(s string) string {

@@ -15,10 +15,14 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/backupagent"
+	"github.com/dbbackup/dbbackup/internal/bounded"
 	"github.com/dbbackup/dbbackup/runner"
 )
 
 func main() {
+	// Every databag, action parameter, config and secret the charm reads
+	// through a hook tool is read with a bound.
+	goops.SetCommandRunner(bounded.Commands{})
 	if len(os.Args) > 1 && os.Args[1] == backupagent.RunnerCommand {
 		os.Exit(backupagent.RunnerMain(os.Args[2:], os.Stderr))
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gruyaume/goops"
+
+	"github.com/dbbackup/dbbackup/internal/bounded"
 )
 
 // timeNow is the clock; tests of the pure parts pass their own times.
@@ -33,6 +35,9 @@ func hookClock() time.Time {
 }
 
 func main() {
+	// Every databag, action parameter, config and secret the charm reads
+	// through a hook tool is read with a bound.
+	goops.SetCommandRunner(bounded.Commands{})
 	if len(os.Args) > 1 && os.Args[1] == tickerCommand {
 		os.Exit(tickerMain(os.Args[2:], os.Stderr))
 	}

@@ -99,12 +99,5 @@ func decodeValue(key, v string) json.RawMessage {
 	return b
 }
 
-// scrub replaces every secret in s by the mask.
-func scrub(s string, secrets []string) string {
-	for _, x := range secrets {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, dbbackup.Mask)
-		}
-	}
-	return s
-}
+// scrub replaces every secret in s by the mask (see dbbackup.Scrub).
+func scrub(s string, secrets []string) string { return dbbackup.Scrub(s, secrets) }

@@ -10,6 +10,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,21 +21,47 @@ import (
 	"github.com/dbbackup/dbbackup/charmpack"
 )
 
+const usageText = `Usage: charmpack [-o dist] CHARM-FOLDER...
+
+Builds the .charm file Juju deploys for each charm folder: the charm's Go
+main package built for linux/amd64, packed with its split metadata. Prints
+the path of each .charm file.
+
+Exit codes: 0 packed; 1 a build or pack failed; 2 unusable command line.
+`
+
+// errUsage marks an unusable command line (exit 2).
+var errUsage = errors.New("unusable command line")
+
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "charmpack:", err)
-		os.Exit(1)
+	err := run(context.Background(), os.Args[1:], os.Stdout)
+	if err == nil {
+		return
 	}
+	fmt.Fprintln(os.Stderr, "charmpack:", err)
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	os.Exit(1)
 }
 
+// run packs the charm folders args names; --help prints the usage to
+// stdout and packs nothing.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("charmpack", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	out := fs.String("o", "dist", "folder to write the .charm files to")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "%s\nFlags:\n", usageText)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return fmt.Errorf("%w: %v (see charmpack --help)", errUsage, err)
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("usage: charmpack [-o dist] charm-folder...")
+		return fmt.Errorf("%w: no charm folder (usage: charmpack [-o dist] CHARM-FOLDER...)", errUsage)
 	}
 	tmp, err := os.MkdirTemp("", "charmpack-")
 	if err != nil {

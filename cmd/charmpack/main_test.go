@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -141,6 +142,35 @@ func TestUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"-o", t.TempDir()}, {"-o", t.TempDir(), t.TempDir()}} {
 		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
 			t.Errorf("run %q: no error", args)
+		}
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args       []string
+		usage      bool // an unusable command line
+		wantStdout string
+		wantErr    string
+	}{
+		{[]string{"--help"}, false, "Usage: charmpack [-o dist] CHARM-FOLDER...", ""},
+		{[]string{"-h"}, false, "-o string", ""},
+		{nil, true, "", "no charm folder"},
+		{[]string{"-o"}, true, "", "flag needs an argument: -o"},
+		{[]string{"-frob", "x"}, true, "", "flag provided but not defined: -frob"},
+		{[]string{"/nonexistent/charm"}, false, "", "nonexistent"},
+	}
+	for _, tt := range tests {
+		var stdout bytes.Buffer
+		err := run(context.Background(), tt.args, &stdout)
+		if tt.wantErr == "" {
+			if err != nil || !strings.Contains(stdout.String(), tt.wantStdout) {
+				t.Errorf("run(%q) = %v, stdout %q", tt.args, err, stdout.String())
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) || errors.Is(err, errUsage) != tt.usage {
+			t.Errorf("run(%q) = %v; want %q, usage error %v", tt.args, err, tt.wantErr, tt.usage)
 		}
 	}
 }

@@ -14,9 +14,10 @@ import (
 
 const backupAbout = `
 Backs up a database (or all of them) to S3 by driving the database's own
-dump tool, streaming through zstd compression, per-frame SHA-256 (or
-AES-256-GCM encryption) and a multipart upload, without holding the backup
-in memory or on disk. The objects land under <path>/<scope>/<job-id>/: the
+dump tool, streaming through zstd compression, 1 MiB frames each sealed
+with a CRC-32C (with --encryption-key-file: AES-256-GCM instead) and a
+multipart upload, without holding the backup in memory or on disk; the
+manifest records the SHA-256 of every object and of the raw dump. The objects land under <path>/<scope>/<job-id>/: the
 data, backup.log (the tool's log) and manifest.json, written last: a backup
 without its manifest is incomplete and is never restored.
 
@@ -28,7 +29,8 @@ Prints the artefact path (what restore, verify and delete take). Progress
 goes to standard error: a bar on a terminal, a line every 10s otherwise.
 
 Exit codes: 0 the backup is complete; 1 it failed (the tool's own error is
-shown); 2 unusable arguments.`
+shown); 2 unusable command line (a missing or invalid flag, an argument, a
+storage configuration or key file that cannot be read or is too large).`
 
 // backupReport is the --json output of backup.
 type backupReport struct {
@@ -58,26 +60,29 @@ func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	eng, conn, err := openEngine(*kind, *dbURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup backup: %v\n", err)
-		return exitUsage
-	}
-	st, cfg, err := openStore(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup backup: %v\n", err)
-		return exitUsage
-	}
-	var key []byte
-	if *keyFile != "" {
-		if key, err = artefact.ReadKeyFile(*keyFile); err != nil {
-			fmt.Fprintf(stderr, "dbbackup backup: %v\n", err)
-			return exitUsage
-		}
+		return usageError(stderr, "backup", err)
 	}
 	if *jobID == "" {
 		*jobID = requirer.NewJobID(time.Now(), rand.Reader)
 	}
 	if *scope == "" {
 		*scope = *kind
+	}
+	if err := checkScope(*scope); err != nil {
+		return usageError(stderr, "backup", err)
+	}
+	if err := checkJobID(*jobID); err != nil {
+		return usageError(stderr, "backup", err)
+	}
+	st, cfg, err := openStore(*cfgPath)
+	if err != nil {
+		return usageError(stderr, "backup", err)
+	}
+	var key []byte
+	if *keyFile != "" {
+		if key, err = artefact.ReadKeyFile(*keyFile); err != nil {
+			return usageError(stderr, "backup", err)
+		}
 	}
 	ctx, cancel := signalContext()
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/bagfile"
+	"github.com/dbbackup/dbbackup/internal/bounded"
 )
 
 const jobsAbout = `
@@ -18,10 +19,12 @@ manager requests (application data) and what each provider unit reports
 (unit data), as 'juju show-unit' of a manager unit prints them (any unit of
 the relation will do; so will several FILEs). A requested job that no unit
 reports yet shows as "requested". Databag problems follow the table. '-'
-reads standard input. Credentials never appear in the output.
+reads standard input. Credentials never appear in the output. Each FILE may
+be at most 16 MiB, all of them together 64 MiB.
 
 Exit codes: 0 printed; 1 the document has no job databag or cannot be read
-as one; 2 unusable arguments.`
+as one; 2 unusable command line (an unknown --format, no FILE, a FILE that
+cannot be read or is over its bound).`
 
 // jobRow is the JSON form of a row.
 type jobRow struct {
@@ -50,11 +53,14 @@ func runJobs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var bags []bagfile.Bag
+	var total int64
 	for _, name := range fs.Args() {
 		data, err := readInput(name, stdin)
 		if err != nil {
-			fmt.Fprintf(stderr, "dbbackup jobs: cannot read %s: %v\n", name, err)
-			return exitUsage
+			return usageError(stderr, "jobs", err)
+		}
+		if total += int64(len(data)); total > bounded.DatabagsTotal {
+			return usageError(stderr, "jobs", &bounded.TooLargeError{Input: "the FILEs together", Limit: bounded.DatabagsTotal})
 		}
 		bs, err := bagfile.Read(data)
 		if err != nil {
@@ -132,15 +138,8 @@ func appendProblems(out []string, where string, ps dbbackup.Problems) []string {
 	return out
 }
 
-// scrub masks every known credential in text.
-func scrub(text string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, dbbackup.Mask)
-		}
-	}
-	return text
-}
+// scrub masks every known credential in text (see dbbackup.Scrub).
+func scrub(text string, secrets []string) string { return dbbackup.Scrub(text, secrets) }
 
 func printJobs(w io.Writer, rows []jobRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

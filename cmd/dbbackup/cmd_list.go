@@ -27,7 +27,9 @@ they are stored (and paid for) until aborted; the backup manager's retention
 aborts those of backups that ended. The table counts them; --json gives
 each one (key, upload id, initiated time) in its backup's entry.
 
-Exit codes: 0 listed; 1 the store could not be listed; 2 unusable arguments.`
+Exit codes: 0 listed; 1 the store could not be listed; 2 unusable command
+line (a missing or invalid flag, an argument, a storage configuration that
+cannot be read or is too large).`
 
 func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("list", "--storage-config FILE [--scope NAME] [--json]", listAbout, stderr)
@@ -37,16 +39,20 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
+	if *scope != "" {
+		if err := checkScope(*scope); err != nil {
+			return usageError(stderr, "list", err)
+		}
+	}
 	st, cfg, err := openStore(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "list", err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
 		return exitFail
 	}
 	rows := make([]listedBackup, len(backups))
@@ -61,7 +67,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The backups were listed; a store that refuses to list uploads
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", err)
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
 	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
 	for _, u := range outside {

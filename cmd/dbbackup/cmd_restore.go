@@ -29,7 +29,9 @@ The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
 
 Exit codes: 0 restored; 1 refused or failed (the database is left as it
-was when the backup was refused); 2 unusable arguments.`
+was when the backup was refused); 2 unusable command line (a missing or
+invalid flag, an argument, a storage configuration or key file that cannot
+be read or is too large).`
 
 // restoreReport is the --json output of restore.
 type restoreReport struct {
@@ -54,8 +56,7 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	eng, conn, err := openEngine(*kind, *dbURL) // openEngine refuses a password in the URL
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "restore", err)
 	}
 	st, prefix, key, code := openArtefact(*cfgPath, *path, *keyFile, stderr, "restore")
 	if code >= 0 {

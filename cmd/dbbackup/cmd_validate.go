@@ -20,8 +20,11 @@ the chosen side is checked and named: the requirer's jobs live in
 application data, the provider's in unit data. '-' reads standard input.
 Credentials never appear in the output.
 
+FILE may be at most 16 MiB.
+
 Exit codes: 0 valid; 1 invalid (or no databag of that side in FILE);
-2 unusable arguments (unknown side, unreadable file).`
+2 unusable command line (unknown side, not exactly one FILE, a FILE that
+cannot be read or is over 16 MiB).`
 
 func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("validate", "--side requirer|provider FILE", validateAbout, stderr)
@@ -35,13 +38,12 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "dbbackup validate: want exactly one FILE ('-' for standard input)")
+		fmt.Fprintf(stderr, "dbbackup validate: want exactly one FILE ('-' for standard input), got %d argument(s)\n", fs.NArg())
 		return exitUsage
 	}
 	data, err := readInput(fs.Arg(0), stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup validate: cannot read %s: %v\n", fs.Arg(0), err)
-		return exitUsage
+		return usageError(stderr, "validate", err)
 	}
 	bags, err := bagfile.Read(data)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,3 +56,35 @@ func TestJobs(t *testing.T) {
 
 // squeeze collapses runs of spaces, so table columns compare as text.
 func squeeze(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestJobsScrubsAOneLetterSecret: a one-letter secret key is masked where
+// it stands alone in a unit's message and nowhere else.
+func TestJobsScrubsAOneLetterSecret(t *testing.T) {
+	doc, err := os.ReadFile("../../internal/bagfile/testdata/show-unit-provider.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(doc), `"secret-key": "CANARY-SK"`, `"secret-key": "x"`, 1)
+	text = strings.Replace(text, `"status":"running"}`, `"status":"error","message":"cannot restore job-does-not-exist: secret x refused"}`, 1)
+	if !strings.Contains(text, `"secret-key": "x"`) || !strings.Contains(text, "job-does-not-exist") {
+		t.Fatal("the fixture changed; this test no longer sets what it tests")
+	}
+	file := filepath.Join(t.TempDir(), "show-unit.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "jobs", "--format", "json", file)
+	var rows []jobRow
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil {
+		t.Fatalf("code %d\n%s%s", code, out, errOut)
+	}
+	for _, r := range rows {
+		if r.JobID == "unique-job-id" {
+			if want := "cannot restore job-does-not-exist: secret *** refused"; r.Message != want {
+				t.Fatalf("message %q, want %q", r.Message, want)
+			}
+			return
+		}
+	}
+	t.Fatalf("no row for unique-job-id: %s", out)
+}

@@ -1,8 +1,16 @@
 // Command dbbackup works with the database_backup relation interface from the
 // command line: it validates databags and shows the merged job table.
 //
-// Exit codes: 0 success; 1 the input is invalid or the operation failed;
-// 2 the command line is unusable (unknown command or flag, unreadable file).
+// Exit codes, one rule for every command:
+//
+//   - 0: success.
+//   - 1: the operation was refused or failed: an invalid databag, a damaged
+//     or incomplete backup, a wrong key, a database or S3 error.
+//   - 2: the command line is unusable: an unknown command or flag, a missing
+//     required flag, an invalid flag value (--engine, --database-url,
+//     --job-id, --scope, --artefact-path, --side, --format...), arguments a
+//     command does not take, or a file named on it that cannot be read or
+//     is larger than its bound.
 package main
 
 import (
@@ -13,7 +21,10 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/dbbackup/dbbackup/internal/bounded"
 )
 
 // Exit codes, documented in the package comment and in `dbbackup --help`.
@@ -76,9 +87,23 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprint(w, "\nRun 'dbbackup COMMAND --help' for a command's flags.\n\n"+
-		"Exit codes: 0 success; 1 invalid input or failed operation; 2 unusable command line or unreadable file.\n")
+	fmt.Fprint(w, "\nRun 'dbbackup COMMAND --help' for a command's flags.\n\n"+exitCodesText)
 }
+
+// exitCodesText states the exit-code rule every command follows.
+const exitCodesText = `Exit codes, for every command:
+  0  success
+  1  the operation was refused or failed: an invalid databag, a damaged or
+     incomplete backup, a wrong key, a database or S3 error
+  2  the command line is unusable: an unknown command or flag, a missing
+     required flag, an invalid flag value, arguments the command does not
+     take, or a file named on it that cannot be read or is over its size
+     limit (storage configuration 1 MiB, databag document 16 MiB)
+`
+
+// takesArgs names the commands that take positional arguments; every
+// other command refuses them.
+var takesArgs = map[string]bool{"validate": true, "jobs": true}
 
 // newFlags returns a flag set for a subcommand whose --help prints usage
 // text followed by the flags.
@@ -99,8 +124,40 @@ func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args; it returns the exit code to stop with, or -1 to go on.
-// --help goes to stdout and exits 0; a bad flag goes to stderr and exits 2.
+// --help goes to stdout and exits 0; a bad flag goes to stderr and exits 2,
+// and so do positional arguments given to a command that takes none.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) int {
+	if code := parseOnly(fs, args, stdout); code >= 0 {
+		return code
+	}
+	if !takesArgs[fs.Name()] {
+		return refuseArgs(fs)
+	}
+	return -1
+}
+
+// refuseArgs returns exitUsage, after naming them, when fs was given
+// positional arguments, or -1.
+func refuseArgs(fs *flag.FlagSet) int {
+	if fs.NArg() == 0 {
+		return -1
+	}
+	quoted := make([]string, fs.NArg())
+	for i, a := range fs.Args() {
+		quoted[i] = strconv.Quote(a)
+	}
+	fmt.Fprintf(fs.Output(), "dbbackup %s: unexpected argument(s) %s (flags go before them; see 'dbbackup %s --help')\n", fs.Name(), strings.Join(quoted, " "), fs.Name())
+	return exitUsage
+}
+
+// usageError prints err for command cmd and returns exitUsage.
+func usageError(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "dbbackup %s: %v\n", cmd, err)
+	return exitUsage
+}
+
+// parseOnly parses args without looking at positional arguments.
+func parseOnly(fs *flag.FlagSet, args []string, stdout io.Writer) int {
 	stderr := fs.Output()
 	var buf bytes.Buffer
 	fs.SetOutput(&buf)
@@ -116,10 +173,11 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) int {
 	return -1
 }
 
-// readInput reads a file argument; "-" is standard input.
+// readInput reads a databag document named on the command line, "-" for
+// standard input, with the bound bounded.Databags; its errors name it.
 func readInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {
-		return io.ReadAll(stdin)
+		return bounded.ReadAll(stdin, "standard input", bounded.Databags)
 	}
-	return os.ReadFile(name)
+	return bounded.ReadFile(name, name, bounded.Databags)
 }

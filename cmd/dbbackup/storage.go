@@ -3,12 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/bounded"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
@@ -18,9 +19,9 @@ func readStorageConfig(path string) (dbbackup.StorageConfig, error) {
 	if path == "" {
 		return dbbackup.StorageConfig{}, fmt.Errorf("--storage-config FILE is required")
 	}
-	data, err := os.ReadFile(path)
+	data, err := bounded.ReadFile(path, "the storage configuration "+path, bounded.StorageConfig)
 	if err != nil {
-		return dbbackup.StorageConfig{}, fmt.Errorf("cannot read the storage configuration: %w", err)
+		return dbbackup.StorageConfig{}, err
 	}
 	var doc any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -44,6 +45,22 @@ func openStore(path string) (*s3.Store, dbbackup.StorageConfig, error) {
 	}
 	st, err := s3.New(cfg, s3.Options{})
 	return st, cfg, err
+}
+
+// checkScope refuses a --scope that cannot name a folder of backups.
+func checkScope(scope string) error {
+	if _, err := artefact.Prefix(scope, "job"); err != nil {
+		return fmt.Errorf("invalid --scope: %w", err)
+	}
+	return nil
+}
+
+// checkJobID refuses a --job-id that cannot name a backup.
+func checkJobID(id string) error {
+	if _, err := artefact.Prefix("scope", id); err != nil {
+		return fmt.Errorf("invalid --job-id: %w", err)
+	}
+	return nil
 }
 
 func indent(s string) string {

@@ -14,8 +14,28 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dbbackup/dbbackup/internal/bounded"
 	"github.com/dbbackup/dbbackup/jujusim/wire"
 )
+
+// stdinLimit bounds what a tool reads on standard input (relation-set
+// --file -): twice the bound of what a charm reads back with relation-get.
+const stdinLimit = 2 * bounded.HookToolOutput
+
+// binaryName is the file's own name; run under it, jujuc is no hook tool.
+const binaryName = "jujuc"
+
+const usageText = `Usage: TOOL [ARGS] (jujuc installed as relation-get, status-set, juju-exec...)
+
+jujuc is jujusim's hook tool binary: installed under each hook tool's name
+as a symlink, it forwards the tool's name, arguments and standard input to
+the jujusim harness over the socket in JUJU_AGENT_SOCKET_ADDRESS (or
+JUJUSIM_SOCKET for juju-exec outside a hook) and prints the answer. Run as
+jujuc it only prints this text.
+
+Exit codes: the tool's own; 1 the harness cannot be reached; 2 run as
+jujuc with anything but --help.
+`
 
 func main() {
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
@@ -24,6 +44,15 @@ func main() {
 func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tool := filepath.Base(argv[0])
 	args := argv[1:]
+	if tool == binaryName {
+		// Run by its own name, not as a hook tool: it only explains itself.
+		if len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
+			fmt.Fprint(stdout, usageText)
+			return 0
+		}
+		fmt.Fprint(stderr, usageText)
+		return 2
+	}
 	req := wire.Request{Tool: tool, Args: args, ContextID: os.Getenv("JUJU_CONTEXT_ID")}
 	req.Dir, _ = os.Getwd()
 	addr := os.Getenv("JUJU_AGENT_SOCKET_ADDRESS")
@@ -41,9 +70,9 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if wantsStdin(args) {
-		b, err := io.ReadAll(stdin)
+		b, err := bounded.ReadAll(stdin, "standard input", stdinLimit)
 		if err != nil {
-			fmt.Fprintf(stderr, "ERROR cannot read standard input: %v\n", err)
+			fmt.Fprintf(stderr, "ERROR %v\n", err)
 			return 1
 		}
 		req.Stdin = b

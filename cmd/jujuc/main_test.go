@@ -43,3 +43,40 @@ func TestWantsStdin(t *testing.T) {
 		}
 	}
 }
+
+func TestRunAsItself(t *testing.T) {
+	tests := []struct {
+		argv       []string
+		code       int
+		wantStdout string
+		wantStderr string
+	}{
+		{[]string{"/bin/jujuc", "--help"}, 0, "Usage: TOOL", ""},
+		{[]string{"jujuc", "-h"}, 0, "Usage: TOOL", ""},
+		{[]string{"jujuc"}, 2, "", "Usage: TOOL"},
+		{[]string{"jujuc", "relation-get"}, 2, "", "Usage: TOOL"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.argv, strings.NewReader(""), &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) ||
+			(tt.wantStdout == "" && stdout.Len() > 0) || (tt.wantStderr == "" && stderr.Len() > 0) {
+			t.Errorf("run(%q) = %d\nstdout %s\nstderr %s", tt.argv, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// endless is a standard input that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) { return len(p), nil }
+
+func TestEndlessStandardInputIsRefused(t *testing.T) {
+	t.Setenv("JUJU_CONTEXT_ID", "a/0-install-1")
+	t.Setenv("JUJU_AGENT_SOCKET_ADDRESS", "/nonexistent/agent.socket")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"relation-set", "--file", "-"}, endless{}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "standard input is larger than 16.0 MiB") {
+		t.Fatalf("code %d, stderr %q", code, stderr.String())
+	}
+}

@@ -13,8 +13,11 @@ func TestRun(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{nil, 2, "", "usage: jujusim run"},
-		{[]string{"run"}, 2, "", "usage: jujusim run"},
+		{nil, 2, "", "Usage: jujusim run"},
+		{[]string{"run"}, 2, "", "Usage: jujusim run"},
+		{[]string{"frob"}, 2, "", `unknown command "frob"`},
+		{[]string{"run", "-frob", "x.yaml"}, 2, "", "flag provided but not defined: -frob"},
+		{[]string{"run", "a.yaml", "b.yaml"}, 2, "", "Usage: jujusim run"},
 		{[]string{"run", "missing.yaml"}, 1, "", "cannot read scenario"},
 		{[]string{"run", "-timeline", "../../jujusim/testdata/scenario.yaml"}, 0, "related-units:", ""},
 	}

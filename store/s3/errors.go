@@ -85,10 +85,7 @@ func (e *scrubbed) Error() string { return e.msg }
 func (e *scrubbed) Unwrap() error { return e.err }
 
 func scrub(err error, secrets []string) error {
-	msg := err.Error()
-	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, s, dbbackup.Mask)
-	}
+	msg := dbbackup.Scrub(err.Error(), secrets)
 	if resp := errResponse(err); resp.Code != "" && !strings.Contains(msg, resp.Code) {
 		msg += " (" + resp.Code + ")"
 	}
