@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -256,12 +257,7 @@ func writeData(ctx context.Context, st store.Store, prefix string, opts BackupOp
 // putLog stores the job log, scrubbed of secrets; encrypted backups get an
 // encrypted log.
 func putLog(ctx context.Context, st store.Store, prefix string, opts BackupOptions, log []byte) (Part, error) {
-	text := string(log)
-	for _, s := range opts.Secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, "***")
-		}
-	}
+	text := secret.Scrub(string(log), opts.Secrets)
 	p := Part{Name: LogName, Container: ContainerPlain}
 	raw, err := backupRawDigest(opts)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/dbbackup/dbbackup/engine"
@@ -67,5 +68,25 @@ func TestManifestVersionFollowsEncryption(t *testing.T) {
 	p.FormatVersion = ManifestVersionKeyed
 	if err := p.Validate(); !errors.Is(err, ErrBadManifest) {
 		t.Fatalf("unencrypted manifest of version 2: %v", err)
+	}
+}
+
+// TestStoredLogMasksSecretsWithoutGarbling: the log stored beside a backup
+// masks a one-letter password where it stands alone and leaves the words
+// around it whole.
+func TestStoredLogMasksSecretsWithoutGarbling(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	produce := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		io.WriteString(log, "pg_dump: job-does-not-exist; password x rejected; user:x@host\n")
+		w.Write(testData(100))
+		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical}, nil
+	}
+	if _, err := Backup(ctx, st, BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1", Secrets: []string{"x"}}, produce); err != nil {
+		t.Fatal(err)
+	}
+	got := string(readAll(t, st, "pg/job-1/"+LogName))
+	if want := "pg_dump: job-does-not-exist; password *** rejected; user:***@host\n"; got != want {
+		t.Fatalf("stored log = %q, want %q", got, want)
 	}
 }

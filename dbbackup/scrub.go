@@ -1,84 +1,8 @@
 package dbbackup
 
-import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
+import "github.com/dbbackup/dbbackup/internal/secret"
 
-// Scrub returns text with every occurrence of a secret replaced by Mask,
-// where the occurrence stands on its own: an occurrence whose first (last)
-// character is a letter or digit is masked only when the character before
-// (after) it is not a letter or digit. So a one-letter password "x" is
-// masked in "user:x@host" but "job-does-not-exist" is left alone, and a
-// password never garbles the words around it. Occurrences that overlap or
-// touch are masked as one. Empty secrets and Mask itself are ignored.
-//
-// Scrub is the last guard before text leaves the process (a status, a
-// databag message, an error on standard error): code keeps secrets out of
-// its strings in the first place.
-func Scrub(text string, secrets []string) string {
-	var masked []bool
-	for _, s := range secrets {
-		if s == "" || s == Mask {
-			continue
-		}
-		for from := 0; from < len(text); {
-			i := strings.Index(text[from:], s)
-			if i < 0 {
-				break
-			}
-			start, end := from+i, from+i+len(s)
-			if standsAlone(text, s, start, end) {
-				if masked == nil {
-					masked = make([]bool, len(text))
-				}
-				for j := start; j < end; j++ {
-					masked[j] = true
-				}
-			}
-			_, size := utf8.DecodeRuneInString(text[start:])
-			from = start + size
-		}
-	}
-	if masked == nil {
-		return text
-	}
-	var b strings.Builder
-	b.Grow(len(text))
-	for i := 0; i < len(text); i++ {
-		if !masked[i] {
-			b.WriteByte(text[i])
-			continue
-		}
-		b.WriteString(Mask)
-		for i+1 < len(text) && masked[i+1] {
-			i++
-		}
-	}
-	return b.String()
-}
-
-// standsAlone reports whether the occurrence text[start:end] of secret s
-// does not continue a word: a letter or digit at its edge does not touch a
-// letter or digit outside it.
-func standsAlone(text, s string, start, end int) bool {
-	first, _ := utf8.DecodeRuneInString(s)
-	if isWordRune(first) && start > 0 {
-		if before, _ := utf8.DecodeLastRuneInString(text[:start]); isWordRune(before) {
-			return false
-		}
-	}
-	last, _ := utf8.DecodeLastRuneInString(s)
-	if isWordRune(last) && end < len(text) {
-		if after, _ := utf8.DecodeRuneInString(text[end:]); isWordRune(after) {
-			return false
-		}
-	}
-	return true
-}
-
-// isWordRune reports whether r is a letter or a digit.
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
+// Scrub returns text with every secret masked (see secret.Scrub: a short
+// secret only where it stands alone, so it never garbles the words around
+// it; one of 8 characters or more wherever it appears).
+func Scrub(text string, secrets []string) string { return secret.Scrub(text, secrets) }

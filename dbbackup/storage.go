@@ -3,12 +3,13 @@ package dbbackup
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // Mask replaces a credential wherever this project republishes or prints a
 // storage configuration. It is a valid string for the v0 schemas, so masked
 // reports stay schema-valid.
-const Mask = "***"
+const Mask = secret.Mask
 
 // StorageConfig is the storage configuration of one job: the fields of the
 // s3 interface's provider data (v0), normalised. See Normalisation rules in

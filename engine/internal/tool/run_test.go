@@ -31,7 +31,7 @@ func TestRunToolError(t *testing.T) {
 	if te.ExitCode != 3 {
 		t.Errorf("got exit code %d, want 3", te.ExitCode)
 	}
-	want := "sh exited with status 3: line 4 | line 5 | line 6 | line 7 | pg_dump: error: password ******** rejected"
+	want := "sh exited with status 3: line 4 | line 5 | line 6 | line 7 | pg_dump: error: password *** rejected"
 	if got := err.Error(); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}

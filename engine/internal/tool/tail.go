@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // maxLine bounds one log line; the rest of a longer line is dropped.
@@ -57,9 +59,7 @@ func (t *tail) consume(r io.Reader) {
 
 // add records one line.
 func (t *tail) add(line string) {
-	for _, s := range t.secrets {
-		line = strings.ReplaceAll(line, s, "********")
-	}
+	line = secret.Scrub(line, t.secrets)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.log != nil {
