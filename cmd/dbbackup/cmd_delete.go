@@ -16,7 +16,9 @@ folders (a scope, a storage path, other backups) is refused, and so is one
 without a backup's started.json or manifest.json.
 
 Exit codes: 0 deleted; 1 no backup at the path, not one backup, or the store
-refused; 2 unusable arguments.`
+refused; 2 unusable command line (a missing or
+invalid flag, an argument, a storage configuration that cannot be read or
+is too large).`
 
 func runDelete(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("delete", "--storage-config FILE --artefact-path P", deleteAbout, stderr)

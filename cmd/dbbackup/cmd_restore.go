@@ -10,28 +10,48 @@ import (
 )
 
 const restoreAbout = `
-Restores a backup made by 'dbbackup backup' into a database. Before a byte
-reaches the database it checks the manifest, the engine and the key (a
-backup encrypted with another key is refused before anything is
-downloaded); then every frame is verified before its bytes are handed to the
-tool. PostgreSQL restores run in one transaction (pg_restore
---single-transaction), so a damaged or truncated backup rolls back and
-leaves the database as it was. MariaDB/MySQL restores cannot roll back: a
-backup of one database holding tables alone is loaded into a staging
-database (dbbackup_staging_<id>) while it is verified, and its tables are
-swapped into the target in one RENAME TABLE only when every check passed
-(it needs room for the tables twice for a moment, and the right to create
-a database; a restore killed midway leaves the staging database, or after
-the swap dbbackup_old_<id>_N tables, for you to drop); any other backup is
-downloaded and verified whole first, then restored.
+Restores a backup made by 'dbbackup backup' into a database, giving back
+the state the backup recorded: objects created since the backup neither
+block the restore nor survive it, in the databases the backup holds.
+
+Before a byte reaches a database it checks the manifest (it must name its
+own folder), the engine and the key. With --encryption-key-file the
+manifest's MAC under the key is checked before anything is downloaded,
+and every part must be sealed under that key for this backup; an
+unencrypted backup given a key, or an encrypted one given none, is
+refused. Every frame is verified before its bytes are handed on.
+
+What each backup shape does, and what it guarantees:
+  PostgreSQL, one database: streamed into psql in one transaction that
+    first empties the database and commits only after every check passed;
+    a damaged backup rolls back, and a database the restore created is
+    dropped again.
+  PostgreSQL, all databases: downloaded and verified whole first, then
+    the roles and each database of the backup (each emptied and loaded in
+    its own transaction); other databases, and roles created since, are
+    kept.
+  MariaDB, one database of tables alone: loaded into a staging database
+    (dbbackup_staging_<id>) while it is verified; one RENAME TABLE swaps
+    every table of the target out and the backup's in, only when every
+    check passed; what the target held besides is then dropped. It needs
+    room for the tables twice for a moment and the right to create a
+    database; a restore killed midway leaves the staging database, or after
+    the swap dbbackup_old_<id>_N tables, for you to drop.
+  MariaDB, any other backup: downloaded and verified whole first; each
+    database of the backup is dropped and created again (character set,
+    collation and grants kept), then loaded; other databases are kept.
+A damaged, forged or incomplete backup is always refused before the first
+byte reaches a database. A load that fails for another reason (the server
+rejects a statement) after a verified backup started loading can leave
+PostgreSQL's earlier databases (all-databases backups) or a partly loaded
+MariaDB database.
 
 The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
 
-Exit codes: 0 restored; 1 refused or failed (the database is left as it
-was when the backup was refused); 2 unusable command line (a missing or
-invalid flag, an argument, a storage configuration or key file that cannot
-be read or is too large).`
+Exit codes: 0 restored; 1 refused (no database changed) or failed; 2
+unusable command line (a missing or invalid flag, an argument, a storage
+configuration or key file that cannot be read or is too large).`
 
 // restoreReport is the --json output of restore.
 type restoreReport struct {

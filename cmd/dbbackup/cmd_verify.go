@@ -13,7 +13,9 @@ and every frame and checksum of every part.
 
 Exit codes: 0 the backup is complete and intact; 1 there is no backup at
 the path, it is incomplete (no manifest: failed, killed or still running),
-damaged, or the key is wrong (the message says which); 2 unusable arguments.`
+damaged, or the key is wrong (the message says which); 2 unusable command
+line (a missing or invalid flag, an argument, a storage configuration or
+key file that cannot be read or is too large).`
 
 func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("verify", "--storage-config FILE --artefact-path P [--encryption-key-file F]", verifyAbout, stderr)
