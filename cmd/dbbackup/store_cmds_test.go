@@ -39,16 +39,24 @@ func writeStorageConfig(t *testing.T, cfg dbbackup.StorageConfig) string {
 	return p
 }
 
-func TestListVerifyDeleteOnRealS3(t *testing.T) {
-	srv := testenv.StartVersityGW(t)
+// teamBucket makes the bucket "backups" on srv and returns a storage
+// configuration for its path "team/a", written to a file, and the store
+// it opens.
+func teamBucket(t *testing.T, srv *testenv.S3Server) (dbbackup.StorageConfig, string, *s3.Store) {
+	t.Helper()
 	srv.CreateBucket(t, "backups")
 	cfg := srv.StorageConfig("backups")
 	cfg.Path = "team/a"
-	cfgFile := writeStorageConfig(t, cfg)
 	st, err := s3.New(cfg, s3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg, writeStorageConfig(t, cfg), st
+}
+
+func TestListVerifyDeleteOnRealS3(t *testing.T) {
+	srv := testenv.StartVersityGW(t)
+	cfg, cfgFile, st := teamBucket(t, srv)
 	ctx := context.Background()
 	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", 50000))
@@ -99,14 +107,7 @@ func TestListVerifyDeleteOnRealS3(t *testing.T) {
 // there is no backup at all.
 func TestDeleteAndVerifyOfNoBackup(t *testing.T) {
 	srv := testenv.StartVersityGW(t)
-	srv.CreateBucket(t, "backups")
-	cfg := srv.StorageConfig("backups")
-	cfg.Path = "team/a"
-	cfgFile := writeStorageConfig(t, cfg)
-	st, err := s3.New(cfg, s3.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cfgFile, st := teamBucket(t, srv)
 	ctx := context.Background()
 	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", 1000))

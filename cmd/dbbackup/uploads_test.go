@@ -16,7 +16,6 @@ import (
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/store"
-	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // uploadChildEnv names the storage configuration file with which the test
@@ -92,14 +91,7 @@ func killUploader(t *testing.T, srv *testenv.S3Server, bucket, cfgFile string) {
 // folder and outside any backup folder) and checks that list counts them,
 // lists each in --json under its backup, and names the stray one.
 func testListReportsUploads(t *testing.T, srv *testenv.S3Server) {
-	srv.CreateBucket(t, "backups")
-	cfg := srv.StorageConfig("backups")
-	cfg.Path = "team/a"
-	cfgFile := writeStorageConfig(t, cfg)
-	st, err := s3.New(cfg, s3.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, cfgFile, st := teamBucket(t, srv)
 	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		io.WriteString(w, "COPY t FROM stdin;\n")
 		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
