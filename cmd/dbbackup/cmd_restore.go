@@ -42,7 +42,7 @@ What each backup shape does, and what it guarantees:
     collation and grants kept), then loaded; other databases are kept.
 A damaged, forged or incomplete backup is always refused before the first
 byte reaches a database. A load that fails for another reason (the server
-rejects a statement) after a verified backup started loading can leave
+rejects a statement, the restore is killed) after a verified backup started loading can leave
 PostgreSQL's earlier databases (all-databases backups) or a partly loaded
 MariaDB database.
 

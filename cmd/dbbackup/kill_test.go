@@ -16,9 +16,10 @@ import (
 	"github.com/dbbackup/dbbackup/internal/testenv"
 )
 
-// slowProxy forwards loopback TCP to target, uploads throttled to about
-// rate bytes per second, so a backup is reliably still running when killed.
-func slowProxy(t *testing.T, target string, rate int) string {
+// slowProxy forwards loopback TCP to target, uploads throttled to about up
+// and downloads to about down bytes per second (0: not throttled), so a
+// backup or a restore is reliably still running when killed.
+func slowProxy(t *testing.T, target string, up, down int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,23 +45,27 @@ func slowProxy(t *testing.T, target string, rate int) string {
 			if err != nil {
 				return
 			}
-			up, err := net.Dial("tcp", target)
+			server, err := net.Dial("tcp", target)
 			if err != nil {
 				c.Close()
 				continue
 			}
 			mu.Lock()
-			conns = append(conns, c, up)
+			conns = append(conns, c, server)
 			mu.Unlock()
 			wg.Add(2)
-			go func() { defer wg.Done(); throttledCopy(up, c, rate); up.Close() }()
-			go func() { defer wg.Done(); io.Copy(c, up); c.Close() }()
+			go func() { defer wg.Done(); throttledCopy(server, c, up); server.Close() }()
+			go func() { defer wg.Done(); throttledCopy(c, server, down); c.Close() }()
 		}
 	}()
 	return ln.Addr().String()
 }
 
 func throttledCopy(dst io.Writer, src io.Reader, rate int) {
+	if rate == 0 {
+		io.Copy(dst, src)
+		return
+	}
 	buf := make([]byte, 16<<10)
 	for {
 		n, err := src.Read(buf)
@@ -93,7 +98,7 @@ func TestBackupKilledMidwayIsIncompleteAndNeverRestored(t *testing.T) {
 	}
 	cfg := srv.StorageConfig("backups")
 	slow := cfg
-	slow.Endpoint = "http://" + slowProxy(t, strings.TrimPrefix(cfg.Endpoint, "http://"), 1<<20)
+	slow.Endpoint = "http://" + slowProxy(t, strings.TrimPrefix(cfg.Endpoint, "http://"), 1<<20, 0)
 	slowFile, fastFile := writeStorageConfig(t, slow), writeStorageConfig(t, cfg)
 
 	var stderr bytes.Buffer
