@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,6 +55,16 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	}
 	if !related {
 		db, problem = database(c)
+	}
+	if problem == "" {
+		// The tools of the server served (the Charmed PostgreSQL or MySQL
+		// snap's, the Debian packages', or PATH's), at least its version.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		db, err = backupagent.WithTools(ctx, db, backupagent.ToolFinder{})
+		cancel()
+		if err != nil {
+			problem = err.Error()
+		}
 	}
 	if problem != "" {
 		// Jobs fail with "no database is configured yet" rather than wait
