@@ -57,12 +57,7 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 		db, problem = database(c)
 	}
 	if problem == "" {
-		// The tools of the server served (the Charmed PostgreSQL or MySQL
-		// snap's, the Debian packages', or PATH's), at least its version.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		db, err = backupagent.WithTools(ctx, db, backupagent.ToolFinder{})
-		cancel()
-		if err != nil {
+		if db, err = withTools(env, j, db); err != nil {
 			problem = err.Error()
 		}
 	}
@@ -93,4 +88,29 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	}
 	st, msg := backupagent.StatusFrom(j, res.Records, time.Now())
 	return goops.SetUnitStatus(st, msg)
+}
+
+// withTools sets db.BinDir to the tools of the server served (the Charmed
+// PostgreSQL or MySQL snap's, the Debian packages', or PATH's), checked
+// against the server's version (see backupagent.WithTools). The check asks
+// the server, so it runs when the database changes, when the recorded
+// tools are gone, and in the hooks that follow an install, an upgrade or a
+// config change; the other hooks (update-status, relation traffic, the
+// runner's juju-exec calls) keep the recorded folder.
+func withTools(env goops.Environment, j runner.Journal, db runner.Database) (runner.Database, error) {
+	if old, err := j.ReadDatabase(); err == nil && old.BinDir != "" {
+		cached := db
+		cached.BinDir = old.BinDir
+		_, statErr := os.Stat(old.BinDir)
+		switch env.HookName {
+		case "install", "upgrade-charm", "config-changed", "start":
+		default:
+			if cached == old && statErr == nil {
+				return cached, nil
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return backupagent.WithTools(ctx, db, backupagent.ToolFinder{})
 }
