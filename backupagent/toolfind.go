@@ -109,6 +109,27 @@ func versioned(root, source string) []candidate {
 // backups until the tools are installed.
 var ErrTools = errors.New("database tools missing or too old")
 
+// ToolsError is Find's error: what is missing or too old, and the
+// Debian/Ubuntu packages that would provide the tools.
+type ToolsError struct {
+	msg string
+	// Packages are the packages to install: the client of the server's
+	// version when it is known, else the release's default client.
+	Packages []string
+}
+
+// Error returns the message the unit is blocked with.
+func (e *ToolsError) Error() string { return ErrTools.Error() + ": " + e.msg }
+
+// Unwrap returns ErrTools.
+func (e *ToolsError) Unwrap() error { return ErrTools }
+
+// defaultPackage is the client a Debian/Ubuntu release installs when the
+// server's version is not known yet (no tool to ask it with): Ubuntu
+// 22.04's is PostgreSQL 14, 24.04's 16 (Charmed PostgreSQL's on each);
+// default-mysql-client is MySQL 8.0 on Ubuntu, MariaDB on Debian.
+var defaultPackage = map[engine.Kind]string{engine.PostgreSQL: "postgresql-client", engine.MySQL: "default-mysql-client"}
+
 // Find returns the newest complete set of tools of engine kind. When
 // server is not nil it is called with the chosen folder (to ask the
 // server's version with those tools) and the tools must cover the
@@ -155,7 +176,7 @@ func (f ToolFinder) Find(ctx context.Context, kind engine.Kind, server func(ctx 
 		if len(partial) > 0 {
 			msg += ": " + strings.Join(partial, "; ")
 		}
-		return Tools{}, fmt.Errorf("%w: %s", ErrTools, msg)
+		return Tools{}, &ToolsError{msg: msg, Packages: []string{defaultPackage[kind]}}
 	}
 	if server == nil {
 		return *best, nil
@@ -169,8 +190,8 @@ func (f ToolFinder) Find(ctx context.Context, kind engine.Kind, server func(ctx 
 		return *best, nil
 	}
 	if !best.Version.covers(sver) {
-		return *best, fmt.Errorf("%w: the newest tools found are %s (%s), the server is %s: install %s",
-			ErrTools, best.Version, best.Source, sver, packages(sver))
+		return *best, &ToolsError{msg: fmt.Sprintf("the newest tools found are %s (%s), the server is %s: install %s",
+			best.Version, best.Source, sver, packages(sver)), Packages: []string{packages(sver)}}
 	}
 	return *best, nil
 }

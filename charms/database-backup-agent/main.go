@@ -92,7 +92,9 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 
 // withTools sets db.BinDir to the tools of the server served (the Charmed
 // PostgreSQL or MySQL snap's, the Debian packages', or PATH's), checked
-// against the server's version (see backupagent.WithTools). The check asks
+// against the server's version (see backupagent.WithTools); in the
+// install, upgrade-charm and config-changed hooks it installs the client
+// packages that are missing or too old first. The check asks
 // the server, so it runs when the database changes, when the recorded
 // tools are gone, and in the hooks that follow an install, an upgrade or a
 // config change; the other hooks (update-status, relation traffic, the
@@ -109,6 +111,14 @@ func withTools(env goops.Environment, j runner.Journal, db runner.Database) (run
 				return cached, nil
 			}
 		}
+	}
+	switch env.HookName {
+	case "install", "upgrade-charm", "config-changed":
+		// These hooks may install the Debian/Ubuntu client packages the
+		// finder names (apt-get, no upgrades), which takes minutes.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		return backupagent.WithToolsInstalling(ctx, db, backupagent.ToolFinder{}, backupagent.Installer{})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
