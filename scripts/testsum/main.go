@@ -2,7 +2,7 @@
 // `go test` prints without -v (each package's result line and the output
 // of every failed test), then every skipped test with its reason, which
 // plain `go test` hides. It exits 1 when a test was skipped and CI=true.
-// Lines that are not JSON (such as build errors) pass through.
+// Build errors and lines that are not JSON pass through.
 package main
 
 import (
@@ -59,6 +59,19 @@ func summarize(r io.Reader, w io.Writer) ([]skip, error) {
 		}
 		key := e.Package + " " + e.Test
 		switch {
+		case e.Action == "build-output":
+			fmt.Fprint(w, e.Output)
+		case e.Action == "fail" && e.Test == "":
+			// A package that failed with tests still open (a panic, a
+			// timeout): their output explains it.
+			for k, lines := range held {
+				if strings.HasPrefix(k, e.Package+" ") {
+					for _, l := range lines {
+						fmt.Fprint(w, l)
+					}
+					delete(held, k)
+				}
+			}
 		case e.Action == "output" && e.Test == "":
 			if line := strings.TrimRight(e.Output, "\n"); line != "PASS" && !strings.HasPrefix(line, "=== ") {
 				fmt.Fprint(w, e.Output)

@@ -22,6 +22,11 @@ func TestSummarize(t *testing.T) {
 		`{"Action":"output","Package":"p","Output":"FAIL\tp\t0.01s\n"}`,
 		`# p [p.test]`,
 		`./x.go:1:1: syntax error`,
+		`{"ImportPath":"q [q.test]","Action":"build-output","Output":"q/a.go:3:23: cannot use \"x\"\n"}`,
+		`{"Action":"build-fail","ImportPath":"q [q.test]"}`,
+		`{"Action":"output","Package":"r","Test":"TestHang","Output":"    r_test.go:7: waiting\n"}`,
+		`{"Action":"output","Package":"r","Output":"panic: test timed out after 1s\n"}`,
+		`{"Action":"fail","Package":"r"}`,
 	}, "\n")
 	var out bytes.Buffer
 	skips, err := summarize(strings.NewReader(in), &out)
@@ -32,7 +37,8 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("skips = %+v", skips)
 	}
 	got := out.String()
-	for _, want := range []string{"c_test.go:3: got 1, want 2", "--- FAIL: TestC", "FAIL\tp\t0.01s", "./x.go:1:1: syntax error"} {
+	for _, want := range []string{"c_test.go:3: got 1, want 2", "--- FAIL: TestC", "FAIL\tp\t0.01s", "./x.go:1:1: syntax error",
+		`q/a.go:3:23: cannot use "x"`, "panic: test timed out", "r_test.go:7: waiting"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
