@@ -93,8 +93,8 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 // withTools sets db.BinDir to the tools of the server served (the Charmed
 // PostgreSQL or MySQL snap's, the Debian packages', or PATH's), checked
 // against the server's version (see backupagent.WithTools); in the
-// install, upgrade-charm and config-changed hooks it installs the client
-// packages that are missing or too old first. The check asks
+// install, upgrade-charm, config-changed and database relation-changed
+// hooks it installs the client packages that are missing or too old. The check asks
 // the server, so it runs when the database changes, when the recorded
 // tools are gone, and in the hooks that follow an install, an upgrade or a
 // config change; the other hooks (update-status, relation traffic, the
@@ -113,9 +113,11 @@ func withTools(env goops.Environment, j runner.Journal, db runner.Database) (run
 		}
 	}
 	switch env.HookName {
-	case "install", "upgrade-charm", "config-changed":
-		// These hooks may install the Debian/Ubuntu client packages the
-		// finder names (apt-get, no upgrades), which takes minutes.
+	case "install", "upgrade-charm", "config-changed", "postgresql-relation-changed", "mysql-relation-changed":
+		// These hooks (a new charm, new config, a database charm's answer)
+		// may install the Debian/Ubuntu client packages the finder names
+		// (apt-get, no upgrades), which takes minutes; the others do not
+		// retry a failed install.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		return backupagent.WithToolsInstalling(ctx, db, backupagent.ToolFinder{}, backupagent.Installer{})
