@@ -146,7 +146,7 @@ func TestPackThenCheck(t *testing.T) {
 	if !reflect.DeepEqual(c.Modes, wantModes) {
 		t.Errorf("modes %v, want %v", c.Modes, wantModes)
 	}
-	if want := []string{"ubuntu@22.04/amd64", "ubuntu@24.04/amd64"}; !reflect.DeepEqual(c.Bases, want) {
+	if want := []string{"ubuntu@24.04/amd64"}; !reflect.DeepEqual(c.Bases, want) { // base: ubuntu@24.04, platform amd64
 		t.Errorf("bases %v, want %v", c.Bases, want)
 	}
 	if c.Metadata.Name != "demo" || c.Metadata.Requires["s3"] != (Endpoint{Interface: "s3", Limit: 1}) || c.Metadata.Provides["db"].Interface != "demo_db" || c.Metadata.Peers["peers"].Interface != "demo_peers" {

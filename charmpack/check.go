@@ -22,13 +22,15 @@ type Endpoint struct {
 
 // Metadata is what Check reads of metadata.yaml.
 type Metadata struct {
-	Name        string              `yaml:"name"`
-	Summary     string              `yaml:"summary"`
-	Description string              `yaml:"description"`
-	Subordinate bool                `yaml:"subordinate"`
-	Provides    map[string]Endpoint `yaml:"provides"`
-	Requires    map[string]Endpoint `yaml:"requires"`
-	Peers       map[string]Endpoint `yaml:"peers"`
+	Name        string `yaml:"name"`
+	Summary     string `yaml:"summary"`
+	Description string `yaml:"description"`
+	Subordinate bool   `yaml:"subordinate"`
+	// Assumes are the charm's requirements of Juju ("juju >= 3.3").
+	Assumes  []any               `yaml:"assumes"`
+	Provides map[string]Endpoint `yaml:"provides"`
+	Requires map[string]Endpoint `yaml:"requires"`
+	Peers    map[string]Endpoint `yaml:"peers"`
 }
 
 // Option is one option of config.yaml.

@@ -34,12 +34,12 @@ type manifestBase struct {
 	Architectures []string `yaml:"architectures"`
 }
 
-// Bases are the bases the archives are for: Ubuntu 22.04 and 24.04 on
-// amd64 (a static Go binary runs on both).
-var Bases = []string{"22.04", "24.04"}
-
-// manifestYAML returns manifest.yaml for a charm packed at t.
-func manifestYAML(t time.Time) ([]byte, error) {
+// manifestYAML returns manifest.yaml for a charm for bases packed at t:
+// one entry per base, with its architectures.
+func manifestYAML(t time.Time, bases []Base) ([]byte, error) {
+	if len(bases) == 0 {
+		return nil, fmt.Errorf("cannot write manifest.yaml: no bases")
+	}
 	m := manifest{
 		Analysis: manifestAnalysis{Attributes: []manifestAttribute{
 			{Name: "language", Result: "unknown"},
@@ -48,8 +48,12 @@ func manifestYAML(t time.Time) ([]byte, error) {
 		Version:   Version,
 		StartedAt: t.UTC().Format("2006-01-02T15:04:05.000000Z"),
 	}
-	for _, ch := range Bases {
-		m.Bases = append(m.Bases, manifestBase{Name: "ubuntu", Channel: ch, Architectures: []string{"amd64"}})
+	for _, b := range bases {
+		if n := len(m.Bases); n > 0 && m.Bases[n-1].Name == b.Name && m.Bases[n-1].Channel == b.Channel {
+			m.Bases[n-1].Architectures = append(m.Bases[n-1].Architectures, b.Arch)
+			continue
+		}
+		m.Bases = append(m.Bases, manifestBase{Name: b.Name, Channel: b.Channel, Architectures: []string{b.Arch}})
 	}
 	b, err := yaml.Marshal(m)
 	if err != nil {

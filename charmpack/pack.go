@@ -13,7 +13,7 @@ import (
 // 0755) to w; the YAML files get mode 0644. Entries carry Unix modes, as
 // Juju's archive reader expects.
 func Write(w io.Writer, files Files, binary string, now time.Time) error {
-	man, err := manifestYAML(now)
+	man, err := manifestYAML(now, files.Bases)
 	if err != nil {
 		return err
 	}

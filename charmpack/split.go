@@ -20,6 +20,9 @@ type Files struct {
 	// Metadata, Actions and Config are metadata.yaml, actions.yaml and
 	// config.yaml; Actions and Config are nil when the charm has none.
 	Metadata, Actions, Config []byte
+	// Bases are the bases charmcraft.yaml declares (base and
+	// platforms), which the manifest lists.
+	Bases []Base
 	// Source is parts.charm.source: where the charm's Go main package
 	// is, relative to the charm folder ("" when not set).
 	Source string
@@ -35,7 +38,8 @@ var buildKeys = map[string]bool{
 
 // Split splits a unified charmcraft.yaml into metadata.yaml, actions.yaml
 // and config.yaml as charmcraft pack does: everything but the build keys
-// goes to metadata.yaml, with title written as display-name.
+// goes to metadata.yaml (assumes included), with title written as
+// display-name. It reads the bases from base and platforms.
 func Split(charmcraft []byte) (Files, error) {
 	raw := map[string]any{}
 	if err := yaml.Unmarshal(charmcraft, &raw); err != nil {
@@ -57,8 +61,11 @@ func Split(charmcraft []byte) (Files, error) {
 	if title, ok := raw["title"].(string); ok && title != "" {
 		meta["display-name"] = title
 	}
-	f := Files{Name: name, Source: partSource(raw)}
-	var err error
+	bases, err := runOn(raw)
+	if err != nil {
+		return Files{}, fmt.Errorf("cannot read the bases of %s: %w", name, err)
+	}
+	f := Files{Name: name, Source: partSource(raw), Bases: bases}
 	if f.Metadata, err = yaml.Marshal(meta); err != nil {
 		return Files{}, fmt.Errorf("cannot write metadata.yaml of %s: %w", name, err)
 	}

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # install-databases.sh installs the PostgreSQL and MariaDB servers and tools
 # the real-database tests drive (initdb, pg_dump, pg_restore, mariadbd,
-# mariadb-dump, mariadb, mariadb-backup). It is idempotent: it does nothing
-# when every binary is already there, runs apt-get update only when a package
-# is missing, and never starts a system service (the tests start throwaway
-# servers of their own in temporary folders).
+# mariadb-dump, mariadb, mariadb-backup). It installs only the Debian
+# packages whose programs are missing (postgresql, mariadb-server,
+# mariadb-backup, mariadb-client) and upgrades nothing: it runs apt-get
+# update only when a package is missing, installs with --no-upgrade, and
+# stops before the install if apt would upgrade an installed package (set
+# ALLOW_UPGRADES=yes to let it). It never starts a service (a policy-rc.d
+# during the install) and leaves none enabled at boot (the services the
+# new packages enable are disabled again): the tests start throwaway
+# servers of their own in temporary folders.
 set -euo pipefail
 
 missing=()
@@ -49,16 +54,32 @@ cleanup() { if $added_policy; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
-# apt-get update only when the package lists are empty or the install fails
-# for lack of them.
-if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+# apt-get update only when the package lists are empty or the packages
+# cannot be found in them.
+if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null || ! apt-get install -s -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
 	apt-get update -q
 fi
-if ! apt-get install -y -q --no-install-recommends postgresql mariadb-server mariadb-backup mariadb-client; then
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends postgresql mariadb-server mariadb-backup mariadb-client
+# What apt would do: "Inst name [installed version] (new ...)" is an upgrade.
+upgrades=$(apt-get install -s -q --no-install-recommends --no-upgrade "${missing[@]}" | awk '/^Inst [^ ]+ \[/ {print $2}')
+if [[ -n $upgrades && ${ALLOW_UPGRADES:-} != yes ]]; then
+	echo "install-databases: installing ${missing[*]} would upgrade these installed packages:" >&2
+	echo "$upgrades" | sed 's/^/  /' >&2
+	echo "install-databases: nothing installed; upgrade them yourself, or run again with ALLOW_UPGRADES=yes" >&2
+	exit 1
 fi
-
-# A Debian install may still have started a server where no policy-rc.d
-# existed before; the tests never use it, so leave it be.
+# The service units present before the install keep their state; those the
+# new packages bring are disabled after it.
+units=(postgresql.service mariadb.service mysql.service)
+had=()
+for u in "${units[@]}"; do
+	if [[ -e /lib/systemd/system/$u || -e /etc/systemd/system/$u ]]; then had+=("$u"); fi
+done
+apt-get install -y -q --no-install-recommends --no-upgrade "${missing[@]}"
+for u in "${units[@]}"; do
+	if [[ " ${had[*]} " == *" $u "* ]]; then continue; fi
+	if [[ -e /lib/systemd/system/$u ]] && command -v systemctl >/dev/null; then
+		systemctl disable "$u" >/dev/null 2>&1 || true
+		echo "install-databases: $u disabled at boot (the tests start their own servers)"
+	fi
+done
 echo "install-databases: installed ${missing[*]}"

@@ -26,10 +26,12 @@ func TestMain(m *testing.M) {
 // world is a model with the agent (app "agent"), the test requirer (app
 // "manager"), a database and an S3 server.
 type world struct {
-	t      *testing.T
-	m      *jujusim.Model
-	ctx    context.Context
-	rel    int
+	t   *testing.T
+	m   *jujusim.Model
+	ctx context.Context
+	rel int
+	// dbRel is the postgresql or mysql relation (related worlds).
+	dbRel  int
 	s3     *testenv.S3Server
 	bucket string
 	// secrets are values that must never leave the runner.
@@ -114,7 +116,8 @@ func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
 				t.Fatal(err)
 			}
 		}
-		if _, err := m.Integrate(ctx, "agent:"+db.engine, "db:"+db.engine); err != nil {
+		var err error
+		if w.dbRel, err = m.Integrate(ctx, "agent:"+db.engine, "db:"+db.engine); err != nil {
 			t.Fatal(err)
 		}
 	} else {

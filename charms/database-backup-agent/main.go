@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +60,11 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	if !related {
 		db, problem = database(c)
 	}
+	if problem == "" {
+		if db, err = withTools(env, j, db); err != nil {
+			problem = err.Error()
+		}
+	}
 	if problem != "" {
 		// Jobs fail with "no database is configured yet" rather than wait
 		// for a fix that may never come; the status says what to fix.
@@ -86,4 +92,41 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	}
 	st, msg := backupagent.StatusFrom(j, res.Records, time.Now())
 	return goops.SetUnitStatus(st, msg)
+}
+
+// withTools sets db.BinDir to the tools of the server served (the Charmed
+// PostgreSQL or MySQL snap's, the Debian packages', or PATH's), checked
+// against the server's version (see backupagent.WithTools); in the
+// install, upgrade-charm, config-changed and database relation-changed
+// hooks it installs the client packages that are missing or too old. The check asks
+// the server, so it runs when the database changes, when the recorded
+// tools are gone, and in the hooks that follow an install, an upgrade or a
+// config change; the other hooks (update-status, relation traffic, the
+// runner's juju-exec calls) keep the recorded folder.
+func withTools(env goops.Environment, j runner.Journal, db runner.Database) (runner.Database, error) {
+	if old, err := j.ReadDatabase(); err == nil && old.BinDir != "" {
+		cached := db
+		cached.BinDir = old.BinDir
+		_, statErr := os.Stat(old.BinDir)
+		switch env.HookName {
+		case "install", "upgrade-charm", "config-changed", "start":
+		default:
+			if cached == old && statErr == nil {
+				return cached, nil
+			}
+		}
+	}
+	switch env.HookName {
+	case "install", "upgrade-charm", "config-changed", "postgresql-relation-changed", "mysql-relation-changed":
+		// These hooks (a new charm, new config, a database charm's answer)
+		// may install the Debian/Ubuntu client packages the finder names
+		// (apt-get, no upgrades), which takes minutes; the others do not
+		// retry a failed install.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		return backupagent.WithToolsInstalling(ctx, db, backupagent.ToolFinder{}, backupagent.Installer{})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return backupagent.WithTools(ctx, db, backupagent.ToolFinder{})
 }

@@ -19,11 +19,17 @@ var databaseEndpoints = []struct {
 	name string
 	kind engine.Kind
 	// roles are the extra-user-roles asked for when config
-	// extra-user-roles is empty: a backup of every database needs them.
+	// extra-user-roles is empty: roles the charm accepts that suffice for
+	// a backup and a restore of one database and of all (docs/provider.md
+	// says why, from the charms' code). Charmed PostgreSQL takes
+	// superuser as a role attribute (createdb, createrole and superuser,
+	// lowercased, else existing role names); Charmed MySQL grants
+	// existing roles, refuses charmed_backup, and has no "admin":
+	// charmed_dba holds the data and schema privileges on every database.
 	roles string
 }{
-	{"postgresql", engine.PostgreSQL, "SUPERUSER"},
-	{"mysql", engine.MySQL, "admin"},
+	{"postgresql", engine.PostgreSQL, "superuser"},
+	{"mysql", engine.MySQL, "charmed_dba"},
 }
 
 // relatedDatabase reads the database a related database charm gives. ok is

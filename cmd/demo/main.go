@@ -108,13 +108,10 @@ func (d *demo) run() error {
 	s := d.s
 	d.secrets = s.Secrets()
 	pg := s.PG
-	d.printf("\n$ juju deploy database-backup-manager %s\n", e2e.Manager)
-	d.printf("$ juju deploy s3-integrator --config bucket=%s endpoint=%s region=%s s3-uri-style=path   # jujusim: a stand-in publishing the same s3 fields\n", e2e.Bucket, s.S3.Endpoint, s.S3.Region)
-	d.printf("$ juju run s3-integrator/leader sync-s3-credentials access-key=*** secret-key=***\n")
-	d.printf("$ juju add-secret postgresql-password password=***   # granted to %s\n", e2e.Postgres)
-	d.printf("$ juju deploy database-backup-agent %s --config engine=postgresql host=%s port=%d user=%s password-secret=secret:...\n", e2e.Postgres, pg.Host, pg.Port, pg.User)
-	d.printf("$ juju integrate %s:s3-credentials s3-integrator\n", e2e.Manager)
-	d.printf("$ juju integrate %s:database-backup %s:database-backup\n", e2e.Postgres, e2e.Manager)
+	d.printf("\n")
+	for _, line := range deployCommands(target{Bucket: e2e.Bucket, Endpoint: s.S3.Endpoint, Region: s.S3.Region, Host: pg.Host, Port: pg.Port, User: pg.User}) {
+		d.printf("$ %s\n", line)
+	}
 	d.status()
 
 	d.printf("\n== sample data\n")
@@ -180,7 +177,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 // the deletions.
 func (d *demo) schedule(leader string) error {
 	d.printf("\n== scheduled backups and retention\n")
-	d.printf("$ juju config %s backup-schedule=\"0 3 * * *\" retention-count=2\n", e2e.Manager)
+	d.printf("$ %s\n", scheduleCommand())
 	if err := d.s.Config(e2e.Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}); err != nil {
 		return err
 	}
@@ -236,10 +233,7 @@ func (d *demo) show() {
 // action runs an action as `juju run` does and prints its output; ok says
 // whether it must complete (else it must fail).
 func (d *demo) action(unit, name string, params map[string]any, ok bool) (map[string]any, error) {
-	cmd := "juju run " + unit + " " + name
-	for _, k := range sortedKeys(params) {
-		cmd += fmt.Sprintf(" %s=%v", k, params[k])
-	}
+	cmd := runCommand(unit, name, params)
 	d.printf("\n$ %s\n", cmd)
 	res, err := d.s.Run(unit, name, params)
 	if err != nil {

@@ -105,17 +105,49 @@ func createUser(c config, db, user, password, roles string) error {
 	var cmd *exec.Cmd
 	switch c.Engine {
 	case "postgresql":
-		role := ""
-		if strings.Contains(strings.ToUpper(roles), "SUPERUSER") {
-			role = " SUPERUSER"
+		// As Charmed PostgreSQL's create_user (lib/charms/postgresql_k8s/
+		// v0/postgresql.py): the roles lowercased; createdb, createrole and
+		// superuser become attributes of the role, other names must be
+		// existing roles, granted; anything else is refused.
+		attrs, grants := "", ""
+		for _, r := range strings.Split(strings.ToLower(roles), ",") {
+			switch r = strings.TrimSpace(r); r {
+			case "":
+			case "createdb", "createrole", "superuser":
+				attrs += " " + strings.ToUpper(r)
+			case "pg_read_all_data", "pg_write_all_data", "pg_monitor":
+				grants += fmt.Sprintf("; GRANT %s TO %s", r, user)
+			default:
+				return fmt.Errorf("invalid role(s) for extra user roles: %q", r)
+			}
 		}
-		sql := fmt.Sprintf("CREATE ROLE %s LOGIN%s PASSWORD '%s'", user, role, password)
+		sql := fmt.Sprintf("CREATE ROLE %s LOGIN%s PASSWORD '%s'%s", user, attrs, password, grants)
 		cmd = exec.Command("psql", "-h", c.Host, "-p", fmt.Sprint(c.Port), "-U", c.AdminUser, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql)
 		cmd.Env = append(os.Environ(), "PGPASSWORD="+c.AdminPassword)
 	case "mysql":
+		// As Charmed MySQL's create_scoped_user (lib/charms/mysql/v0/
+		// mysql.py): no roles, ALL on the database; else each role granted
+		// as the user's default role, charmed_backup refused. charmed_dba
+		// holds the privileges mysql_shell's CharmAuthorizationQueryBuilder
+		// gives it that MariaDB has (on *.*: the data and schema
+		// privileges, EVENT, SHOW VIEW, PROCESS, RELOAD, REPLICATION
+		// CLIENT).
 		grant := fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%%'", db, user)
-		if roles == "admin" {
-			grant = fmt.Sprintf("GRANT ALL ON *.* TO '%s'@'%%' WITH GRANT OPTION", user)
+		if roles != "" {
+			var stmts []string
+			for _, r := range strings.Split(roles, ",") {
+				switch r {
+				case "charmed_dba":
+					stmts = append(stmts, "CREATE ROLE IF NOT EXISTS charmed_dba",
+						"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, EVENT, ALTER, ALTER ROUTINE, CREATE, CREATE ROUTINE, "+
+							"CREATE VIEW, DROP, INDEX, LOCK TABLES, REFERENCES, TRIGGER, SHOW VIEW, PROCESS, RELOAD, "+
+							"REPLICATION CLIENT ON *.* TO charmed_dba")
+				default:
+					return fmt.Errorf("invalid role(s) for extra user roles: %q", r)
+				}
+				stmts = append(stmts, fmt.Sprintf("GRANT %s TO '%s'@'%%'", r, user), fmt.Sprintf("SET DEFAULT ROLE %s FOR '%s'@'%%'", r, user))
+			}
+			grant = strings.Join(stmts, "; ")
 		}
 		sql := fmt.Sprintf("CREATE DATABASE IF NOT EXISTS `%s`; CREATE USER '%s'@'%%' IDENTIFIED BY '%s'; %s;", db, user, password, grant)
 		client := "mariadb"
