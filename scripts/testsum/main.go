@@ -1,7 +1,9 @@
 // Command testsum reads `go test -json` output on stdin and prints what
 // `go test` prints without -v (each package's result line and the output
 // of every failed test), then every skipped test with its reason, which
-// plain `go test` hides. It exits 1 when a test was skipped and CI=true.
+// plain `go test` hides, and last the plain tally "test: N passed, N
+// failed, N skipped" (every test and subtest). It exits 1 when a test was
+// skipped and CI=true.
 // Build errors and lines that are not JSON pass through.
 package main
 
@@ -23,8 +25,11 @@ type event struct {
 
 type skip struct{ name, reason string }
 
+// tally counts the tests (and subtests) that passed and failed.
+type tally struct{ passed, failed int }
+
 func main() {
-	skips, err := summarize(os.Stdin, os.Stdout)
+	skips, n, err := summarize(os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testsum:", err)
 		os.Exit(2)
@@ -32,25 +37,27 @@ func main() {
 	fmt.Println()
 	if len(skips) == 0 {
 		fmt.Println("test: no test skipped")
-		return
+	} else {
+		fmt.Printf("test: %d skipped:\n", len(skips))
+		for _, s := range skips {
+			fmt.Printf("  %s: %s\n", s.name, s.reason)
+		}
 	}
-	fmt.Printf("test: %d skipped:\n", len(skips))
-	for _, s := range skips {
-		fmt.Printf("  %s: %s\n", s.name, s.reason)
-	}
-	if os.Getenv("CI") == "true" {
+	fmt.Printf("test: %d passed, %d failed, %d skipped\n", n.passed, n.failed, len(skips))
+	if len(skips) > 0 && os.Getenv("CI") == "true" {
 		fmt.Fprintln(os.Stderr, "test: CI=true and tests were skipped")
 		os.Exit(1)
 	}
 }
 
 // summarize copies the package lines and failed tests' output to w and
-// returns the skipped tests.
-func summarize(r io.Reader, w io.Writer) ([]skip, error) {
+// returns the skipped tests and the tally of the others.
+func summarize(r io.Reader, w io.Writer) ([]skip, tally, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	held := map[string][]string{}
 	var skips []skip
+	var n tally
 	for sc.Scan() {
 		var e event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Action == "" {
@@ -79,6 +86,7 @@ func summarize(r io.Reader, w io.Writer) ([]skip, error) {
 		case e.Action == "output":
 			held[key] = append(held[key], e.Output)
 		case e.Action == "fail" && e.Test != "":
+			n.failed++
 			for _, l := range held[key] {
 				fmt.Fprint(w, l)
 			}
@@ -87,10 +95,13 @@ func summarize(r io.Reader, w io.Writer) ([]skip, error) {
 			skips = append(skips, skip{e.Package + "." + e.Test, reason(held[key])})
 			delete(held, key)
 		case e.Action == "pass":
+			if e.Test != "" {
+				n.passed++
+			}
 			delete(held, key)
 		}
 	}
-	return skips, sc.Err()
+	return skips, n, sc.Err()
 }
 
 // reason is the last line a skipped test logged besides go test's own.

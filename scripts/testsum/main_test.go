@@ -29,9 +29,12 @@ func TestSummarize(t *testing.T) {
 		`{"Action":"fail","Package":"r"}`,
 	}, "\n")
 	var out bytes.Buffer
-	skips, err := summarize(strings.NewReader(in), &out)
+	skips, n, err := summarize(strings.NewReader(in), &out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n != (tally{passed: 1, failed: 1}) {
+		t.Errorf("tally = %+v, want 1 passed (TestB) and 1 failed (TestC)", n)
 	}
 	if len(skips) != 1 || skips[0].name != "p.TestA" || skips[0].reason != "a_test.go:5: minio not built" {
 		t.Errorf("skips = %+v", skips)
