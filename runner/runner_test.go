@@ -432,7 +432,7 @@ func TestSIGKILLMidJob(t *testing.T) {
 	if _, err := j.Submit(job("b1", dbbackup.Backup), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRunner$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "RUNNER_HELPER_DIR="+dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -465,12 +465,18 @@ func TestSIGKILLMidJob(t *testing.T) {
 	h.waitState("b2", runner.Success)
 }
 
-// TestHelperRunner is the process TestSIGKILLMidJob kills.
-func TestHelperRunner(t *testing.T) {
-	dir := os.Getenv("RUNNER_HELPER_DIR")
-	if dir == "" {
-		t.Skip("helper process only")
+// TestMain runs this test binary as the runner process TestSIGKILLMidJob
+// kills when RUNNER_HELPER_DIR is set, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("RUNNER_HELPER_DIR"); dir != "" {
+		helperRunner(dir)
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// helperRunner runs a runner on dir whose jobs block until it is killed.
+func helperRunner(dir string) {
 	block := runner.ExecutorFunc(func(ctx context.Context, _ dbbackup.Job, _ func(int64, int64)) (string, error) {
 		<-ctx.Done()
 		return "", ctx.Err()
