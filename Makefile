@@ -24,11 +24,13 @@ build:
 charms:
 	$(GO) run ./cmd/charmpack -o dist charms/database-backup-agent charms/database-backup-agent/subordinate charms/database-backup-manager
 
-# deps installs the real parts: PostgreSQL and MariaDB from Debian, and the
-# two S3 servers built by `go install` at pinned versions into .cache/bin.
+# deps installs the real parts: PostgreSQL and MariaDB from Debian, the
+# two S3 servers built by `go install` at pinned versions into .cache/bin,
+# and a PostgreSQL 14 server from npm into .cache/postgresql-14.
 deps:
 	bash scripts/install-databases.sh
 	bash scripts/install-s3-servers.sh
+	bash scripts/install-postgres14.sh
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
