@@ -26,8 +26,13 @@ type Postgres struct {
 	Port     int
 	User     string // a superuser
 	Password string // random for each server: usable as a canary
-	// BinDir holds the server's tools (initdb, pg_dump, pgbench, ...).
+	// BinDir holds the client tools (psql, pg_dump, pg_restore, pgbench,
+	// ...): those of PostgresBinDir.
 	BinDir string
+	// ServerBinDir holds the server's programs (initdb, pg_ctl,
+	// postgres): BinDir for StartPostgres, another folder for
+	// StartPostgresAt.
+	ServerBinDir string
 	// Dir holds the data directory, the socket and the server log.
 	Dir string
 	// runAs is the unprivileged user the server runs as when we are root.
@@ -48,7 +53,39 @@ func StartPostgres(t T) *Postgres {
 	if bin == "" {
 		Unavailable(t, "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin; run scripts/install-databases.sh")
 	}
-	p := &Postgres{Host: "127.0.0.1", User: "postgres", Password: "pw-" + dbSecret(12), BinDir: bin}
+	return startPostgres(t, bin, bin)
+}
+
+// StartPostgresAt is StartPostgres with the server programs (initdb,
+// pg_ctl, postgres) of serverBin, another PostgreSQL version's, such as
+// Postgres14BinDir; the client tools stay those of PostgresBinDir (pg_dump
+// dumps servers older than itself). Without these programs it calls
+// Unavailable.
+func StartPostgresAt(t T, serverBin string) *Postgres {
+	t.Helper()
+	for _, name := range []string{"initdb", "pg_ctl", "postgres"} {
+		if _, err := os.Stat(filepath.Join(serverBin, name)); err != nil {
+			Unavailable(t, "PostgreSQL server program %s not found in %s (scripts/install-postgres14.sh installs PostgreSQL 14's)", name, serverBin)
+		}
+	}
+	client := PostgresBinDir()
+	if client == "" {
+		Unavailable(t, "PostgreSQL client tools not found under /usr/lib/postgresql/*/bin; run scripts/install-databases.sh")
+	}
+	return startPostgres(t, serverBin, client)
+}
+
+// Postgres14BinDir returns the folder where scripts/install-postgres14.sh
+// puts PostgreSQL 14's server programs.
+func Postgres14BinDir() string {
+	return filepath.Join(CacheDir(), "postgresql-14", "bin")
+}
+
+// startPostgres starts the server of serverBin, with the client tools of
+// clientBin.
+func startPostgres(t T, serverBin, clientBin string) *Postgres {
+	t.Helper()
+	p := &Postgres{Host: "127.0.0.1", User: "postgres", Password: "pw-" + dbSecret(12), BinDir: clientBin, ServerBinDir: serverBin}
 	if os.Geteuid() == 0 {
 		if _, err := user.Lookup("postgres"); err != nil {
 			Unavailable(t, "running as root and no 'postgres' user to run the server as: %v", err)
@@ -66,6 +103,7 @@ func StartPostgres(t T) *Postgres {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatalf("cannot make %s traversable: %v", dir, err)
 	}
+	p.reachServer(t)
 	pwfile := filepath.Join(dir, "pwfile")
 	if err := os.WriteFile(pwfile, []byte(p.Password+"\n"), 0o600); err != nil {
 		t.Fatalf("cannot write the password file: %v", err)
@@ -143,11 +181,33 @@ func chownTree(dir, name string) error {
 	})
 }
 
-// try runs one of the server's tools as the server user, bounded in time.
+// reachServer makes sure the server user can run the server's programs:
+// a tree under a folder only root may enter (a clone under /root, say) is
+// copied, whole, into the server's temporary folder.
+func (p *Postgres) reachServer(t T) {
+	t.Helper()
+	if p.runAs == "" || p.try("postgres", "--version") == nil {
+		return
+	}
+	tree := filepath.Dir(p.ServerBinDir)
+	copied := filepath.Join(p.Dir, "server")
+	ctx, cancel := context.WithTimeout(context.Background(), pgStartTimeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "cp", "-a", tree, copied).CombinedOutput(); err != nil {
+		t.Fatalf("cannot copy the PostgreSQL server in %s where the %s user reaches it: %v\n%s", tree, p.runAs, err, out)
+	}
+	p.ServerBinDir = filepath.Join(copied, filepath.Base(p.ServerBinDir))
+	if err := p.try("postgres", "--version"); err != nil {
+		t.Fatalf("the %s user cannot run the PostgreSQL server, even copied to %s: %v", p.runAs, copied, err)
+	}
+}
+
+// try runs one of the server's programs as the server user, bounded in
+// time.
 func (p *Postgres) try(name string, args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), pgStartTimeout)
 	defer cancel()
-	argv := append([]string{filepath.Join(p.BinDir, name)}, args...)
+	argv := append([]string{filepath.Join(p.ServerBinDir, name)}, args...)
 	if p.runAs != "" {
 		argv = append([]string{"runuser", "-u", p.runAs, "--"}, argv...)
 	}
