@@ -14,10 +14,10 @@ package postgres
 // default privileges ...), foreign servers and foreign-data wrappers,
 // casts, procedural languages and access methods made by users, and every
 // large object. It then makes the public schema afresh as the server's
-// initdb does (owner pg_database_owner from PostgreSQL 14, USAGE for
-// PUBLIC, plus CREATE before 15, the standard comment), which pg_dump
-// records only as differences from that default: the script puts back any
-// owner, ACL or comment the backup had.
+// initdb does (owner pg_database_owner from PostgreSQL 15, the bootstrap
+// superuser before; USAGE for PUBLIC, plus CREATE before 15; the standard
+// comment), which pg_dump records only as differences from that default:
+// the script puts back any owner, ACL or comment the backup had.
 //
 // Not covered, left as they are: subscriptions (DROP SUBSCRIPTION cannot
 // run in a transaction), database-wide default privileges (ALTER DEFAULT
@@ -71,7 +71,7 @@ BEGIN
   PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
 
   CREATE SCHEMA public;
-  IF current_setting('server_version_num')::int >= 140000 THEN
+  IF current_setting('server_version_num')::int >= 150000 THEN
     ALTER SCHEMA public OWNER TO pg_database_owner;
   ELSE
     EXECUTE format('ALTER SCHEMA public OWNER TO %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
