@@ -73,8 +73,11 @@ BEGIN
   CREATE SCHEMA public;
   IF current_setting('server_version_num')::int >= 150000 THEN
     ALTER SCHEMA public OWNER TO pg_database_owner;
-  ELSE
+  ELSIF pg_has_role((SELECT rolname FROM pg_roles WHERE oid = 10), 'USAGE') THEN
     EXECUTE format('ALTER SCHEMA public OWNER TO %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
+  ELSIF current_setting('server_version_num')::int >= 140000 THEN
+    -- A database owner cannot give the schema to the bootstrap superuser.
+    ALTER SCHEMA public OWNER TO pg_database_owner;
   END IF;
   IF current_setting('server_version_num')::int >= 150000 THEN
     GRANT USAGE ON SCHEMA public TO PUBLIC;
