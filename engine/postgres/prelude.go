@@ -15,9 +15,11 @@ package postgres
 // casts, procedural languages and access methods made by users, and every
 // large object. It then makes the public schema afresh as the server's
 // initdb does (owner pg_database_owner from PostgreSQL 15, the bootstrap
-// superuser before; USAGE for PUBLIC, plus CREATE before 15; the standard
-// comment), which pg_dump records only as differences from that default:
-// the script puts back any owner, ACL or comment the backup had.
+// superuser before, or on 14 pg_database_owner when the restoring user
+// cannot give it to the superuser; USAGE for PUBLIC, plus CREATE before
+// 15; the standard comment), which pg_dump records only as differences
+// from that default: the script puts back any ACL or comment the backup
+// had, and its owners when the load keeps them.
 //
 // Not covered, left as they are: subscriptions (DROP SUBSCRIPTION cannot
 // run in a transaction), database-wide default privileges (ALTER DEFAULT
@@ -28,7 +30,9 @@ package postgres
 //
 // The restoring user must be able to drop all of it: a superuser, or the
 // owner of the database and of every object in it (event triggers,
-// foreign-data wrappers and languages need a superuser anyway). The drops
+// foreign-data wrappers and languages need a superuser anyway; before
+// PostgreSQL 15 the public schema belongs to the bootstrap superuser
+// unless it was given to the database's owner). The drops
 // take an ACCESS EXCLUSIVE lock on every object until the COMMIT: the
 // restore waits for sessions that hold locks, blocks the others, and needs
 // max_locks_per_transaction to hold the database's objects twice.
