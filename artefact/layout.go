@@ -35,11 +35,11 @@ func Prefix(scope, jobID string) (string, error) {
 	return scope + "/" + jobID + "/", nil
 }
 
-// ArtefactPath returns the artefact-path reported for a backup: its key
+// PathOf returns the artefact-path reported for a backup: its key
 // prefix inside the bucket, the storage path included, ending in "/". A
 // restore opens it from the bucket's root, so it works whatever path the
 // restore's own storage-config names.
-func ArtefactPath(storagePath, prefix string) string {
+func PathOf(storagePath, prefix string) string {
 	p := strings.Trim(storagePath, "/")
 	if p == "" {
 		return prefix
@@ -47,9 +47,9 @@ func ArtefactPath(storagePath, prefix string) string {
 	return p + "/" + prefix
 }
 
-// CleanArtefactPath turns an artefact-path into a key prefix from the
+// CleanPath turns an artefact-path into a key prefix from the
 // bucket's root, ending in "/": leading slashes go, ".." is refused.
-func CleanArtefactPath(p string) (string, error) {
+func CleanPath(p string) (string, error) {
 	t := strings.Trim(p, "/")
 	if t == "" {
 		return "", fmt.Errorf("artefact-path is empty")

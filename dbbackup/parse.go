@@ -103,17 +103,6 @@ func ParseJobs(text string, side Side) List {
 	return parseDecoded(raws, side)
 }
 
-// ParseDecoded reads an already decoded jobs array (one raw JSON value per
-// job), as found in a document that holds the list rather than its text.
-func ParseDecoded(raws []json.RawMessage, side Side) List {
-	for i, raw := range raws {
-		if !validJSON(raw) {
-			return List{Problems: Problems{{Path: fmt.Sprintf("%s[%d]", JobsKey, i), Msg: "invalid JSON"}}}
-		}
-	}
-	return parseDecoded(raws, side)
-}
-
 // parseDecoded reads raw jobs already checked with validJSON.
 func parseDecoded(raws []json.RawMessage, side Side) List {
 	l := List{Entries: make([]Entry, 0, len(raws))}

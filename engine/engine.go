@@ -28,17 +28,11 @@ const (
 // restored by the same method; the artefact manifest records it.
 type Method string
 
-// The backup methods. Only MethodLogical is implemented today; the others
-// name the shapes that fit beside it without reshaping the interface:
-// MethodPhysical streams a copy of the data directory (pg_basebackup -D - -Ft,
-// mariadb-backup --stream) through Backup and Restore like a logical dump;
-// MethodArchive is continuous WAL/binlog archiving for point-in-time
-// recovery, offered by engines that also implement Archiver.
-const (
-	MethodLogical  Method = "logical"
-	MethodPhysical Method = "physical"
-	MethodArchive  Method = "archive"
-)
+// MethodLogical is the one backup method implemented today: a dump by the
+// database's own tool. A physical copy of the data directory would stream
+// through Backup and Restore the same way under a method of its own; Backup
+// and Restore refuse a method they do not know with ErrUnsupportedMethod.
+const MethodLogical Method = "logical"
 
 // ErrUnsupportedMethod is returned (wrapped) by Backup and Restore for a
 // method the engine does not implement.
@@ -78,26 +72,6 @@ type Engine interface {
 // nothing, for an unchecked stream it cannot load without that risk; the
 // caller restores again from a checked stream.
 var ErrNeedsCheckedStream = errors.New("this backup can only be restored from a stream checked beforehand")
-
-// Archiver is what an engine offers for continuous archiving (MethodArchive):
-// it is a separate interface, found by a type assertion, so that engines
-// without it need not stub it. No engine implements it yet.
-type Archiver interface {
-	// Archive streams WAL segments or binlog files to sink until ctx ends.
-	Archive(ctx context.Context, spec ArchiveSpec, sink ArchiveSink) error
-}
-
-// ArchiveSpec configures continuous archiving.
-type ArchiveSpec struct {
-	// Log receives the archiving tool's stderr.
-	Log io.Writer
-}
-
-// ArchiveSink receives archived files one at a time, by name.
-type ArchiveSink interface {
-	// Put stores the named WAL segment or binlog file.
-	Put(ctx context.Context, name string, r io.Reader) error
-}
 
 // BackupSpec says how to take one backup.
 type BackupSpec struct {

@@ -73,14 +73,14 @@ func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job
 	if err != nil {
 		return "", err
 	}
-	return artefact.ArtefactPath(job.Storage.Path, e.Scope+"/"+job.ID+"/"), nil
+	return artefact.PathOf(job.Storage.Path, e.Scope+"/"+job.ID+"/"), nil
 }
 
 func (e *Engine) restore(ctx context.Context, eng engine.Engine, db Database, job dbbackup.Job, progress func(int64, int64)) (string, error) {
 	if job.ArtefactPath == "" {
 		return "", errors.New("artefact-path: a restore needs the artefact-path of a backup")
 	}
-	prefix, err := artefact.CleanArtefactPath(job.ArtefactPath)
+	prefix, err := artefact.CleanPath(job.ArtefactPath)
 	if err != nil {
 		return "", err
 	}

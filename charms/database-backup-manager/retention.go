@@ -301,7 +301,7 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 			if rec, ok := w.history.Find(id); ok && !rec.FinishedAt.IsZero() {
 				fin = rec.FinishedAt
 			}
-			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.ArtefactPath(w.storage.Path, folder), finished: fin}
+			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.PathOf(w.storage.Path, folder), finished: fin}
 			goops.LogInfof("retention aborted the unfinished uploads of backup %s of %s (%s) in %s: %d", id, app, reason, aborted[id].path, n)
 		}
 		if err != nil {

@@ -17,7 +17,7 @@ func openArtefact(cfgPath, path, keyFile string, stderr io.Writer, cmd string) (
 		fmt.Fprintf(stderr, "dbbackup %s: %v\n", cmd, err)
 		return nil, "", nil, exitUsage
 	}
-	prefix, err := artefact.CleanArtefactPath(path)
+	prefix, err := artefact.CleanPath(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup %s: --%v\n", cmd, err)
 		return nil, "", nil, exitUsage

@@ -76,7 +76,7 @@ func TestListVerifyDeleteOnRealS3(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[0].JobID != "job-2" || listed[0].ArtefactPath != "team/a/postgresql/job-2/" {
 		t.Fatalf("list --json: code %d\n%s", code, out)
 	}
-	path := artefact.ArtefactPath(cfg.Path, "postgresql/job-1/")
+	path := artefact.PathOf(cfg.Path, "postgresql/job-1/")
 	if code, out, errOut := runCLI(t, "", "verify", "--storage-config", cfgFile, "--artefact-path", path); code != 0 || !strings.Contains(out, "checksums match") {
 		t.Fatalf("verify: code %d\n%s%s", code, out, errOut)
 	}

@@ -227,7 +227,7 @@ func TestErrorsCarryToolMessage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not a mysql-sql-v1 backup") {
 		t.Errorf("restore of foreign SQL: got %v", err)
 	}
-	_, err = newEngine(m, "").Restore(ctx, engine.RestoreSpec{Method: engine.MethodPhysical}, strings.NewReader(""))
+	_, err = newEngine(m, "").Restore(ctx, engine.RestoreSpec{Method: engine.Method("physical")}, strings.NewReader(""))
 	if !errors.Is(err, engine.ErrUnsupportedMethod) {
 		t.Errorf("physical restore: got %v, want ErrUnsupportedMethod", err)
 	}

@@ -217,7 +217,7 @@ func TestErrorsCarryToolMessage(t *testing.T) {
 	if err := newEngine(p, "").Check(ctx); err != nil {
 		t.Errorf("Check: %v", err)
 	}
-	_, err = newEngine(p, "postgres").Backup(ctx, engine.BackupSpec{Method: engine.MethodPhysical}, io.Discard)
+	_, err = newEngine(p, "postgres").Backup(ctx, engine.BackupSpec{Method: engine.Method("physical")}, io.Discard)
 	if !errors.Is(err, engine.ErrUnsupportedMethod) {
 		t.Errorf("physical backup: got %v, want ErrUnsupportedMethod", err)
 	}

@@ -1,6 +1,14 @@
 // Package spec holds the JSON Schemas of the database_backup v0 relation
 // interface as this project speaks it: requirer.json and provider.json,
 // described in README.md beside them.
+//
+// The package is named spec, not after its folder, on purpose. The folder
+// names the interface's version, as the published interface specifications
+// do, so that v1 can sit beside it for other implementers; a package named
+// v0 would say nothing where it is used (v0.Requirer), and tools that guess
+// a package's name from its import path take the element before a version
+// element, here interface, a Go keyword. Importers therefore name the
+// import: spec "github.com/dbbackup/dbbackup/interface/v0".
 package spec
 
 import _ "embed"

@@ -165,7 +165,7 @@ func backup(ctx context.Context, c config, scope string, j *dbbackup.Job) error 
 	if err != nil {
 		return err
 	}
-	j.ArtefactPath = artefact.ArtefactPath(j.Storage.Path, scope+"/"+j.ID+"/")
+	j.ArtefactPath = artefact.PathOf(j.Storage.Path, scope+"/"+j.ID+"/")
 	j.Message = "backup stored"
 	return nil
 }
@@ -177,7 +177,7 @@ func restore(ctx context.Context, j *dbbackup.Job) error {
 	if err != nil {
 		return err
 	}
-	prefix, err := artefact.CleanArtefactPath(j.ArtefactPath)
+	prefix, err := artefact.CleanPath(j.ArtefactPath)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,36 @@
+// Package artefact turns the stream of a database engine into a backup in
+// an object store, and a backup back into a stream, and owns everything
+// about a backup once its bytes leave the engine.
+//
+// It owns the locations of backups. A backup lives in its own folder,
+// "<scope>/<job-id>/", relative to the store's root (Prefix builds it and
+// validates both names); the artefact-path reported on the relation is that
+// folder with the storage path in front (PathOf), and CleanPath reads one
+// back from the bucket's root. Each scope also keeps an index of its
+// backups ("_index/<job-id>", a copy of each manifest) and a catalog that
+// caches their summaries for listing.
+//
+// It owns the manifest. The manifest is the commit point of a backup: it
+// is written last and records the engine, the versions, the sizes, the
+// algorithms and the SHA-256 of every stored object and of the raw stream.
+// An artefact without its manifest is not a backup.
+//
+// It owns the streaming pipeline. Backup compresses what the engine writes
+// with zstd and cuts it into frames, each sealed on its own (CRC-32C, or
+// AES-256-GCM under a key), and uploads them as they are made; Restore and
+// RestoreInto read them back, checking every frame before its bytes reach
+// the database tool, and check the whole stream against the manifest at
+// its end.
+//
+// It owns verification and listing. Verify reads every part of a backup
+// and checks it against its manifest, without a database. List returns the
+// backups of a store, complete or not, newest first; it reads the index and
+// the catalog so that a listing stays fast, but the objects stay the truth:
+// a lost index entry or a damaged catalog hides no backup.
+//
+// It deletes exactly one backup at a time. Delete removes one backup
+// folder, its index entry first and its start marker last, and refuses a
+// prefix that holds other backups. Uploads and AbortUploads find and abort
+// the unfinished multipart uploads a backup killed midway left behind,
+// which no listing of objects shows.
+package artefact

@@ -1,0 +1,101 @@
+package layers
+
+// The layering rule: which module packages and third-party modules each
+// package of the module may import. The standard library is always
+// allowed. The rows mirror DESIGN.md's "Packages" table; docs/architecture.md
+// ("Layers") states the same rule in words.
+
+// leaves are small mechanisms every layer may use. bytesize is here because
+// bounded, a leaf, is built on it.
+var leaves = []string{"internal/secret", "internal/bounded", "internal/bytesize"}
+
+// rule is one row of the table: a package (or, ending in "/...", a package
+// and everything below it) and what its non-test files may import.
+type rule struct {
+	pkg string
+	// mod lists the module packages allowed (same pattern syntax), besides
+	// the leaves.
+	mod []string
+	// ext lists the third-party import path prefixes allowed.
+	ext []string
+}
+
+// all stands for every library package of the module: the top of the
+// table may use everything below it.
+var all = []string{
+	"dbbackup/...", "engine/...", "artefact", "store/...", "runner",
+	"backupagent", "jujusim/...", "charmpack", "interface/v0", "internal/...",
+}
+
+var rules = []rule{
+	{pkg: "interface/v0"},
+	{pkg: "internal/layers"},
+	{pkg: "internal/secret"},
+	{pkg: "internal/bytesize"},
+	{pkg: "internal/bounded"},
+	{pkg: "internal/flock"},
+	{pkg: "internal/jujuexec"},
+	{pkg: "internal/bagfile", ext: []string{"go.yaml.in/yaml/v3"}},
+	// golang.org/x/text is part of the validator's API: its errors are
+	// worded through a message.Printer.
+	{pkg: "dbbackup", mod: []string{"interface/v0"}, ext: []string{"github.com/santhosh-tekuri/jsonschema/v6", "golang.org/x/text"}},
+	{pkg: "dbbackup/provider", mod: []string{"dbbackup"}},
+	{pkg: "dbbackup/requirer", mod: []string{"dbbackup"}, ext: []string{"github.com/robfig/cron/v3"}},
+	{pkg: "engine"},
+	{pkg: "engine/internal/tool", mod: []string{"engine"}},
+	{pkg: "engine/postgres", mod: []string{"engine", "engine/internal/tool"}},
+	{pkg: "engine/mysql", mod: []string{"engine", "engine/internal/tool"}},
+	{pkg: "store"},
+	{pkg: "store/memstore", mod: []string{"store"}},
+	{pkg: "store/storetest", mod: []string{"store"}},
+	{pkg: "store/s3", mod: []string{"store"}, ext: []string{"github.com/minio/minio-go/v7"}},
+	{pkg: "artefact", mod: []string{"engine", "store"}, ext: []string{"github.com/klauspost/compress"}},
+	{pkg: "runner", mod: []string{"dbbackup", "dbbackup/provider", "internal/flock"}},
+	{pkg: "backupagent", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "internal/flock", "internal/jujuexec"}, ext: []string{"github.com/gruyaume/goops"}},
+	{pkg: "charmpack", ext: []string{"go.yaml.in/yaml/v3"}},
+	{pkg: "jujusim/wire"},
+	// The model in a box packs the charms it runs (charmpack) and checks
+	// their metadata; it never imports charm code.
+	{pkg: "jujusim", mod: []string{"jujusim/wire", "charmpack"}, ext: []string{"go.yaml.in/yaml/v3", "github.com/santhosh-tekuri/jsonschema/v6"}},
+	// The test kit: real servers and databases, the demo's steps.
+	{pkg: "internal/testenv", mod: []string{"dbbackup"}, ext: []string{"github.com/minio/minio-go/v7"}},
+	{pkg: "internal/clidemo", mod: []string{"dbbackup", "store/...", "internal/testenv"}},
+	{pkg: "charms/e2e", mod: []string{"dbbackup/...", "runner", "jujusim/...", "internal/testenv"}},
+	// The top: charms and commands may use every library below them, never
+	// each other.
+	{pkg: "charms/database-backup-agent", mod: all, ext: []string{"github.com/gruyaume/goops"}},
+	{pkg: "charms/database-backup-manager", mod: all, ext: []string{"github.com/gruyaume/goops", "go.yaml.in/yaml/v3"}},
+	{pkg: "cmd/...", mod: append([]string{"charms/e2e"}, all...), ext: []string{"go.yaml.in/yaml/v3"}},
+	{pkg: "bench"},
+}
+
+// exception is one import the table forbids that the code still makes.
+// Each names its reason and the step that removes it; a test fails on any
+// import that is neither allowed nor listed here, and on an exception the
+// code no longer needs, so the list only shrinks.
+type exception struct {
+	from, to string
+	reason   string
+}
+
+var exceptions = []exception{
+	{"store/s3", "dbbackup", "s3.Open takes dbbackup.StorageConfig and masks with its Mask; to be decided under issue 15 step 7 (DESIGN.md's table or the import)"},
+	{"runner", "artefact", "the runner streams backups and restores itself; to be removed by issue 15 step 1"},
+	{"runner", "engine", "the runner picks and drives the engine; to be removed by issue 15 step 1"},
+	{"runner", "engine/postgres", "the runner is the composition root for PostgreSQL jobs; to be removed by issue 15 step 1"},
+	{"runner", "engine/mysql", "the runner is the composition root for MariaDB jobs; to be removed by issue 15 step 1"},
+	{"runner", "store", "the runner opens the store for each job; to be removed by issue 15 step 1"},
+	{"runner", "store/s3", "the runner opens the S3 store for each job; to be removed by issue 15 step 1"},
+}
+
+// testKit is what test files of any package may import besides what the
+// package itself may: real servers, fakes and the store conformance suite.
+var testKit = []string{"internal/testenv", "store/memstore", "store/storetest"}
+
+// testForbidden is what test files of a lower layer must never import: the
+// libraries and tools above the runner. Tests of lower layers may compose
+// real backends (an artefact test against real S3) but not the sides.
+var testForbidden = []string{"backupagent", "charms/...", "jujusim/...", "internal/clidemo", "cmd/..."}
+
+// testStrict lists the packages whose tests are held to testForbidden.
+var testStrict = []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "internal/secret", "internal/bounded", "internal/bytesize", "internal/flock"}
