@@ -35,6 +35,10 @@ var rules = []rule{
 	{pkg: "internal/bounded"},
 	{pkg: "internal/flock"},
 	{pkg: "internal/jujuexec"},
+	// The Juju command-line rules the docs' juju lines are checked with.
+	{pkg: "internal/jujucli"},
+	// make test's summary of go test -json.
+	{pkg: "scripts/testsum"},
 	{pkg: "internal/bagfile", ext: []string{"go.yaml.in/yaml/v3"}},
 	// golang.org/x/text is part of the validator's API: its errors are
 	// worded through a message.Printer.
