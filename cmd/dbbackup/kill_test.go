@@ -61,6 +61,31 @@ func slowProxy(t *testing.T, target string, up, down int) string {
 	return ln.Addr().String()
 }
 
+// runKilled runs the program argv with env added, kills it with SIGKILL
+// after 3 s (failing if it ended before), and returns its standard error.
+func runKilled(t *testing.T, env []string, argv ...string) string {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("%s ended before it could be killed (%v): %s", argv[1], err, stderr.String())
+	case <-time.After(3 * time.Second):
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return stderr.String()
+}
+
 func throttledCopy(dst io.Writer, src io.Reader, rate int) {
 	if rate == 0 {
 		io.Copy(dst, src)
@@ -101,24 +126,7 @@ func TestBackupKilledMidwayIsIncompleteAndNeverRestored(t *testing.T) {
 	slow.Endpoint = "http://" + slowProxy(t, strings.TrimPrefix(cfg.Endpoint, "http://"), 1<<20, 0)
 	slowFile, fastFile := writeStorageConfig(t, slow), writeStorageConfig(t, cfg)
 
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "backup", "--engine", "postgresql", "--database-url", pg.URL("big"), "--storage-config", slowFile, "--job-id", "job-killed", "--scope", "pg")
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+pg.Password)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		t.Fatalf("the backup ended before it could be killed (%v): %s", err, stderr.String())
-	case <-time.After(3 * time.Second):
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	stderr := runKilled(t, []string{"PGPASSWORD=" + pg.Password}, bin, "backup", "--engine", "postgresql", "--database-url", pg.URL("big"), "--storage-config", slowFile, "--job-id", "job-killed", "--scope", "pg")
 
 	code, out, errOut := runCLI(t, "", "list", "--storage-config", fastFile)
 	if code != 0 || !strings.Contains(squeeze(out), "pg/job-killed/ postgresql incomplete") {
@@ -136,5 +144,5 @@ func TestBackupKilledMidwayIsIncompleteAndNeverRestored(t *testing.T) {
 	if got := pg.Checksums(t, "big"); len(got) != len(before) || got["public.t"] != before["public.t"] {
 		t.Fatalf("the database changed")
 	}
-	mustNotLeak(t, append(cfg.Secrets(), pg.Password), stderr.String(), out, errOut)
+	mustNotLeak(t, append(cfg.Secrets(), pg.Password), stderr, out, errOut)
 }

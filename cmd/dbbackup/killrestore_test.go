@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,25 +39,7 @@ func killRestore(t *testing.T, engineName, url, pwEnv, pw string, change func())
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "restore", "--engine", engineName, "--database-url", url, "--storage-config", slowFile, "--artefact-path", rep.ArtefactPath)
-	cmd.Env = append(os.Environ(), pwEnv+"="+pw)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		t.Fatalf("the restore ended before it could be killed (%v): %s", err, stderr.String())
-	case <-time.After(3 * time.Second):
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	return stderr.String()
+	return runKilled(t, []string{pwEnv + "=" + pw}, bin, "restore", "--engine", engineName, "--database-url", url, "--storage-config", slowFile, "--artefact-path", rep.ArtefactPath)
 }
 
 // settle waits, bounded, until query answers "0": the orphaned tools of a
