@@ -54,14 +54,20 @@ func teamBucket(t *testing.T, srv *testenv.S3Server) (dbbackup.StorageConfig, st
 	return cfg, writeStorageConfig(t, cfg), st
 }
 
+// copyLines is a producer that writes n lines of a PostgreSQL dump of the
+// database "app".
+func copyLines(n int) artefact.Producer {
+	return func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", n))
+		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
+	}
+}
+
 func TestListVerifyDeleteOnRealS3(t *testing.T) {
 	srv := testenv.StartVersityGW(t)
 	cfg, cfgFile, st := teamBucket(t, srv)
 	ctx := context.Background()
-	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
-		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", 50000))
-		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
-	}
+	dump := copyLines(50000)
 	for _, id := range []string{"job-1", "job-2"} {
 		if _, err := artefact.Backup(ctx, st, artefact.BackupOptions{Engine: engine.PostgreSQL, Scope: "postgresql", JobID: id, Compression: true}, dump); err != nil {
 			t.Fatal(err)
@@ -109,10 +115,7 @@ func TestDeleteAndVerifyOfNoBackup(t *testing.T) {
 	srv := testenv.StartVersityGW(t)
 	_, cfgFile, st := teamBucket(t, srv)
 	ctx := context.Background()
-	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
-		io.WriteString(w, strings.Repeat("COPY t FROM stdin;\n", 1000))
-		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
-	}
+	dump := copyLines(1000)
 	ids := []string{"job-1", "job-2", "job-3"}
 	for _, id := range ids {
 		if _, err := artefact.Backup(ctx, st, artefact.BackupOptions{Engine: engine.PostgreSQL, Scope: "postgresql", JobID: id}, dump); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -92,10 +91,7 @@ func killUploader(t *testing.T, srv *testenv.S3Server, bucket, cfgFile string) {
 // lists each in --json under its backup, and names the stray one.
 func testListReportsUploads(t *testing.T, srv *testenv.S3Server) {
 	cfg, cfgFile, st := teamBucket(t, srv)
-	dump := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
-		io.WriteString(w, "COPY t FROM stdin;\n")
-		return engine.Result{Kind: engine.PostgreSQL, Method: engine.MethodLogical, Databases: []string{"app"}}, nil
-	}
+	dump := copyLines(1)
 	if _, err := artefact.Backup(context.Background(), st, artefact.BackupOptions{Engine: engine.PostgreSQL, Scope: "pg", JobID: "job-1"}, dump); err != nil {
 		t.Fatal(err)
 	}
