@@ -29,6 +29,14 @@ const (
 	SnapshotName        = "dbbackup_metrics_snapshot_timestamp_seconds"
 )
 
+// allNames lists every metric name, for the tests and the docs.
+var allNames = []string{
+	LastSuccessName, LastJobOutcomeName, LastJobEndName, LastJobDurationName,
+	LastRawBytesName, LastStoredBytesName, JobsName, JobSecondsName,
+	NextBackupName, MaxAgeName, BucketBackupsName, BucketBytesName,
+	BucketListedName, StorageUpName, StorageCheckedName, SnapshotName,
+}
+
 // Label names: the database application, the unit (empty for the
 // application's facts), the job type and the job's outcome.
 const (
