@@ -8,7 +8,7 @@
 # update only when a package is missing, installs with --no-upgrade, and
 # stops before the install if apt would upgrade an installed package (set
 # ALLOW_UPGRADES=yes to let it). It never starts a service (a policy-rc.d
-# during the install) and leaves none enabled at boot (the services the
+# during the install) and leaves none running or enabled at boot (the services the
 # new packages enable are disabled again): the tests start throwaway
 # servers of their own in temporary folders.
 set -euo pipefail
@@ -73,7 +73,8 @@ if [[ -n $upgrades && ${ALLOW_UPGRADES:-} != yes ]]; then
 	exit 1
 fi
 # The service units present before the install keep their state; those the
-# new packages bring are disabled after it.
+# new packages bring are disabled after it, and stopped in case one started
+# despite the policy.
 units=(postgresql.service mariadb.service mysql.service prometheus.service prometheus-node-exporter.service)
 had=()
 for u in "${units[@]}"; do
@@ -83,7 +84,8 @@ apt-get install -y -q --no-install-recommends --no-upgrade "${missing[@]}"
 for u in "${units[@]}"; do
 	if [[ " ${had[*]} " == *" $u "* ]]; then continue; fi
 	if [[ -e /lib/systemd/system/$u ]] && command -v systemctl >/dev/null; then
-		systemctl disable --now "$u" >/dev/null 2>&1 || true
+		systemctl disable "$u" >/dev/null 2>&1 || true
+		systemctl stop "$u" >/dev/null 2>&1 || true
 		echo "install-databases: $u stopped and disabled at boot (the tests start their own servers)"
 	fi
 done
