@@ -35,6 +35,8 @@ var rules = []rule{
 	{pkg: "internal/bounded"},
 	{pkg: "internal/flock"},
 	{pkg: "internal/jujuexec"},
+	// One background process per folder: the runner and the ticker.
+	{pkg: "internal/daemon", mod: []string{"internal/flock", "internal/jujuexec"}},
 	// The Juju command-line rules the docs' juju lines are checked with.
 	{pkg: "internal/jujucli"},
 	// make test's summary of go test -json.
