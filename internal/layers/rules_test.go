@@ -35,6 +35,8 @@ var rules = []rule{
 	{pkg: "internal/bounded"},
 	{pkg: "internal/flock"},
 	{pkg: "internal/jujuexec"},
+	// The one seam through which the simulator reaches the charms' mains.
+	{pkg: "internal/charmenv"},
 	// One background process per folder: the runner and the ticker.
 	{pkg: "internal/daemon", mod: []string{"internal/flock", "internal/jujuexec"}},
 	// The Juju command-line rules the docs' juju lines are checked with.
@@ -57,7 +59,7 @@ var rules = []rule{
 	{pkg: "store/s3", mod: []string{"store"}, ext: []string{"github.com/minio/minio-go/v7"}},
 	{pkg: "artefact", mod: []string{"engine", "store"}, ext: []string{"github.com/klauspost/compress"}},
 	{pkg: "runner", mod: []string{"dbbackup", "dbbackup/provider", "internal/flock"}},
-	{pkg: "backupagent", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "internal/flock", "internal/jujuexec"}, ext: []string{"github.com/gruyaume/goops"}},
+	{pkg: "backupagent", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "internal/flock", "internal/jujuexec", "internal/daemon"}, ext: []string{"github.com/gruyaume/goops"}},
 	{pkg: "charmpack", ext: []string{"go.yaml.in/yaml/v3"}},
 	{pkg: "jujusim/wire"},
 	// The model in a box packs the charms it runs (charmpack) and checks
