@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"bytes"
@@ -6,10 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -78,16 +76,8 @@ func TestRunTicker(t *testing.T) {
 	}
 }
 
-// stopTicker kills a ticker left in dir (a test's cleanup).
-func stopTicker(dir string) {
-	b, err := os.ReadFile(filepath.Join(dir, tickerPID))
-	if err != nil {
-		return
-	}
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-		syscall.Kill(pid, syscall.SIGTERM)
-	}
-}
+// stopTicker stops a ticker left in dir (a test's cleanup).
+func stopTicker(dir string) { tickerDaemon(dir).Stop(5 * time.Second) }
 
 // On the wall clock, with no update-status at all, the ticker brings the
 // scheduled backup within a minute of its time through juju-exec.
