@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dbbackup/dbbackup/jujusim"
 )
 
 func writeDue(t *testing.T, dir string, at time.Time) {
@@ -113,5 +115,26 @@ func TestScheduleTickerOnWallClock(t *testing.T) {
 	s.config("manager", map[string]string{"backup-schedule": ""})
 	if _, ok := readDue(dir); ok {
 		t.Errorf("the due file stays after the schedule was removed")
+	}
+}
+
+// On the simulator's manual clock the charm's main (through
+// internal/charmenv) hands the hooks the clock's time and keeps the
+// ticker off: the test drives the hooks. The leader with a schedule
+// shows the next due time of the manual clock, writes no due file and
+// starts no ticker.
+func TestNoTickerOnManualClock(t *testing.T) {
+	clock := jujusim.NewManualClock(time.Date(2026, 11, 25, 9, 58, 30, 0, time.UTC))
+	s := newSimOpts(t, 1, jujusim.Options{Clock: clock})
+	dir := filepath.Join(s.m.Dir(), "units", "unit-manager-0", "dbbackup-ticker")
+	t.Cleanup(func() { stopTicker(dir) })
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	s.config("manager", map[string]string{"backup-schedule": "* * * * *"})
+	if got := s.status("manager/0"); !strings.HasPrefix(got, "active: next backup of pg 2026-11-25T09:59Z") {
+		t.Errorf("status = %q, want the next due time of the manual clock", got)
+	}
+	if due, ok := readDue(dir); ok || tickerAlive(dir) {
+		t.Errorf("on a manual clock: due file %v (%v), ticker alive %v; want neither", due, ok, tickerAlive(dir))
 	}
 }
