@@ -222,14 +222,17 @@ func TestWriteFileSurvivesCrash(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Let it write for a while: 20 to 55 ms.
+		// Let it write for a while once the first version is there: 20 to
+		// 55 ms (the process may be slow to start, under -race).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			if _, err := os.Stat(state); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
 		time.Sleep(time.Duration(20+5*round) * time.Millisecond)
 		cmd.Process.Kill()
 		cmd.Wait()
 		got, err := os.ReadFile(state)
-		if errors.Is(err, os.ErrNotExist) && round == 0 {
-			continue // killed before its first write
-		}
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
