@@ -34,7 +34,7 @@ func Example() {
 		if _, err := j.SetDatabase(db); err != nil {
 			return err
 		}
-		if err := backupagent.StartRunner(j, env.UnitName); err != nil {
+		if err := backupagent.StartRunner(j, env.UnitName, backupagent.RunnerAuto); err != nil {
 			return err
 		}
 		if _, err := (backupagent.Agent{Journal: j}).Sync(); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/internal/bounded"
+	"github.com/dbbackup/dbbackup/internal/charmenv"
 	"github.com/dbbackup/dbbackup/runner"
 )
 
@@ -28,13 +29,17 @@ func main() {
 		os.Exit(backupagent.RunnerMain(os.Args[2:], os.Stderr))
 	}
 	env := goops.ReadEnv()
+	mode := backupagent.RunnerAuto
+	if charmenv.Read().Simulated {
+		mode = backupagent.RunnerProcess // jujusim's units share one machine
+	}
 	j := journal(env)
 	var err error
 	switch env.HookName {
 	case "stop", "remove":
 		err = backupagent.StopRunner(j)
 	default:
-		err = reconcile(env, j)
+		err = reconcile(env, j, mode)
 	}
 	if err != nil {
 		goops.LogErrorf("%s: %v", env.HookName, err)
@@ -48,7 +53,7 @@ func journal(env goops.Environment) runner.Journal {
 	return runner.Journal{Dir: filepath.Join(filepath.Dir(env.CharmDir), "dbbackup-runner")}
 }
 
-func reconcile(env goops.Environment, j runner.Journal) error {
+func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerMode) error {
 	var c config
 	if err := goops.GetConfig(&c); err != nil {
 		return fmt.Errorf("cannot read the config: %w", err)
@@ -74,7 +79,7 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	if err != nil {
 		return err
 	}
-	if err := backupagent.StartRunner(j, env.UnitName); err != nil {
+	if err := backupagent.StartRunner(j, env.UnitName, mode); err != nil {
 		return err
 	}
 	if changed {

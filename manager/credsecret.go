@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"bytes"
@@ -33,11 +33,11 @@ const (
 // its URI kept in the peer application databag) and returns its URI. The
 // leader only; it needs the peer relation.
 func (w *world) ensureCredsSecret() (string, error) {
-	if w.peerID == "" {
+	if w.peer.id == "" {
 		return "", fmt.Errorf("cannot keep the credentials secret: the peer relation does not exist yet")
 	}
-	want := map[string]string{"access-key": w.storage.AccessKey, "secret-key": w.storage.SecretKey}
-	uri := strings.TrimSpace(w.peer[credsSecretKey])
+	want := map[string]string{"access-key": w.s3.storage.AccessKey, "secret-key": w.s3.storage.SecretKey}
+	uri := strings.TrimSpace(w.peer.data[credsSecretKey])
 	if uri != "" {
 		have, err := goops.GetSecretByID(uri, false, false)
 		switch {
@@ -59,17 +59,17 @@ func (w *world) ensureCredsSecret() (string, error) {
 		return "", err
 	}
 	uri = strings.TrimSpace(out)
-	if err := setAppData(w.peerID, map[string]string{credsSecretKey: uri}); err != nil {
+	if err := setAppData(w.peer.id, map[string]string{credsSecretKey: uri}); err != nil {
 		return "", err
 	}
-	w.peer[credsSecretKey] = uri
+	w.peer.data[credsSecretKey] = uri
 	return uri, nil
 }
 
 // wireStorage is the storage configuration written into the jobs: the
 // keys masked and the credentials secret's URI beside them.
 func (w *world) wireStorage(uri string) dbbackup.StorageConfig {
-	cfg := w.storage.Redacted()
+	cfg := w.s3.storage.Redacted()
 	cfg.Extra = maps.Clone(cfg.Extra)
 	if cfg.Extra == nil {
 		cfg.Extra = map[string]json.RawMessage{}

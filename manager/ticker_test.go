@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"bytes"
@@ -6,12 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dbbackup/dbbackup/jujusim"
 )
 
 func writeDue(t *testing.T, dir string, at time.Time) {
@@ -78,16 +78,8 @@ func TestRunTicker(t *testing.T) {
 	}
 }
 
-// stopTicker kills a ticker left in dir (a test's cleanup).
-func stopTicker(dir string) {
-	b, err := os.ReadFile(filepath.Join(dir, tickerPID))
-	if err != nil {
-		return
-	}
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-		syscall.Kill(pid, syscall.SIGTERM)
-	}
-}
+// stopTicker stops a ticker left in dir (a test's cleanup).
+func stopTicker(dir string) { tickerDaemon(dir).Stop(5 * time.Second) }
 
 // On the wall clock, with no update-status at all, the ticker brings the
 // scheduled backup within a minute of its time through juju-exec.
@@ -123,5 +115,26 @@ func TestScheduleTickerOnWallClock(t *testing.T) {
 	s.config("manager", map[string]string{"backup-schedule": ""})
 	if _, ok := readDue(dir); ok {
 		t.Errorf("the due file stays after the schedule was removed")
+	}
+}
+
+// On the simulator's manual clock the charm's main (through
+// internal/charmenv) hands the hooks the clock's time and keeps the
+// ticker off: the test drives the hooks. The leader with a schedule
+// shows the next due time of the manual clock, writes no due file and
+// starts no ticker.
+func TestNoTickerOnManualClock(t *testing.T) {
+	clock := jujusim.NewManualClock(time.Date(2026, 11, 25, 9, 58, 30, 0, time.UTC))
+	s := newSimOpts(t, 1, jujusim.Options{Clock: clock})
+	dir := filepath.Join(s.m.Dir(), "units", "unit-manager-0", "dbbackup-ticker")
+	t.Cleanup(func() { stopTicker(dir) })
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	s.config("manager", map[string]string{"backup-schedule": "* * * * *"})
+	if got := s.status("manager/0"); !strings.HasPrefix(got, "active: next backup of pg 2026-11-25T09:59Z") {
+		t.Errorf("status = %q, want the next due time of the manual clock", got)
+	}
+	if due, ok := readDue(dir); ok || tickerAlive(dir) {
+		t.Errorf("on a manual clock: due file %v (%v), ticker alive %v; want neither", due, ok, tickerAlive(dir))
 	}
 }

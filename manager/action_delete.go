@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"context"
@@ -49,8 +49,8 @@ func (w *world) deleteBackup() error {
 	if w.historyErr != nil {
 		return w.historyErr
 	}
-	if w.s3Problem != "" {
-		return fail("%s", w.s3Problem)
+	if w.s3.problem != "" {
+		return fail("%s", w.s3.problem)
 	}
 	if err := w.merge(); err != nil {
 		return err
@@ -61,7 +61,7 @@ func (w *world) deleteBackup() error {
 	if err != nil {
 		return err
 	}
-	removed, err := deleteObjects(ctx, w.storage, target.path)
+	removed, err := deleteObjects(ctx, w.s3.storage, target.path)
 	if err != nil {
 		return err
 	}
@@ -110,22 +110,22 @@ func (w *world) deletable(ctx context.Context, id string, force bool) (deleteTar
 		}
 		scope = rec.Application
 	}
-	sums, err := listScope(ctx, w.storage, scope)
+	sums, err := listScope(ctx, w.s3.storage, scope)
 	if err != nil {
 		return deleteTarget{}, err
 	}
 	sum, found := findBackup(sums, id)
 	switch {
 	case !found && inHistory:
-		return deleteTarget{}, fail("backup %s of %s has no objects in bucket %s (already deleted, or stored with another bucket or path): nothing to delete", id, rec.Application, w.storage.Bucket)
+		return deleteTarget{}, fail("backup %s of %s has no objects in bucket %s (already deleted, or stored with another bucket or path): nothing to delete", id, rec.Application, w.s3.storage.Bucket)
 	case !found:
-		return deleteTarget{}, fail("backup %s not found in the job history or in bucket %s: run list-backups to see the backups", id, w.storage.Bucket)
+		return deleteTarget{}, fail("backup %s not found in the job history or in bucket %s: run list-backups to see the backups", id, w.s3.storage.Bucket)
 	}
-	t := deleteTarget{app: sum.Scope, path: artefact.PathOf(w.storage.Path, sum.Prefix)}
+	t := deleteTarget{app: sum.Scope, path: artefact.PathOf(w.s3.storage.Path, sum.Prefix)}
 	if err := restoreUsing(w.history, t.path); err != nil {
 		return deleteTarget{}, err
 	}
-	rows := mergeBackups(w.history, sums, true, w.storage.Path, t.app)
+	rows := mergeBackups(w.history, sums, true, w.s3.storage.Path, t.app)
 	restorable, self := 0, false
 	for _, r := range rows {
 		if r.Restorable {

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"context"
@@ -9,14 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gruyaume/goops"
 
-	"github.com/dbbackup/dbbackup/internal/flock"
+	"github.com/dbbackup/dbbackup/internal/daemon"
 	"github.com/dbbackup/dbbackup/internal/jujuexec"
 )
 
@@ -26,12 +25,14 @@ import (
 // one ticker process alive; the ticker sleeps until that time and then
 // runs this binary in the unit's hook context through juju-exec, where
 // the schedule's rules (runSchedule) decide. It exits when the file goes:
-// the unit is no longer the leader, or no schedule is set. It decides
-// nothing itself, so a ticker that fires twice or late never requests a
+// the unit is no longer the leader, or no schedule is set. It is an
+// internal/daemon process (one per folder, its files written fsynced). It
+// decides nothing itself, so a ticker that fires twice or late never requests a
 // slot twice: the peer databag's state does that.
 
-// tickerCommand is the first argument that makes the charm binary the ticker.
-const tickerCommand = "ticker"
+// TickerCommand is the first argument that makes the charm binary the
+// ticker (see TickerMain).
+const TickerCommand = "ticker"
 
 // Files of the ticker folder.
 const (
@@ -45,19 +46,28 @@ const (
 // and spaces its retries; a variable for tests.
 var tickerRecheck = 30 * time.Second
 
-// tickerDir is the ticker's folder beside the charm's.
-func tickerDir(env goops.Environment) string {
-	return filepath.Join(filepath.Dir(env.CharmDir), "dbbackup-ticker")
+// TickerDir is the ticker's folder beside the charm folder charmDir.
+func TickerDir(charmDir string) string {
+	return filepath.Join(filepath.Dir(charmDir), "dbbackup-ticker")
+}
+
+// tickerDaemon is the ticker process of folder dir.
+func tickerDaemon(dir string) daemon.Daemon {
+	return daemon.Daemon{Dir: dir, Name: "the schedule's ticker", LockFile: tickerLock, PIDFile: tickerPID, LogFile: tickerLog}
 }
 
 // syncTicker keeps the ticker in line with this hook: on the leader with a
 // schedule, the due file holds the next due time and a ticker runs; else
-// the file is removed and the ticker ends. Under jujusim's manual clock
-// (simNowEnv) the test drives the hooks, and no ticker runs.
-func (w *world) syncTicker(dir string) error {
+// the file is removed and the ticker ends. With opts.NoTicker (jujusim's
+// manual clock: the test drives the hooks) no ticker runs.
+func (w *world) syncTicker(opts Options) error {
+	dir := opts.TickerDir
+	if dir == "" {
+		return nil
+	}
 	next, _ := w.nextScheduled()
 	due := filepath.Join(dir, dueFile)
-	if !w.leader || next.IsZero() || os.Getenv(simNowEnv) != "" {
+	if !w.leader || next.IsZero() || opts.NoTicker {
 		if err := os.Remove(due); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("cannot stop the schedule's ticker: %w", err)
 		}
@@ -68,35 +78,27 @@ func (w *world) syncTicker(dir string) error {
 	}
 	text := next.UTC().Format(time.RFC3339)
 	if old, err := os.ReadFile(due); err != nil || string(old) != text {
-		tmp := due + ".tmp"
-		if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
-			return fmt.Errorf("cannot start the schedule's ticker: %w", err)
-		}
-		if err := os.Rename(tmp, due); err != nil {
+		if err := daemon.WriteFile(due, []byte(text), 0o600); err != nil {
 			return fmt.Errorf("cannot start the schedule's ticker: %w", err)
 		}
 	}
-	if tickerAlive(dir) {
+	d := tickerDaemon(dir)
+	if d.Alive() {
 		return nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("cannot start the schedule's ticker: %w", err)
 	}
-	cmd, err := jujuexec.Start(exe, []string{tickerCommand, "--dir", dir, "--unit", w.unit}, filepath.Join(dir, tickerLog))
-	if err != nil {
-		return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+	if err := d.Start(exe, []string{TickerCommand, "--dir", dir, "--unit", w.unit}); err != nil {
+		return err
 	}
-	go cmd.Wait() // reap it if it ends while this hook lives
-	for deadline := time.Now().Add(3 * time.Second); !tickerAlive(dir) && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	goops.LogInfof("started the schedule's ticker (pid %d): next due %s", cmd.Process.Pid, text)
+	goops.LogInfof("started the schedule's ticker (pid %d): next due %s", d.PID(), text)
 	return nil
 }
 
 // tickerAlive reports whether a ticker holds the folder's lock.
-func tickerAlive(dir string) bool { return flock.Held(filepath.Join(dir, tickerLock)) }
+func tickerAlive(dir string) bool { return tickerDaemon(dir).Alive() }
 
 // readDue reads the due file; ok is false when there is none.
 func readDue(dir string) (time.Time, bool) {
@@ -108,10 +110,11 @@ func readDue(dir string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// tickerMain is the ticker process: "--dir DIR --unit UNIT". It returns
-// the exit code.
-func tickerMain(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet(tickerCommand, flag.ContinueOnError)
+// TickerMain is the ticker process: "--dir DIR --unit UNIT". It sleeps
+// until each due time the leader's hooks write and then runs this binary
+// in the unit's hook context through juju-exec. It returns the exit code.
+func TickerMain(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet(TickerCommand, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "the ticker folder")
 	unit := fs.String("unit", "", "this unit's name")
@@ -122,8 +125,8 @@ func tickerMain(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ticker: --dir and --unit are required")
 		return 2
 	}
-	lock, err := flock.Take(filepath.Join(*dir, tickerLock))
-	if errors.Is(err, flock.ErrHeld) {
+	lock, err := tickerDaemon(*dir).Hold()
+	if errors.Is(err, daemon.ErrRunning) {
 		return 0 // another ticker serves this unit
 	}
 	if err != nil {
@@ -131,10 +134,6 @@ func tickerMain(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer lock.Close()
-	if err := os.WriteFile(filepath.Join(*dir, tickerPID), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
-		fmt.Fprintf(stderr, "ticker: %v\n", err)
-		return 1
-	}
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "ticker: %v\n", err)

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"bytes"
@@ -55,22 +55,22 @@ type deletion struct {
 // loadDeletions reads the deletion log and the last retention run; an
 // unreadable log is started afresh with an error in the log.
 func (w *world) loadDeletions() {
-	if text := w.peer[deletionsKey]; text != "" {
-		if err := json.Unmarshal([]byte(text), &w.deletions); err != nil {
+	if text := w.peer.data[deletionsKey]; text != "" {
+		if err := json.Unmarshal([]byte(text), &w.peer.deletions); err != nil {
 			goops.LogErrorf("cannot read the deletion log in the peer databag, starting it afresh: %v", err)
-			w.deletions = nil
+			w.peer.deletions = nil
 		}
 	}
-	if t, err := time.Parse(time.RFC3339, w.peer[retentionRunKey]); err == nil {
-		w.retentionRun = t
+	if t, err := time.Parse(time.RFC3339, w.peer.data[retentionRunKey]); err == nil {
+		w.peer.retentionRun = t
 	}
 }
 
 // noteDeletion appends d to the log, keeping the newest maxDeletions.
 func (w *world) noteDeletion(d deletion) {
-	w.deletions = append(w.deletions, d)
-	if len(w.deletions) > maxDeletions {
-		w.deletions = w.deletions[len(w.deletions)-maxDeletions:]
+	w.peer.deletions = append(w.peer.deletions, d)
+	if len(w.peer.deletions) > maxDeletions {
+		w.peer.deletions = w.peer.deletions[len(w.peer.deletions)-maxDeletions:]
 	}
 }
 
@@ -97,12 +97,12 @@ func timeText(t time.Time) string {
 // change, a new leader, an upgrade), or retentionEvery has passed. A
 // failure is logged; the hook goes on, so jobs are still written.
 func (w *world) runRetention(force bool) {
-	if w.policyErr != nil || w.s3Problem != "" || w.peerID == "" {
+	if w.policyErr != nil || w.s3.problem != "" || w.peer.id == "" {
 		return
 	}
-	periodic := w.now.Sub(w.retentionRun) >= retentionEvery || w.retentionRun.After(w.now)
+	periodic := w.now.Sub(w.peer.retentionRun) >= retentionEvery || w.peer.retentionRun.After(w.now)
 	var apps []string
-	for _, app := range sortedKeys(w.databases) {
+	for _, app := range sortedKeys(w.rel.databases) {
 		if w.policy.retention(app).Set() && (force || periodic || w.finished[app]) {
 			apps = append(apps, app)
 		}
@@ -118,7 +118,7 @@ func (w *world) runRetention(force bool) {
 		}
 	}
 	if periodic || force {
-		w.retentionRun = w.now
+		w.peer.retentionRun = w.now
 	}
 }
 
@@ -127,11 +127,11 @@ func (w *world) retain(ctx context.Context, app string) error {
 	rule := w.policy.retention(app)
 	// The listing updates the scope's catalog, so the next run (hourly)
 	// reads only the manifests of new backups.
-	sums, err := listBucket(ctx, w.storage, app)
+	sums, err := listBucket(ctx, w.s3.storage, app)
 	if err != nil {
 		return err
 	}
-	rows := mergeBackups(w.history, sums, true, w.storage.Path, app)
+	rows := mergeBackups(w.history, sums, true, w.s3.storage.Path, app)
 	inBucket := map[string]bool{}
 	for _, sum := range sums {
 		inBucket[sum.JobID] = true
@@ -161,7 +161,7 @@ func (w *world) retain(ctx context.Context, app string) error {
 	}
 	for _, k := range requirer.Expire(rule, kept, w.now) {
 		b := paths[k.ID]
-		n, err := deleteObjects(ctx, w.storage, b.Path)
+		n, err := deleteObjects(ctx, w.s3.storage, b.Path)
 		if err != nil {
 			return err
 		}
@@ -197,7 +197,7 @@ func (w *world) dropLeftovers(ctx context.Context, app string, r backup, present
 	n := 0
 	if present {
 		var err error
-		if n, err = deleteObjects(ctx, w.storage, r.Path); err != nil {
+		if n, err = deleteObjects(ctx, w.s3.storage, r.Path); err != nil {
 			return err
 		}
 	}
@@ -269,7 +269,7 @@ func uploadsAbortable(h requirer.History, id string, complete bool) (string, boo
 // that refuses to list them is logged and retention goes on.
 func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Summary) (abortedUploads, error) {
 	aborted := abortedUploads{}
-	st, err := openStore(w.storage)
+	st, err := openStore(w.s3.storage)
 	if err != nil {
 		return aborted, err
 	}
@@ -301,11 +301,11 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 			if rec, ok := w.history.Find(id); ok && !rec.FinishedAt.IsZero() {
 				fin = rec.FinishedAt
 			}
-			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.PathOf(w.storage.Path, folder), finished: fin}
+			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.PathOf(w.s3.storage.Path, folder), finished: fin}
 			goops.LogInfof("retention aborted the unfinished uploads of backup %s of %s (%s) in %s: %d", id, app, reason, aborted[id].path, n)
 		}
 		if err != nil {
-			return aborted, fmt.Errorf("cannot abort the unfinished uploads of backup %s in bucket %s: %w", id, w.storage.Bucket, err)
+			return aborted, fmt.Errorf("cannot abort the unfinished uploads of backup %s in bucket %s: %w", id, w.s3.storage.Bucket, err)
 		}
 	}
 	return aborted, nil

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"bytes"
@@ -40,12 +40,12 @@ func (w *world) listBackups() error {
 	if err != nil {
 		note = "the bucket could not be listed; showing the job history only: " + scrub(err.Error(), w.secrets())
 	} else {
-		listed = w.s3Problem == ""
+		listed = w.s3.problem == ""
 		if !listed {
-			note = w.s3Problem + "; showing the job history only"
+			note = w.s3.problem + "; showing the job history only"
 		}
 	}
-	rows := mergeBackups(w.history, bucketSums, listed, w.storage.Path, p.Application)
+	rows := mergeBackups(w.history, bucketSums, listed, w.s3.storage.Path, p.Application)
 	more := 0
 	if len(rows) > maxRows {
 		more = len(rows) - maxRows
@@ -80,12 +80,12 @@ func joinNote(a, b string) string {
 
 // bucketBackups lists the bucket, when credentials are known.
 func (w *world) bucketBackups(app string) ([]artefact.Summary, error) {
-	if w.s3Problem != "" {
+	if w.s3.problem != "" {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
-	return listBucket(ctx, w.storage, app)
+	return listBucket(ctx, w.s3.storage, app)
 }
 
 // backupTable formats the backups for an admin to read at a glance.
@@ -131,8 +131,8 @@ func (w *world) listJobs() error {
 			return fail("cannot encode the jobs: %v", err)
 		}
 		res["jobs"] = string(b)
-		if len(w.deletions) > 0 {
-			d, err := json.Marshal(w.deletions)
+		if len(w.peer.deletions) > 0 {
+			d, err := json.Marshal(w.peer.deletions)
 			if err != nil {
 				return fail("cannot encode the deletions: %v", err)
 			}
@@ -140,8 +140,8 @@ func (w *world) listJobs() error {
 		}
 	} else {
 		res["jobs"] = jobTable(rows)
-		if len(w.deletions) > 0 {
-			res["deleted"] = deletionTable(w.deletions)
+		if len(w.peer.deletions) > 0 {
+			res["deleted"] = deletionTable(w.peer.deletions)
 		}
 	}
 	var notes []string
@@ -243,13 +243,13 @@ func (w *world) showJob() error {
 // liveReport finds the freshest report of a pending job among its
 // application's units.
 func (w *world) liveReport(r requirer.Record) (dbbackup.Job, string, bool) {
-	if w.databases[r.Application] == "" || w.loadReports() != nil {
+	if w.rel.databases[r.Application] == "" || w.loadReports() != nil {
 		return dbbackup.Job{}, "", false
 	}
 	var best dbbackup.Job
 	unit, found := "", false
-	for _, u := range sortedKeys(w.reports[r.Application]) {
-		for _, j := range w.reports[r.Application][u] {
+	for _, u := range sortedKeys(w.rel.reports[r.Application]) {
+		for _, j := range w.rel.reports[r.Application][u] {
 			if j.ID == r.JobID && (!found || j.Status.Terminal() && !best.Status.Terminal()) {
 				best, unit, found = j, u, true
 			}

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"fmt"
@@ -133,8 +133,8 @@ func (w *world) setStatus() error {
 	}
 	next, nextApp := w.nextScheduled()
 	st, msg := unitStatus(statusInput{
-		now: w.now, s3Problem: w.s3Problem, check: w.check,
-		databases: sortedKeys(w.databases), history: w.history,
+		now: w.now, s3Problem: w.s3.problem, check: w.peer.check,
+		databases: sortedKeys(w.rel.databases), history: w.history,
 		policyErr: w.policyErr, next: next, nextApp: nextApp,
 	})
 	msg = scrub(msg, w.secrets())

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"context"
@@ -24,47 +24,20 @@ func (w *world) requestable() error {
 	if !w.leader {
 		return fail("this unit is not the leader: run the action on the leader unit (marked * in juju status)")
 	}
-	if w.peerID == "" {
+	if w.peer.id == "" {
 		return fail("the peer relation is not set up yet: retry in a moment")
 	}
 	if w.historyErr != nil {
 		return w.historyErr
 	}
-	if w.s3Problem != "" {
-		return fail("%s", w.s3Problem)
+	if w.s3.problem != "" {
+		return fail("%s", w.s3.problem)
 	}
 	if err := w.probe(); err != nil {
 		w.saveCheckOnly()
 		return fail("the s3 bucket does not accept the credentials or cannot be reached: %s", err)
 	}
 	return nil
-}
-
-// saveCheckOnly keeps a failed bucket check so the status tells it.
-func (w *world) saveCheckOnly() {
-	if err := w.savePeer(); err != nil {
-		goops.LogWarningf("%s", err)
-	}
-	_ = w.setStatus()
-}
-
-// target returns the related application an action names, or the only one.
-func (w *world) target(app string) (string, error) {
-	related := sortedKeys(w.databases)
-	switch {
-	case app != "" && w.databases[app] != "":
-		return app, nil
-	case app != "":
-		if len(related) == 0 {
-			return "", fail("application %q is not related: no database application is related", app)
-		}
-		return "", fail("application %q is not related: related are %s", app, strings.Join(related, ", "))
-	case len(related) == 0:
-		return "", fail("no database application is related: integrate one on the %s endpoint", backupEndpoint)
-	case len(related) > 1:
-		return "", fail("several database applications are related (%s): choose one with application=NAME", strings.Join(related, ", "))
-	}
-	return related[0], nil
 }
 
 // request records a new job and writes it for the provider, after the
@@ -114,7 +87,7 @@ func (w *world) createBackup() error {
 	id := requirer.NewJobID(w.now, rand.Reader)
 	err = w.request(requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: compression,
-		Source: requirer.FromAction, Storage: requirer.StorageOf(w.storage), RequestedAt: w.now,
+		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
 	})
 	if err != nil {
 		return err
@@ -154,16 +127,16 @@ func (w *world) restore() error {
 	if inHistory {
 		scope = rec.Application
 	}
-	sums, err := listBucket(ctx, w.storage, scope)
+	sums, err := listBucket(ctx, w.s3.storage, scope)
 	if err != nil {
 		return err
 	}
 	sum, found := findBackup(sums, id)
 	switch {
 	case !found && inHistory:
-		return fail("backup %s of %s has no manifest in bucket %s (deleted, or taken with another bucket or path): it cannot be restored", id, rec.Application, w.storage.Bucket)
+		return fail("backup %s of %s has no manifest in bucket %s (deleted, or taken with another bucket or path): it cannot be restored", id, rec.Application, w.s3.storage.Bucket)
 	case !found:
-		return fail("backup %s not found in the job history or in bucket %s: run list-backups to see the backups", id, w.storage.Bucket)
+		return fail("backup %s not found in the job history or in bucket %s: run list-backups to see the backups", id, w.s3.storage.Bucket)
 	case !sum.Complete:
 		return fail("backup %s of %s is incomplete (no manifest): it failed or was interrupted and cannot be restored", id, sum.Scope)
 	}
@@ -180,8 +153,8 @@ func (w *world) restore() error {
 	job := requirer.NewJobID(w.now, rand.Reader)
 	err = w.request(requirer.Record{
 		JobID: job, Application: app, Type: dbbackup.Restore, Compression: sum.Compression == artefact.CompressionZstd,
-		Source: requirer.FromAction, Storage: requirer.StorageOf(w.storage), RequestedAt: w.now,
-		ArtefactPath: artefact.PathOf(w.storage.Path, sum.Prefix),
+		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
+		ArtefactPath: artefact.PathOf(w.s3.storage.Path, sum.Prefix),
 	})
 	if err != nil {
 		return err
@@ -228,7 +201,7 @@ func findBackup(sums []artefact.Summary, id string) (artefact.Summary, bool) {
 // wrong engine with its own error.
 func (w *world) sameEngine(ctx context.Context, b artefact.Summary, app string, sums []artefact.Summary) error {
 	if app != b.Scope {
-		more, err := listBucket(ctx, w.storage, app)
+		more, err := listBucket(ctx, w.s3.storage, app)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"crypto/rand"
@@ -11,57 +11,16 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 )
 
-// policy is the parsed schedule and retention configuration.
-type policy struct {
-	schedules   requirer.PerApp // backup-schedule
-	count, days requirer.PerApp // retention-count, retention-days
-	// parsed holds each expression of schedules, parsed once.
-	parsed map[string]requirer.Schedule
-}
-
-// parsePolicy reads backup-schedule, retention-count and retention-days;
-// the error names the option and the entry.
-func parsePolicy(c config) (policy, error) {
-	p := policy{parsed: map[string]requirer.Schedule{}}
-	var err error
-	checkSpec := func(v string) error {
-		s, err := requirer.ParseSchedule(v)
-		p.parsed[v] = s
-		return err
-	}
-	if p.schedules, err = requirer.ParsePerApp("backup-schedule", c.BackupSchedule, checkSpec); err != nil {
-		return policy{}, err
-	}
-	if p.count, err = requirer.ParsePerApp("retention-count", c.RetentionCount, requirer.CheckRetentionValue); err != nil {
-		return policy{}, err
-	}
-	if p.days, err = requirer.ParsePerApp("retention-days", c.RetentionDays, requirer.CheckRetentionValue); err != nil {
-		return policy{}, err
-	}
-	return p, nil
-}
-
-// schedule returns app's schedule, if it has one.
-func (p policy) schedule(app string) (requirer.Schedule, bool) {
-	s, ok := p.parsed[p.schedules.For(app)]
-	return s, ok
-}
-
-// retention returns app's retention.
-func (p policy) retention(app string) requirer.Retention {
-	return requirer.RetentionFor(p.count, p.days, app)
-}
-
 // loadSchedule reads the schedule state from the peer databag. An
 // unreadable state is dropped with an error in the log: every schedule
 // then starts afresh, which can skip one slot but never doubles one.
 func (w *world) loadSchedule() {
-	st, err := requirer.ParseScheduleStates(w.peer[requirer.ScheduleKey])
+	st, err := requirer.ParseScheduleStates(w.peer.data[requirer.ScheduleKey])
 	if err != nil {
 		goops.LogErrorf("%v; the schedules start afresh", err)
 		st = requirer.ScheduleStates{}
 	}
-	w.schedState = st
+	w.peer.schedule = st
 }
 
 // runSchedule requests the backups the schedules make due (leader only),
@@ -70,16 +29,16 @@ func (w *world) loadSchedule() {
 // backup follows when they come back); one refused by the pending limit is
 // skipped and logged.
 func (w *world) runSchedule() {
-	if w.policyErr != nil || w.peerID == "" {
+	if w.policyErr != nil || w.peer.id == "" {
 		return
 	}
 	next := requirer.ScheduleStates{}
-	for _, app := range sortedKeys(w.databases) {
+	for _, app := range sortedKeys(w.rel.databases) {
 		sch, ok := w.policy.schedule(app)
 		if !ok {
 			continue
 		}
-		old := w.schedState[app]
+		old := w.peer.schedule[app]
 		d := requirer.Due(sch, old, w.now)
 		st := d.State
 		if d.Due {
@@ -87,15 +46,15 @@ func (w *world) runSchedule() {
 		}
 		next[app] = st
 	}
-	w.schedState = next
+	w.peer.schedule = next
 }
 
 // scheduledBackup requests the backup of app for slot d and returns the
 // state to keep.
 func (w *world) scheduledBackup(app string, d requirer.Slot, old requirer.ScheduleState) requirer.ScheduleState {
 	slot := d.At.Format(time.RFC3339)
-	if w.s3Problem != "" {
-		goops.LogWarningf("scheduled backup of %s for %s waits: %s", app, slot, w.s3Problem)
+	if w.s3.problem != "" {
+		goops.LogWarningf("scheduled backup of %s for %s waits: %s", app, slot, w.s3.problem)
 		return old
 	}
 	if err := requirer.CanRequest(w.history, app, dbbackup.Backup, w.cfg.maxPending()); err != nil {
@@ -105,7 +64,7 @@ func (w *world) scheduledBackup(app string, d requirer.Slot, old requirer.Schedu
 	id := requirer.NewJobID(w.now, rand.Reader)
 	h, err := requirer.Request(w.history, requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: true,
-		Source: requirer.FromSchedule, Storage: requirer.StorageOf(w.storage), RequestedAt: w.now,
+		Source: requirer.FromSchedule, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
 	})
 	if err != nil {
 		goops.LogWarningf("scheduled backup of %s for %s skipped: %v", app, slot, err)
@@ -130,7 +89,7 @@ func (w *world) nextScheduled() (time.Time, string) {
 	if w.policyErr != nil {
 		return at, who
 	}
-	for _, app := range sortedKeys(w.databases) {
+	for _, app := range sortedKeys(w.rel.databases) {
 		sch, ok := w.policy.schedule(app)
 		if !ok {
 			continue
