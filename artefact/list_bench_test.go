@@ -95,7 +95,7 @@ func seed(b *testing.B, st store.Store, n int) {
 					}
 				}
 				idx := bytes.ReplaceAll(manifest, []byte(`"job-x"`), []byte(`"`+id+`"`))
-				if _, err := st.Put(ctx, "pg/"+artefact.IndexDir+"/"+id, bytes.NewReader(idx), store.PutOptions{}); err != nil {
+				if _, err := st.Put(ctx, artefact.Ref{Scope: "pg", JobID: id}.IndexKey(), bytes.NewReader(idx), store.PutOptions{}); err != nil {
 					errs <- err
 					return
 				}

@@ -65,7 +65,7 @@ func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job
 	if job.Config != nil {
 		compression = job.Config.Compression
 	}
-	_, err = artefact.Backup(ctx, st, artefact.BackupOptions{
+	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{
 		Scope: e.Scope, JobID: job.ID, Engine: eng.Kind(), Compression: compression, Secrets: secrets,
 	}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		return eng.Backup(ctx, engine.BackupSpec{Log: log, Progress: func(b int64) { progress(b, 0) }}, w)
@@ -73,23 +73,23 @@ func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job
 	if err != nil {
 		return "", err
 	}
-	return artefact.PathOf(job.Storage.Path, e.Scope+"/"+job.ID+"/"), nil
+	return m.Ref().Under(job.Storage.Path).Path(), nil
 }
 
 func (e *Engine) restore(ctx context.Context, eng engine.Engine, db Database, job dbbackup.Job, progress func(int64, int64)) (string, error) {
 	if job.ArtefactPath == "" {
 		return "", errors.New("artefact-path: a restore needs the artefact-path of a backup")
 	}
-	prefix, err := artefact.CleanPath(job.ArtefactPath)
+	ref, err := artefact.ParseRef(job.ArtefactPath)
 	if err != nil {
 		return "", err
 	}
+	prefix := ref.Path()
 	if err := eng.Check(ctx); err != nil {
 		return job.ArtefactPath, err
 	}
 	cfg := job.Storage
-	cfg.Path = ""
-	st, err := s3.New(cfg, e.Store)
+	st, err := s3.NewRoot(cfg, e.Store)
 	if err != nil {
 		return job.ArtefactPath, fmt.Errorf("storage-config: %w", err)
 	}

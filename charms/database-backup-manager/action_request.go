@@ -181,7 +181,7 @@ func (w *world) restore() error {
 	err = w.request(requirer.Record{
 		JobID: job, Application: app, Type: dbbackup.Restore, Compression: sum.Compression == artefact.CompressionZstd,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.storage), RequestedAt: w.now,
-		ArtefactPath: artefact.PathOf(w.storage.Path, sum.Prefix),
+		ArtefactPath: sum.Ref().Under(w.storage.Path).Path(),
 	})
 	if err != nil {
 		return err

@@ -234,7 +234,20 @@ func checkBucket(ctx context.Context, cfg dbbackup.StorageConfig) error {
 // openStore opens the bucket for the manager's short reads: two tries,
 // as an action or a hook must answer in seconds.
 func openStore(cfg dbbackup.StorageConfig) (*s3.Store, error) {
-	st, err := s3.New(cfg, s3.Options{Backoff: store.Backoff{Attempts: 2, Initial: 200 * time.Millisecond, Max: time.Second}})
+	st, err := s3.New(cfg, storeOptions)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the s3 configuration: %w", err)
+	}
+	return st, nil
+}
+
+// storeOptions retry little: a hook must not hang on a dead endpoint.
+var storeOptions = s3.Options{Backoff: store.Backoff{Attempts: 2, Initial: 200 * time.Millisecond, Max: time.Second}}
+
+// openRoot is openStore rooted at the bucket's root, where artefact-paths
+// start.
+func openRoot(cfg dbbackup.StorageConfig) (*s3.Store, error) {
+	st, err := s3.NewRoot(cfg, storeOptions)
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the s3 configuration: %w", err)
 	}

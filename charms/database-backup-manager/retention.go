@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -284,8 +283,8 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 	}
 	jobs := map[string]bool{}
 	for _, u := range ups {
-		if folder, ok := artefact.FolderOf(u.Key); ok && strings.HasPrefix(folder, app+"/") {
-			jobs[strings.TrimSuffix(strings.TrimPrefix(folder, app+"/"), "/")] = true
+		if ref, ok := artefact.RefOf(u.Key); ok && ref.Scope == app {
+			jobs[ref.JobID] = true
 		}
 	}
 	for _, id := range sortedKeys(jobs) {
@@ -294,14 +293,14 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 		if !ok {
 			continue
 		}
-		folder := app + "/" + id + "/"
-		n, err := artefact.AbortUploads(ctx, st, folder)
+		ref := artefact.Ref{Scope: app, JobID: id}
+		n, err := artefact.AbortUploads(ctx, st, ref.Path())
 		if n > 0 {
 			fin := sum.FinishedAt
 			if rec, ok := w.history.Find(id); ok && !rec.FinishedAt.IsZero() {
 				fin = rec.FinishedAt
 			}
-			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.PathOf(w.storage.Path, folder), finished: fin}
+			aborted[id] = abortedJob{n: n, reason: reason, path: ref.Under(w.storage.Path).Path(), finished: fin}
 			goops.LogInfof("retention aborted the unfinished uploads of backup %s of %s (%s) in %s: %d", id, app, reason, aborted[id].path, n)
 		}
 		if err != nil {

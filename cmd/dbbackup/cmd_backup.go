@@ -99,7 +99,7 @@ func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	prog.done()
-	path := artefact.PathOf(cfg.Path, *scope+"/"+*jobID+"/")
+	path := m.Ref().Under(cfg.Path).Path()
 	if *asJSON {
 		return writeJSON(stdout, backupReport{
 			JobID: m.JobID, ArtefactPath: path, Engine: string(m.Engine.Kind), Databases: m.Engine.Databases,

@@ -57,7 +57,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	rows := make([]listedBackup, len(backups))
 	for i, b := range backups {
-		rows[i] = listedBackup{ArtefactPath: artefact.PathOf(cfg.Path, b.Prefix), Summary: b}
+		rows[i] = listedBackup{ArtefactPath: b.Ref().Under(cfg.Path).Path(), Summary: b}
 	}
 	prefix := ""
 	if *scope != "" {
@@ -110,18 +110,18 @@ func addUploads(rows []listedBackup, ups []store.Upload, storagePath string) ([]
 	}
 	var outside []store.Upload
 	for _, u := range ups {
-		key := artefact.PathOf(storagePath, u.Key)
-		folder, ok := artefact.FolderOf(u.Key)
+		key := artefact.InBucket(storagePath, u.Key)
+		ref, ok := artefact.RefOf(u.Key)
 		if !ok {
 			u.Key = key
 			outside = append(outside, u)
 			continue
 		}
+		folder := ref.Path()
 		i, ok := at[folder]
 		if !ok {
-			scope, job, _ := strings.Cut(strings.TrimSuffix(folder, "/"), "/")
-			rows = append(rows, listedBackup{ArtefactPath: artefact.PathOf(storagePath, folder),
-				Summary: artefact.Summary{Scope: scope, JobID: job, Prefix: folder, LastModified: u.Initiated}})
+			rows = append(rows, listedBackup{ArtefactPath: ref.Under(storagePath).Path(),
+				Summary: artefact.Summary{Scope: ref.Scope, JobID: ref.JobID, Prefix: folder, LastModified: u.Initiated}})
 			i = len(rows) - 1
 			at[folder] = i
 		}
