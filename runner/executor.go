@@ -9,6 +9,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
@@ -47,10 +48,7 @@ func (e *Engine) Run(ctx context.Context, job dbbackup.Job, progress func(bytes,
 	default:
 		err = fmt.Errorf("job-type %q is not backup or restore", job.Type)
 	}
-	if err != nil {
-		return path, errors.New(Scrub(err.Error(), secrets))
-	}
-	return path, nil
+	return path, secret.Guard(err, secrets)
 }
 
 func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job, secrets []string, progress func(int64, int64)) (string, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/internal/bounded"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // timeNow is the clock; tests of the pure parts pass their own times.
@@ -106,7 +107,7 @@ func runAction(w *world, name string) error {
 		return goops.FailActionf("unknown action %q", name)
 	}
 	if err := fn(); err != nil {
-		msg := scrub(err.Error(), w.secrets())
+		msg := secret.Guard(err, w.secrets()).Error()
 		goops.LogWarningf("action %s failed: %s", name, msg)
 		return goops.FailActionf("%s", msg)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
@@ -68,10 +69,10 @@ func (w *world) merge() error {
 		w.history, changes = requirer.Merge(w.history, app, w.reports[app], w.now, w.cfg.jobTimeout())
 		for _, c := range changes {
 			if c.Kind == requirer.Ignored {
-				goops.LogDebugf("%s", scrub(c.String(), w.secrets()))
+				goops.LogDebugf("%s", secret.Scrub(c.String(), w.secrets()))
 				continue
 			}
-			goops.LogInfof("%s", scrub(c.String(), w.secrets()))
+			goops.LogInfof("%s", secret.Scrub(c.String(), w.secrets()))
 			if c.Kind == requirer.Finished {
 				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == requirer.Success {
 					w.finished[app] = true
@@ -117,7 +118,7 @@ func (w *world) writeJobsOf(app, uri string) error {
 	bag := dbbackup.Databag{dbbackup.JobsKey: have[dbbackup.JobsKey]}
 	changed, err := bag.SetJobs(jobs, dbbackup.Requirer)
 	if err != nil {
-		return fmt.Errorf("cannot write the jobs of %s: %s", app, scrub(err.Error(), w.secrets()))
+		return fmt.Errorf("cannot write the jobs of %s: %w", app, secret.Guard(err, w.secrets()))
 	}
 	if !changed {
 		return nil
@@ -205,7 +206,7 @@ func (w *world) probe() error {
 		w.check = s3Check{OK: true}
 		return nil
 	}
-	msg := scrub(err.Error(), w.secrets())
+	msg := secret.Guard(err, w.secrets()).Error()
 	short := msg
 	var se *store.Error
 	if errors.As(err, &se) && se.Hint != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // Keys of the peer application databag for retention.
@@ -113,7 +114,7 @@ func (w *world) runRetention(force bool) {
 	defer cancel()
 	for _, app := range apps {
 		if err := w.retain(ctx, app); err != nil {
-			goops.LogWarningf("retention of %s: %s", app, scrub(err.Error(), w.secrets()))
+			goops.LogWarningf("retention of %s: %s", app, secret.Guard(err, w.secrets()))
 		}
 	}
 	if periodic || force {
@@ -274,7 +275,7 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 	}
 	ups, err := artefact.Uploads(ctx, st, app+"/")
 	if err != nil {
-		goops.LogWarningf("retention of %s: %s", app, scrub(err.Error(), w.secrets()))
+		goops.LogWarningf("retention of %s: %s", app, secret.Guard(err, w.secrets()))
 		return aborted, nil
 	}
 	sumOf := map[string]artefact.Summary{}

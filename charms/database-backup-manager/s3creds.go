@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // The s3 interface's keys this charm reads or writes.
@@ -31,7 +32,7 @@ var s3Skip = map[string]bool{
 // of its secret-extra secret (v1), which wins for the keys it holds. It
 // returns the missing required fields, or the problems of the fields, as a
 // message without any value.
-func storageFrom(data, secret map[string]string) (dbbackup.StorageConfig, string) {
+func storageFrom(data, content map[string]string) (dbbackup.StorageConfig, string) {
 	obj := map[string]json.RawMessage{}
 	add := func(k, v string) {
 		if v == "" || s3Skip[k] {
@@ -42,8 +43,8 @@ func storageFrom(data, secret map[string]string) (dbbackup.StorageConfig, string
 	for _, k := range sortedKeys(data) {
 		add(k, data[k])
 	}
-	for _, k := range sortedKeys(secret) {
-		add(k, secret[k])
+	for _, k := range sortedKeys(content) {
+		add(k, content[k])
 	}
 	var missing []string
 	for _, k := range []string{"bucket", "access-key", "secret-key"} {
@@ -64,7 +65,7 @@ func storageFrom(data, secret map[string]string) (dbbackup.StorageConfig, string
 		for _, p := range problems {
 			paths = append(paths, fmt.Sprintf("%s: %s", p.Path, p.Msg))
 		}
-		return dbbackup.StorageConfig{}, scrub("invalid s3 configuration: "+strings.Join(paths, "; "), cfg.Secrets())
+		return dbbackup.StorageConfig{}, secret.Scrub("invalid s3 configuration: "+strings.Join(paths, "; "), cfg.Secrets())
 	}
 	return cfg, ""
 }
@@ -98,6 +99,3 @@ func decodeValue(key, v string) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
 }
-
-// scrub replaces every secret in s by the mask (see dbbackup.Scrub).
-func scrub(s string, secrets []string) string { return dbbackup.Scrub(s, secrets) }

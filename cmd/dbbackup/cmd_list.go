@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/bytesize"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -52,7 +53,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 		return exitFail
 	}
 	rows := make([]listedBackup, len(backups))
@@ -67,7 +68,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// The backups were listed; a store that refuses to list uploads
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
 	for _, u := range outside {
