@@ -127,11 +127,11 @@ func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, err
 func listScope(ctx context.Context, st store.Store, scope string, opts ListOptions) ([]Summary, error) {
 	folders := map[string]*folder{}
 	hasCatalog := false
-	for obj, err := range st.List(ctx, scope+"/", store.ListOptions{}) {
+	for obj, err := range st.List(ctx, ScopeFolder(scope), store.ListOptions{}) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot list backups of %s: %w", scope, err)
 		}
-		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, scope+"/"), "/")
+		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, ScopeFolder(scope)), "/")
 		switch {
 		case !obj.IsPrefix:
 			hasCatalog = hasCatalog || name == CatalogName
@@ -322,7 +322,7 @@ func (s *Summary) fill(m Manifest) {
 
 // readCatalog reads a scope's catalog; an unusable one reads as empty.
 func readCatalog(ctx context.Context, st store.Store, scope string) catalog {
-	rc, err := st.Get(ctx, scope+"/"+CatalogName)
+	rc, err := st.Get(ctx, ScopeFolder(scope)+CatalogName)
 	if err != nil {
 		return catalog{}
 	}
@@ -370,5 +370,5 @@ func writeCatalog(ctx context.Context, st store.Store, scope string, folders map
 	if err != nil {
 		return
 	}
-	_, _ = st.Put(ctx, scope+"/"+CatalogName, bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
+	_, _ = st.Put(ctx, ScopeFolder(scope)+CatalogName, bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
 }

@@ -134,7 +134,7 @@ func (r Ref) Under(storagePath string) Ref {
 // Root empty it is the backup's folder in a store rooted at the storage
 // path.
 func (r Ref) Path() string {
-	return InBucket(r.Root, r.Scope+"/"+r.JobID+"/")
+	return InBucket(r.Root, ScopeFolder(r.Scope)+r.JobID+"/")
 }
 
 // IndexKey returns the key of the backup's entry in its scope's index,
@@ -156,8 +156,13 @@ func InBucket(storagePath, key string) string {
 	return p + "/" + key
 }
 
+// ScopeFolder returns the folder of scope's backups, "<scope>/", relative
+// to the store rooted at the storage path: the prefix to list one scope's
+// unfinished uploads with (Uploads).
+func ScopeFolder(scope string) string { return scope + "/" }
+
 // indexFolder is the folder of scope's index, "<scope>/_index/".
-func indexFolder(scope string) string { return scope + "/" + indexDir + "/" }
+func indexFolder(scope string) string { return ScopeFolder(scope) + indexDir + "/" }
 
 // Ref returns the reference of the backup m describes, relative to the
 // store it was written to.

@@ -97,6 +97,9 @@ func TestRefKeys(t *testing.T) {
 			t.Errorf("ParseRef(%q) = %+v, %v; want %+v", r.Path(), back, err, r)
 		}
 	}
+	if got := artefact.ScopeFolder(ref.Scope); !strings.HasPrefix(ref.Path(), got) || !strings.HasPrefix(ref.IndexKey(), got) || got != "pg/" {
+		t.Errorf("ScopeFolder(%q) = %q, want the prefix of the backup's folder and index entry", ref.Scope, got)
+	}
 	if got := ref.Under("a").Under("b").Path(); got != "b/a/pg/job-1/" {
 		t.Errorf("Under twice = %q, want the outer path in front", got)
 	}

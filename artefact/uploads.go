@@ -14,7 +14,7 @@ import (
 var ErrUploadsUnsupported = errors.New("the store cannot list unfinished uploads")
 
 // Uploads returns the unfinished uploads under prefix: "" for the whole
-// store, "<scope>/" for one scope, "<scope>/<job-id>/" for one backup. They
+// store, ScopeFolder for one scope, Ref.Path for one backup. They
 // are what a backup killed or failed midway left of the objects it was
 // writing: parts that cost storage and that no listing of objects shows.
 func Uploads(ctx context.Context, st store.Store, prefix string) ([]store.Upload, error) {

@@ -273,7 +273,7 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 	if err != nil {
 		return aborted, err
 	}
-	ups, err := artefact.Uploads(ctx, st, app+"/")
+	ups, err := artefact.Uploads(ctx, st, artefact.ScopeFolder(app))
 	if err != nil {
 		goops.LogWarningf("retention of %s: %s", app, secret.Guard(err, w.secrets()))
 		return aborted, nil

@@ -62,7 +62,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	prefix := ""
 	if *scope != "" {
-		prefix = *scope + "/"
+		prefix = artefact.ScopeFolder(*scope)
 	}
 	ups, err := artefact.Uploads(ctx, st, prefix)
 	if err != nil {
