@@ -52,13 +52,17 @@ func TestCredentialsNeverPrintThemselves(t *testing.T) {
 // TestPrintedConfigurationStaysUseful: masking the credentials must not
 // hide the rest of the configuration, nor show a missing key as set.
 func TestPrintedConfigurationStaysUseful(t *testing.T) {
-	cfg := StorageConfig{Bucket: "bkt", Credentials: Credentials{AccessKey: "AKCANARY"}, Endpoint: "http://127.0.0.1:9000", Path: "team"}
+	cfg := StorageConfig{Bucket: "bkt", Credentials: Credentials{AccessKey: "AKCANARY"}, Endpoint: "http://127.0.0.1:9000", Path: "team",
+		Extra: map[string]json.RawMessage{"session-token": json.RawMessage(`"TOKENCANARY"`)}}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
 		got := fmt.Sprintf(format, cfg)
-		for _, want := range []string{"bkt", "127.0.0.1:9000", "team", "AccessKey:***", "SecretKey:}"} {
+		for _, want := range []string{"bkt", "127.0.0.1:9000", "team", "AccessKey:***", "SecretKey:}", "session-token"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("Sprintf(%q) = %s, want %q in it", format, got, want)
 			}
+		}
+		if strings.Contains(got, "CANARY") {
+			t.Errorf("Sprintf(%q) = %s: an unknown field's value shows", format, got)
 		}
 	}
 	if got := fmt.Sprintf("%#v", cfg.Credentials); got != `dbbackup.Credentials{AccessKey:"***", SecretKey:""}` {
@@ -72,7 +76,7 @@ func TestPrintedConfigurationStaysUseful(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back["bucket"] != "bkt" || back["access-key"] != Mask || back["secret-key"] != "" || back["path"] != "team" {
+	if back["bucket"] != "bkt" || back["access-key"] != Mask || back["secret-key"] != "" || back["path"] != "team" || back["session-token"] != Mask {
 		t.Errorf("json.Marshal(cfg) = %s, want the wire's fields with the access key masked", b)
 	}
 	if got := cfg.Secrets(); len(got) != 1 || got[0] != "AKCANARY" {

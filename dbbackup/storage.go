@@ -3,6 +3,7 @@ package dbbackup
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -53,14 +54,12 @@ func (c StorageConfig) Redacted() StorageConfig {
 
 // String returns c's fields with the credentials masked, so that a
 // configuration printed by mistake (%v, %+v, %s, or inside a Job) never
-// shows a credential. The fields are written one by one: a conversion to a
-// type without methods would still carry the embedded Credentials' Format.
+// shows a credential; of the fields this version does not know it shows
+// the names only, since one may hold a credential of its own. The fields
+// are written one by one: a conversion to a type without methods would
+// still carry the embedded Credentials' Format.
 func (c StorageConfig) String() string {
-	extra := make([]string, 0, len(c.Extra))
-	for k, v := range c.Extra {
-		extra = append(extra, k+":"+string(v))
-	}
-	slices.Sort(extra)
+	extra := slices.Sorted(maps.Keys(c.Extra))
 	return fmt.Sprintf("{Bucket:%s Credentials:%s Path:%s Endpoint:%s Region:%s URIStyle:%s StorageClass:%s TLSCAChain:%d certificates APIVersion:%d Attributes:%q Extra:%v}",
 		c.Bucket, c.Credentials, c.Path, c.Endpoint, c.Region, c.URIStyle, c.StorageClass, len(c.TLSCAChain), c.APIVersion, c.Attributes, extra)
 }
@@ -79,8 +78,16 @@ func (c StorageConfig) Format(f fmt.State, verb rune) {
 }
 
 // MarshalJSON writes c as the wire's storage-config object with the
-// credentials masked; the wire writer (MarshalJobs) is the one that sends
-// them.
+// credentials masked, and the values of the fields this version does not
+// know masked too (as String shows only their names); the wire writer
+// (MarshalJobs) is the one that sends them.
 func (c StorageConfig) MarshalJSON() ([]byte, error) {
-	return storageObject(c.Redacted())
+	r := c.Redacted()
+	if len(r.Extra) > 0 {
+		r.Extra = make(map[string]json.RawMessage, len(c.Extra))
+		for k := range c.Extra {
+			r.Extra[k] = json.RawMessage(strconv.Quote(Mask))
+		}
+	}
+	return storageObject(r)
 }
