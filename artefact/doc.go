@@ -2,13 +2,16 @@
 // an object store, and a backup back into a stream, and owns everything
 // about a backup once its bytes leave the engine.
 //
-// It owns the locations of backups. A backup lives in its own folder,
-// "<scope>/<job-id>/", relative to the store's root (Prefix builds it and
-// validates both names); the artefact-path reported on the relation is that
-// folder with the storage path in front (PathOf), and CleanPath reads one
-// back from the bucket's root. Each scope also keeps an index of its
-// backups ("_index/<job-id>", a copy of each manifest) and a catalog that
-// caches their summaries for listing.
+// It owns the locations of backups, in one type: Ref. A backup lives in
+// its own folder, "<scope>/<job-id>/", under the storage path. NewRef
+// builds and validates a Ref (its errors name the scope or the job id);
+// Ref.Path is the folder's key prefix, and with the storage path in front
+// (Ref.Under) it is the artefact-path reported on the relation, a prefix
+// from the bucket's root; ParseRef reads an artefact-path back, RefOf
+// finds the backup whose folder holds a key, and Ref.IndexKey is the
+// backup's entry in its scope's index ("<scope>/_index/<job-id>", a copy
+// of its manifest). Each scope also keeps a catalog that caches the
+// summaries of its backups for listing. No caller builds a key by hand.
 //
 // It owns the manifest. The manifest is the commit point of a backup: it
 // is written last and records the engine, the versions, the sizes, the

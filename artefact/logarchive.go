@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -54,8 +53,6 @@ const (
 	logTrailerVersion = 1
 	maxLogTrailer     = 4 << 10
 )
-
-var logNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // LogFile describes one archived file of a continuous log.
 type LogFile struct {
@@ -108,13 +105,13 @@ type logTrailer struct {
 // LogKey returns the object key of an archived log file, validating its
 // scope, stream and name.
 func LogKey(scope, stream, name string, partial bool) (string, error) {
-	if !scopePattern.MatchString(scope) {
-		return "", fmt.Errorf("scope %q: must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit", scope)
+	if err := CheckScope(scope); err != nil {
+		return "", err
 	}
 	if stream != LogStreamWAL && stream != LogStreamBinlog {
 		return "", fmt.Errorf("log stream %q: must be %q or %q", stream, LogStreamWAL, LogStreamBinlog)
 	}
-	if !logNamePattern.MatchString(name) || strings.HasSuffix(name, partialSuffix) {
+	if !namePattern.MatchString(name) || strings.HasSuffix(name, partialSuffix) {
 		return "", fmt.Errorf("log file name %q: must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, not ending in %q", name, partialSuffix)
 	}
 	key := logsFolder(scope, stream) + name

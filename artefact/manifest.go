@@ -125,9 +125,9 @@ func (m Manifest) Validate() error {
 		return bad("format-version", "%d: an encrypted backup's manifest must be version %d, which carries the MAC of its key; an older dbbackup wrote this one without it, and anyone who can write the bucket could have changed it, so it is refused", m.FormatVersion, ManifestVersionKeyed)
 	case m.Encryption != EncryptionAES && m.FormatVersion != ManifestVersion:
 		return bad("format-version", "%d: the manifest of a backup that is not encrypted is version %d", m.FormatVersion, ManifestVersion)
-	case !scopePattern.MatchString(m.JobID):
+	case !namePattern.MatchString(m.JobID):
 		return bad("job-id", "not a valid job id")
-	case !scopePattern.MatchString(m.Scope):
+	case !namePattern.MatchString(m.Scope):
 		return bad("scope", "not a valid scope")
 	case m.Engine.Kind != engine.PostgreSQL && m.Engine.Kind != engine.MySQL:
 		return bad("engine.kind", "%q is not postgresql or mysql", m.Engine.Kind)

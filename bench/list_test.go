@@ -159,7 +159,7 @@ func seed(b *testing.B, st store.Store, n int) {
 						return
 					}
 				}
-				if !put("pg/"+artefact.IndexDir+"/"+id, own) {
+				if !put(artefact.Ref{Scope: "pg", JobID: id}.IndexKey(), own) {
 					return
 				}
 			}

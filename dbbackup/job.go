@@ -3,7 +3,10 @@
 // provider (database) reports them, their parsing, validation and writing.
 package dbbackup
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // JobType is what a job does.
 type JobType string
@@ -74,4 +77,20 @@ type Job struct {
 func (j Job) Redacted() Job {
 	j.Storage = j.Storage.Redacted()
 	return j
+}
+
+// Format prints j with its credentials masked, whatever the verb. The job
+// masks them itself because fmt calls no method of what it prints after a
+// verb that does not fit (a *Job inside a struct printed with %s).
+func (j Job) Format(f fmt.State, verb rune) {
+	type plain Job // j's fields without this method
+	p := plain(j.Redacted())
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprintf(f, "%#v", p)
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%+v", p)
+	default:
+		fmt.Fprintf(f, "%v", p)
+	}
 }

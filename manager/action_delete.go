@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -121,7 +120,7 @@ func (w *world) deletable(ctx context.Context, id string, force bool) (deleteTar
 	case !found:
 		return deleteTarget{}, fail("backup %s not found in the job history or in bucket %s: run list-backups to see the backups", id, w.s3.storage.Bucket)
 	}
-	t := deleteTarget{app: sum.Scope, path: artefact.PathOf(w.s3.storage.Path, sum.Prefix)}
+	t := deleteTarget{app: sum.Scope, path: sum.Ref().Under(w.s3.storage.Path).Path()}
 	if err := restoreUsing(w.history, t.path); err != nil {
 		return deleteTarget{}, err
 	}
@@ -148,7 +147,7 @@ func (w *world) deletable(ctx context.Context, id string, force bool) (deleteTar
 // restoreUsing refuses when a waiting or running restore of the history
 // reads the backup at artefactPath.
 func restoreUsing(h requirer.History, artefactPath string) error {
-	want, err := artefact.CleanPath(artefactPath)
+	want, err := artefact.ParseRef(artefactPath)
 	if err != nil {
 		return fail("cannot delete backup at %q: %v", clipText(artefactPath, 200), err)
 	}
@@ -156,7 +155,7 @@ func restoreUsing(h requirer.History, artefactPath string) error {
 		if r.Type != dbbackup.Restore || r.Status.Terminal() {
 			continue
 		}
-		if got, err := artefact.CleanPath(r.ArtefactPath); err == nil && got == want {
+		if got, err := artefact.ParseRef(r.ArtefactPath); err == nil && got == want {
 			where := ""
 			if r.Unit != "" {
 				where = " on " + r.Unit
@@ -178,12 +177,12 @@ func listScope(ctx context.Context, cfg dbbackup.StorageConfig, app string) ([]a
 // in its folder), and returns how many there were: those objects and its
 // scope's index entry.
 func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath string) (int, error) {
-	prefix, err := artefact.CleanPath(artefactPath)
+	ref, err := artefact.ParseRef(artefactPath)
 	if err != nil {
 		return 0, fail("cannot delete backup at %q: %v", clipText(artefactPath, 200), err)
 	}
-	cfg.Path = ""
-	st, err := openStore(cfg)
+	prefix := ref.Path()
+	st, err := openRoot(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -196,8 +195,7 @@ func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath
 			n++
 		}
 	}
-	dir := strings.TrimSuffix(prefix, "/")
-	if _, err := st.Stat(ctx, path.Dir(dir)+"/"+artefact.IndexDir+"/"+path.Base(dir)); err == nil {
+	if _, err := st.Stat(ctx, ref.IndexKey()); err == nil {
 		n++
 	}
 	if err := artefact.Delete(ctx, st, prefix); errors.Is(err, artefact.ErrNoBackup) {

@@ -15,6 +15,7 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/bytesize"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // maxRows bounds the rows of a listing an action returns: action results
@@ -38,7 +39,7 @@ func (w *world) listBackups() error {
 	note := ""
 	bucketSums, err := w.bucketBackups(p.Application)
 	if err != nil {
-		note = "the bucket could not be listed; showing the job history only: " + scrub(err.Error(), w.secrets())
+		note = "the bucket could not be listed; showing the job history only: " + secret.Guard(err, w.secrets()).Error()
 	} else {
 		listed = w.s3.problem == ""
 		if !listed {

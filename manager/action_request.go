@@ -154,7 +154,7 @@ func (w *world) restore() error {
 	err = w.request(requirer.Record{
 		JobID: job, Application: app, Type: dbbackup.Restore, Compression: sum.Compression == artefact.CompressionZstd,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
-		ArtefactPath: artefact.PathOf(w.s3.storage.Path, sum.Prefix),
+		ArtefactPath: sum.Ref().Under(w.s3.storage.Path).Path(),
 	})
 	if err != nil {
 		return err

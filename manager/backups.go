@@ -69,7 +69,7 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 		}
 		b.Engine = string(s.Engine)
 		b.Size = s.StoredBytes
-		b.Path = artefact.PathOf(storagePath, s.Prefix)
+		b.Path = s.Ref().Under(storagePath).Path()
 		b.Restorable = s.Complete && b.Status == string(requirer.Success)
 		if !s.StartedAt.IsZero() {
 			b.Started = s.StartedAt

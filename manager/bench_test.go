@@ -121,7 +121,7 @@ func hookTimes(s *sim, skip int, unit, hook string) []time.Duration {
 // stored history, at the end: both stay bounded however many jobs ran.
 // One run takes about 14 s: use -benchtime 1x.
 func BenchmarkRelationDatabag10000Completed(b *testing.B) {
-	storage := dbbackup.StorageConfig{Bucket: "backups", AccessKey: "AK", SecretKey: "SK", Endpoint: "http://127.0.0.1:9000"}
+	storage := dbbackup.StorageConfig{Bucket: "backups", Credentials: dbbackup.Credentials{AccessKey: "AK", SecretKey: "SK"}, Endpoint: "http://127.0.0.1:9000"}
 	for b.Loop() {
 		var h requirer.History
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -44,10 +44,8 @@ func TestDeleteObjectsRemovesOneBackup(t *testing.T) {
 	}); !errors.Is(err, boom) {
 		t.Fatalf("failing backup: %v", err)
 	}
-	root := cfg
-	root.Path = ""
 	count := func() int {
-		rst, err := s3.New(root, s3.Options{})
+		rst, err := s3.NewRoot(cfg, s3.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

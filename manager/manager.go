@@ -8,6 +8,7 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // The charm's endpoints and keys.
@@ -94,7 +95,7 @@ func runAction(w *world, name string) error {
 		return goops.FailActionf("unknown action %q", name)
 	}
 	if err := fn(); err != nil {
-		msg := scrub(err.Error(), w.secrets())
+		msg := secret.Guard(err, w.secrets()).Error()
 		goops.LogWarningf("action %s failed: %s", name, msg)
 		return goops.FailActionf("%s", msg)
 	}

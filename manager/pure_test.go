@@ -17,7 +17,7 @@ import (
 
 func TestStorageFromEveryShape(t *testing.T) {
 	ca := "LS0tLS1CRUdJTi0tLS0t"
-	full := dbbackup.StorageConfig{Bucket: "b", AccessKey: "AK", SecretKey: "SK", Endpoint: "http://127.0.0.1:9000",
+	full := dbbackup.StorageConfig{Bucket: "b", Credentials: dbbackup.Credentials{AccessKey: "AK", SecretKey: "SK"}, Endpoint: "http://127.0.0.1:9000",
 		Region: "eu-1", URIStyle: "path", APIVersion: 4, TLSCAChain: []string{ca}, Path: "p"}
 	tests := []struct {
 		name    string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // relations are the database_backup relations: the related applications
@@ -75,10 +76,10 @@ func (w *world) merge() error {
 		w.history, changes = requirer.Merge(w.history, app, w.rel.reports[app], w.now, w.cfg.jobTimeout())
 		for _, c := range changes {
 			if c.Kind == requirer.Ignored {
-				goops.LogDebugf("%s", scrub(c.String(), w.secrets()))
+				goops.LogDebugf("%s", secret.Scrub(c.String(), w.secrets()))
 				continue
 			}
-			goops.LogInfof("%s", scrub(c.String(), w.secrets()))
+			goops.LogInfof("%s", secret.Scrub(c.String(), w.secrets()))
 			if c.Kind == requirer.Finished {
 				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == requirer.Success {
 					w.finished[app] = true
@@ -124,7 +125,7 @@ func (w *world) writeJobsOf(app, uri string) error {
 	bag := dbbackup.Databag{dbbackup.JobsKey: have[dbbackup.JobsKey]}
 	changed, err := bag.SetJobs(jobs, dbbackup.Requirer)
 	if err != nil {
-		return fmt.Errorf("cannot write the jobs of %s: %s", app, scrub(err.Error(), w.secrets()))
+		return fmt.Errorf("cannot write the jobs of %s: %w", app, secret.Guard(err, w.secrets()))
 	}
 	if !changed {
 		return nil

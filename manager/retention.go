@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // Keys of the peer application databag for retention.
@@ -114,7 +114,7 @@ func (w *world) runRetention(force bool) {
 	defer cancel()
 	for _, app := range apps {
 		if err := w.retain(ctx, app); err != nil {
-			goops.LogWarningf("retention of %s: %s", app, scrub(err.Error(), w.secrets()))
+			goops.LogWarningf("retention of %s: %s", app, secret.Guard(err, w.secrets()))
 		}
 	}
 	if periodic || force {
@@ -273,9 +273,9 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 	if err != nil {
 		return aborted, err
 	}
-	ups, err := artefact.Uploads(ctx, st, app+"/")
+	ups, err := artefact.Uploads(ctx, st, artefact.ScopeFolder(app))
 	if err != nil {
-		goops.LogWarningf("retention of %s: %s", app, scrub(err.Error(), w.secrets()))
+		goops.LogWarningf("retention of %s: %s", app, secret.Guard(err, w.secrets()))
 		return aborted, nil
 	}
 	sumOf := map[string]artefact.Summary{}
@@ -284,8 +284,8 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 	}
 	jobs := map[string]bool{}
 	for _, u := range ups {
-		if folder, ok := artefact.FolderOf(u.Key); ok && strings.HasPrefix(folder, app+"/") {
-			jobs[strings.TrimSuffix(strings.TrimPrefix(folder, app+"/"), "/")] = true
+		if ref, ok := artefact.RefOf(u.Key); ok && ref.Scope == app {
+			jobs[ref.JobID] = true
 		}
 	}
 	for _, id := range sortedKeys(jobs) {
@@ -294,14 +294,14 @@ func (w *world) abortUploads(ctx context.Context, app string, sums []artefact.Su
 		if !ok {
 			continue
 		}
-		folder := app + "/" + id + "/"
-		n, err := artefact.AbortUploads(ctx, st, folder)
+		ref := artefact.Ref{Scope: app, JobID: id}
+		n, err := artefact.AbortUploads(ctx, st, ref.Path())
 		if n > 0 {
 			fin := sum.FinishedAt
 			if rec, ok := w.history.Find(id); ok && !rec.FinishedAt.IsZero() {
 				fin = rec.FinishedAt
 			}
-			aborted[id] = abortedJob{n: n, reason: reason, path: artefact.PathOf(w.s3.storage.Path, folder), finished: fin}
+			aborted[id] = abortedJob{n: n, reason: reason, path: ref.Under(w.s3.storage.Path).Path(), finished: fin}
 			goops.LogInfof("retention aborted the unfinished uploads of backup %s of %s (%s) in %s: %d", id, app, reason, aborted[id].path, n)
 		}
 		if err != nil {

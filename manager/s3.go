@@ -11,6 +11,7 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
@@ -49,7 +50,7 @@ var s3Skip = map[string]bool{
 // of its secret-extra secret (v1), which wins for the keys it holds. It
 // returns the missing required fields, or the problems of the fields, as a
 // message without any value.
-func storageFrom(data, secret map[string]string) (dbbackup.StorageConfig, string) {
+func storageFrom(data, content map[string]string) (dbbackup.StorageConfig, string) {
 	obj := map[string]json.RawMessage{}
 	add := func(k, v string) {
 		if v == "" || s3Skip[k] {
@@ -60,8 +61,8 @@ func storageFrom(data, secret map[string]string) (dbbackup.StorageConfig, string
 	for _, k := range sortedKeys(data) {
 		add(k, data[k])
 	}
-	for _, k := range sortedKeys(secret) {
-		add(k, secret[k])
+	for _, k := range sortedKeys(content) {
+		add(k, content[k])
 	}
 	var missing []string
 	for _, k := range []string{"bucket", "access-key", "secret-key"} {
@@ -82,7 +83,7 @@ func storageFrom(data, secret map[string]string) (dbbackup.StorageConfig, string
 		for _, p := range problems {
 			paths = append(paths, fmt.Sprintf("%s: %s", p.Path, p.Msg))
 		}
-		return dbbackup.StorageConfig{}, scrub("invalid s3 configuration: "+strings.Join(paths, "; "), cfg.Secrets())
+		return dbbackup.StorageConfig{}, secret.Scrub("invalid s3 configuration: "+strings.Join(paths, "; "), cfg.Secrets())
 	}
 	return cfg, ""
 }
@@ -116,9 +117,6 @@ func decodeValue(key, v string) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
 }
-
-// scrub replaces every secret in s by the mask (see dbbackup.Scrub).
-func scrub(s string, secrets []string) string { return dbbackup.Scrub(s, secrets) }
 
 // loadS3 reads the credentials of the s3 relation (v0 fields, v1 secret).
 func (w *world) loadS3() error {
@@ -191,7 +189,7 @@ func (w *world) probe() error {
 		w.peer.check = s3Check{OK: true}
 		return nil
 	}
-	msg := scrub(err.Error(), w.secrets())
+	msg := secret.Guard(err, w.secrets()).Error()
 	short := msg
 	var se *store.Error
 	if errors.As(err, &se) && se.Hint != "" {
@@ -220,7 +218,20 @@ func checkBucket(ctx context.Context, cfg dbbackup.StorageConfig) error {
 // openStore opens the bucket for the manager's short reads: two tries,
 // as an action or a hook must answer in seconds.
 func openStore(cfg dbbackup.StorageConfig) (*s3.Store, error) {
-	st, err := s3.New(cfg, s3.Options{Backoff: store.Backoff{Attempts: 2, Initial: 200 * time.Millisecond, Max: time.Second}})
+	st, err := s3.New(cfg, storeOptions)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the s3 configuration: %w", err)
+	}
+	return st, nil
+}
+
+// storeOptions retry little: a hook must not hang on a dead endpoint.
+var storeOptions = s3.Options{Backoff: store.Backoff{Attempts: 2, Initial: 200 * time.Millisecond, Max: time.Second}}
+
+// openRoot is openStore rooted at the bucket's root, where artefact-paths
+// start.
+func openRoot(cfg dbbackup.StorageConfig) (*s3.Store, error) {
+	st, err := s3.NewRoot(cfg, storeOptions)
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the s3 configuration: %w", err)
 	}

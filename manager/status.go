@@ -9,6 +9,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // statusInput is what the unit status is computed from.
@@ -137,7 +138,7 @@ func (w *world) setStatus() error {
 		databases: sortedKeys(w.rel.databases), history: w.history,
 		policyErr: w.policyErr, next: next, nextApp: nextApp,
 	})
-	msg = scrub(msg, w.secrets())
+	msg = secret.Scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {
 		return fmt.Errorf("cannot set the unit status: %w", err)
 	}

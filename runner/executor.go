@@ -9,6 +9,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
@@ -47,10 +48,7 @@ func (e *Engine) Run(ctx context.Context, job dbbackup.Job, progress func(bytes,
 	default:
 		err = fmt.Errorf("job-type %q is not backup or restore", job.Type)
 	}
-	if err != nil {
-		return path, errors.New(Scrub(err.Error(), secrets))
-	}
-	return path, nil
+	return path, secret.Guard(err, secrets)
 }
 
 func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job, secrets []string, progress func(int64, int64)) (string, error) {
@@ -65,7 +63,7 @@ func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job
 	if job.Config != nil {
 		compression = job.Config.Compression
 	}
-	_, err = artefact.Backup(ctx, st, artefact.BackupOptions{
+	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{
 		Scope: e.Scope, JobID: job.ID, Engine: eng.Kind(), Compression: compression, Secrets: secrets,
 	}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		return eng.Backup(ctx, engine.BackupSpec{Log: log, Progress: func(b int64) { progress(b, 0) }}, w)
@@ -73,23 +71,23 @@ func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job
 	if err != nil {
 		return "", err
 	}
-	return artefact.PathOf(job.Storage.Path, e.Scope+"/"+job.ID+"/"), nil
+	return m.Ref().Under(job.Storage.Path).Path(), nil
 }
 
 func (e *Engine) restore(ctx context.Context, eng engine.Engine, db Database, job dbbackup.Job, progress func(int64, int64)) (string, error) {
 	if job.ArtefactPath == "" {
 		return "", errors.New("artefact-path: a restore needs the artefact-path of a backup")
 	}
-	prefix, err := artefact.CleanPath(job.ArtefactPath)
+	ref, err := artefact.ParseRef(job.ArtefactPath)
 	if err != nil {
 		return "", err
 	}
+	prefix := ref.Path()
 	if err := eng.Check(ctx); err != nil {
 		return job.ArtefactPath, err
 	}
 	cfg := job.Storage
-	cfg.Path = ""
-	st, err := s3.New(cfg, e.Store)
+	st, err := s3.NewRoot(cfg, e.Store)
 	if err != nil {
 		return job.ArtefactPath, fmt.Errorf("storage-config: %w", err)
 	}

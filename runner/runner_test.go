@@ -21,7 +21,7 @@ const canary = "CANARY-secret-7f3a"
 
 func job(id string, t dbbackup.JobType) dbbackup.Job {
 	j := dbbackup.Job{ID: id, Type: t, StorageInterface: dbbackup.StorageS3, Config: &dbbackup.JobConfig{Compression: true},
-		Storage: dbbackup.StorageConfig{Bucket: "bk", AccessKey: "AK", SecretKey: canary}}
+		Storage: dbbackup.StorageConfig{Bucket: "bk", Credentials: dbbackup.Credentials{AccessKey: "AK", SecretKey: canary}}}
 	if t == dbbackup.Restore {
 		j.ArtefactPath = "agent/b0/"
 	}

@@ -55,7 +55,7 @@ func BenchmarkHook1000Jobs(b *testing.B) {
 	jobs := make([]dbbackup.Job, n)
 	for i := range jobs {
 		jobs[i] = dbbackup.Job{ID: fmt.Sprintf("job-%04d", i), Type: dbbackup.Backup, Config: &dbbackup.JobConfig{Compression: true},
-			StorageInterface: dbbackup.StorageS3, Storage: dbbackup.StorageConfig{Bucket: "bk", AccessKey: "AK", SecretKey: "SK",
+			StorageInterface: dbbackup.StorageS3, Storage: dbbackup.StorageConfig{Bucket: "bk", Credentials: dbbackup.Credentials{AccessKey: "AK", SecretKey: "SK"},
 				Endpoint: "http://127.0.0.1:1"}}
 	}
 	text, err := dbbackup.MarshalJobs(jobs, dbbackup.Requirer)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/bytesize"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -52,22 +53,22 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 		return exitFail
 	}
 	rows := make([]listedBackup, len(backups))
 	for i, b := range backups {
-		rows[i] = listedBackup{ArtefactPath: artefact.PathOf(cfg.Path, b.Prefix), Summary: b}
+		rows[i] = listedBackup{ArtefactPath: b.Ref().Under(cfg.Path).Path(), Summary: b}
 	}
 	prefix := ""
 	if *scope != "" {
-		prefix = *scope + "/"
+		prefix = artefact.ScopeFolder(*scope)
 	}
 	ups, err := artefact.Uploads(ctx, st, prefix)
 	if err != nil {
 		// The backups were listed; a store that refuses to list uploads
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
 	for _, u := range outside {
@@ -110,18 +111,18 @@ func addUploads(rows []listedBackup, ups []store.Upload, storagePath string) ([]
 	}
 	var outside []store.Upload
 	for _, u := range ups {
-		key := artefact.PathOf(storagePath, u.Key)
-		folder, ok := artefact.FolderOf(u.Key)
+		key := artefact.InBucket(storagePath, u.Key)
+		ref, ok := artefact.RefOf(u.Key)
 		if !ok {
 			u.Key = key
 			outside = append(outside, u)
 			continue
 		}
+		folder := ref.Path()
 		i, ok := at[folder]
 		if !ok {
-			scope, job, _ := strings.Cut(strings.TrimSuffix(folder, "/"), "/")
-			rows = append(rows, listedBackup{ArtefactPath: artefact.PathOf(storagePath, folder),
-				Summary: artefact.Summary{Scope: scope, JobID: job, Prefix: folder, LastModified: u.Initiated}})
+			rows = append(rows, listedBackup{ArtefactPath: ref.Under(storagePath).Path(),
+				Summary: artefact.Summary{Scope: ref.Scope, JobID: ref.JobID, Prefix: folder, LastModified: u.Initiated}})
 			i = len(rows) - 1
 			at[folder] = i
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 const restoreAbout = `
@@ -88,7 +89,7 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	m, err := artefact.Open(ctx, st, prefix, key)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", secret.Guard(err, secrets))
 		return exitFail
 	}
 	if m.Engine.Kind != eng.Kind() {
@@ -100,7 +101,7 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	_, res, err := artefact.RestoreInto(ctx, st, prefix, artefact.RestoreOptions{Key: key}, eng,
 		engine.RestoreSpec{Method: m.Engine.Method, Log: stderr, Progress: prog.update})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", secret.Guard(err, secrets))
 		return exitFail
 	}
 	prog.done()

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
 
 func storageConfig() dbbackup.StorageConfig {
 	return dbbackup.StorageConfig{
-		Bucket: "backups", AccessKey: canaryAccess, SecretKey: canarySecret,
+		Bucket: "backups", Credentials: dbbackup.Credentials{AccessKey: canaryAccess, SecretKey: canarySecret},
 		Path: "prod", Endpoint: "https://s3.example.com", Region: "eu-west-1",
 		Attributes: []string{"x-amz-server-side-encryption-customer-key=" + canarySecret},
 	}

@@ -56,7 +56,11 @@ var rules = []rule{
 	{pkg: "store"},
 	{pkg: "store/memstore", mod: []string{"store"}},
 	{pkg: "store/storetest", mod: []string{"store"}},
-	{pkg: "store/s3", mod: []string{"store"}, ext: []string{"github.com/minio/minio-go/v7"}},
+	// The S3 backend is configured by the s3 interface's fields, which the
+	// wire model owns (dbbackup.StorageConfig and its Credentials): one type
+	// for one fact, at the bottom of the table, instead of a copy and a
+	// converter in every composition root.
+	{pkg: "store/s3", mod: []string{"store", "dbbackup"}, ext: []string{"github.com/minio/minio-go/v7"}},
 	{pkg: "artefact", mod: []string{"engine", "store"}, ext: []string{"github.com/klauspost/compress"}},
 	{pkg: "runner", mod: []string{"dbbackup", "dbbackup/provider", "internal/flock"}},
 	// The observability building blocks: the wire model's vocabulary for
@@ -94,7 +98,6 @@ type exception struct {
 }
 
 var exceptions = []exception{
-	{"store/s3", "dbbackup", "s3.Open takes dbbackup.StorageConfig and masks with its Mask; to be decided under issue 15 step 7 (DESIGN.md's table or the import)"},
 	{"runner", "artefact", "the runner streams backups and restores itself; to be removed by issue 15 step 1"},
 	{"runner", "engine", "the runner picks and drives the engine; to be removed by issue 15 step 1"},
 	{"runner", "engine/postgres", "the runner is the composition root for PostgreSQL jobs; to be removed by issue 15 step 1"},

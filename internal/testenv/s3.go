@@ -139,13 +139,12 @@ func newS3Server(name, dir string) *S3Server {
 // on this server, in path style.
 func (s *S3Server) StorageConfig(bucket string) dbbackup.StorageConfig {
 	return dbbackup.StorageConfig{
-		Bucket:     bucket,
-		AccessKey:  s.AccessKey,
-		SecretKey:  s.SecretKey,
-		Endpoint:   s.Endpoint,
-		Region:     s.Region,
-		URIStyle:   "path",
-		TLSCAChain: s.CAChain,
+		Bucket:      bucket,
+		Credentials: dbbackup.Credentials{AccessKey: s.AccessKey, SecretKey: s.SecretKey},
+		Endpoint:    s.Endpoint,
+		Region:      s.Region,
+		URIStyle:    "path",
+		TLSCAChain:  s.CAChain,
 	}
 }
 
