@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/dbbackup/dbbackup/engine"
 )
 
 // The binary log file format (version 4, MariaDB 10 and MySQL 5.6 on): a
@@ -33,9 +34,8 @@ const (
 // sequence.
 var ErrBadBinlog = errors.New("bad binary log")
 
-// binlogNamePattern is a binary log file name: the server's basename and a
-// sequence number of at least 6 digits, e.g. "mariadb-bin.000007".
-var binlogNamePattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{0,110})\.([0-9]{6,10})$`)
+// binlogNamePattern is a binary log file name.
+var binlogNamePattern = engine.BinlogNamePattern
 
 // parseBinlogName splits a binary log file name into its basename and
 // sequence number.

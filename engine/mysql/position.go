@@ -40,14 +40,15 @@ func parseDumpPosition(head []byte) (engine.BinlogPosition, error) {
 	if m == nil {
 		return engine.BinlogPosition{}, fmt.Errorf("the dump holds no binary log position (no CHANGE MASTER comment in its first %d bytes)", positionHeadLen)
 	}
-	if _, _, err := parseBinlogName(string(m[1])); err != nil {
+	pos, err := strconv.ParseUint(string(m[2]), 10, 64)
+	if err != nil {
+		return engine.BinlogPosition{}, fmt.Errorf("the dump's binary log position %q is not a number", m[2])
+	}
+	p := engine.BinlogPosition{File: string(m[1]), Position: pos}
+	if err := p.Validate(); err != nil {
 		return engine.BinlogPosition{}, fmt.Errorf("the dump's binary log position: %w", err)
 	}
-	pos, err := strconv.ParseUint(string(m[2]), 10, 64)
-	if err != nil || pos < uint64(len(binlogMagic)) {
-		return engine.BinlogPosition{}, fmt.Errorf("the dump's binary log position %q is not a position", m[2])
-	}
-	return engine.BinlogPosition{File: string(m[1]), Position: pos}, nil
+	return p, nil
 }
 
 // headWriter keeps the first positionHeadLen bytes written through it.
@@ -71,26 +72,8 @@ func (e *Engine) gtidAt(ctx context.Context, p engine.BinlogPosition) string {
 		return ""
 	}
 	g := strings.TrimSpace(out)
-	if !ValidGTID(g) {
+	if !engine.ValidGTID(g) {
 		return ""
 	}
 	return g
-}
-
-// gtidPattern is one GTID: domain, server id and sequence number.
-var gtidPattern = regexp.MustCompile(`^[0-9]{1,10}-[0-9]{1,10}-[0-9]{1,20}$`)
-
-// ValidGTID reports whether s is a MariaDB GTID position: 1 to 64 GTIDs
-// separated by commas.
-func ValidGTID(s string) bool {
-	parts := strings.Split(s, ",")
-	if len(parts) > 64 {
-		return false
-	}
-	for _, p := range parts {
-		if !gtidPattern.MatchString(p) {
-			return false
-		}
-	}
-	return true
 }
