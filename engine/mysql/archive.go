@@ -46,6 +46,10 @@ var ErrPurged = errors.New("binary log purged before it was archived")
 // pollEvery is how often the received files are looked at.
 var pollEvery = time.Second
 
+// restoreEvery is how often a partial file that did not grow is stored
+// again.
+var restoreEvery = time.Minute
+
 // finalTimeout bounds the uploads after the archiver was told to stop.
 const finalTimeout = 5 * time.Minute
 
@@ -56,7 +60,9 @@ const finalTimeout = 5 * time.Minute
 //
 // It starts where the archive stops: after the last complete file, or
 // at the start of a partial one, fetched again whole from the server, so
-// that a restart or a kill leaves no gap and no duplicate. With an empty
+// that a restart or a kill leaves no gap and no duplicate. The partial
+// file is also stored again each minute when it did not grow, and at the
+// end: when it was stored says how far the archive reaches. With an empty
 // archive it starts at the server's oldest file. A file it needs that the
 // server purged is an error wrapping ErrPurged that names it; a server
 // without binary logging, ErrLogBinOff. Every file received is checked
@@ -203,7 +209,7 @@ func (a *archiver) syncFile(ctx context.Context, f *os.File, name string, last, 
 		logf(a.log, "stored binary log %s (%d bytes, complete)", name, a.scan.End)
 		next := a.scan.Next
 		if next == "" {
-			if next, err = nextBinlog(name); err != nil {
+			if next, err = NextBinlog(name); err != nil {
 				return err
 			}
 		}
@@ -213,7 +219,11 @@ func (a *archiver) syncFile(ctx context.Context, f *os.File, name string, last, 
 	if !last {
 		return fmt.Errorf("%w: %s was followed by another file but does not end with a rotate or stop event", ErrBadBinlog, name)
 	}
-	if a.scan.End > a.stored && (final || time.Since(a.storedAt) >= a.every) {
+	// Stored again when unchanged too, now and then and at the end: the
+	// time a partial file was stored tells a restore how far the archive
+	// reaches on a quiet server.
+	since := time.Since(a.storedAt)
+	if final || (a.scan.End > a.stored && since >= a.every) || since >= restoreEvery {
 		if err := a.sink.Put(ctx, name, true, io.NewSectionReader(f, 0, a.scan.End)); err != nil {
 			return fmt.Errorf("cannot store binary log %s: %w", name, err)
 		}
@@ -308,7 +318,7 @@ func resumePoint(complete, partial, server []string) (string, error) {
 	case lastPartial != "" && (lastDone == "" || seqPartial > seqDone):
 		start = lastPartial
 	case lastDone != "":
-		if start, err = nextBinlog(lastDone); err != nil {
+		if start, err = NextBinlog(lastDone); err != nil {
 			return "", err
 		}
 	}

@@ -51,8 +51,9 @@ func parseBinlogName(name string) (base string, seq uint64, err error) {
 	return m[1], seq, nil
 }
 
-// nextBinlog returns the name of the file the server writes after name.
-func nextBinlog(name string) (string, error) {
+// NextBinlog returns the name of the binary log file the server writes
+// after name ("mariadb-bin.000008" after "mariadb-bin.000007").
+func NextBinlog(name string) (string, error) {
 	base, seq, err := parseBinlogName(name)
 	if err != nil {
 		return "", err

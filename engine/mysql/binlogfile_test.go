@@ -132,13 +132,13 @@ func FuzzParseDumpPosition(f *testing.F) {
 
 func TestNextBinlog(t *testing.T) {
 	for in, want := range map[string]string{"mariadb-bin.000007": "mariadb-bin.000008", "a.b.999999": "a.b.1000000", "x.0000000099": "x.0000000100"} {
-		if got, err := nextBinlog(in); err != nil || got != want {
-			t.Errorf("nextBinlog(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := NextBinlog(in); err != nil || got != want {
+			t.Errorf("NextBinlog(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"mariadb-bin", "mariadb-bin.01", "../x.000001", ".000001"} {
-		if got, err := nextBinlog(bad); err == nil {
-			t.Errorf("nextBinlog(%q) = %q, want an error", bad, got)
+		if got, err := NextBinlog(bad); err == nil {
+			t.Errorf("NextBinlog(%q) = %q, want an error", bad, got)
 		}
 	}
 }

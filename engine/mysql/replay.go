@@ -36,51 +36,81 @@ type BinlogChain struct {
 // event that names the next. Nothing reaches a server. Errors wrap
 // ErrBadBinlog when the bytes are at fault.
 func CheckBinlogChain(paths []string, start engine.BinlogPosition, stop time.Time) (BinlogChain, error) {
-	var c BinlogChain
+	c := NewChainChecker(start, stop)
+	for _, p := range paths {
+		if done, err := c.Add(p); err != nil || done {
+			return c.Chain(), err
+		}
+	}
 	if len(paths) == 0 {
-		return c, fmt.Errorf("%w: no binary log file from %s on", ErrBadBinlog, start.File)
+		return c.Chain(), fmt.Errorf("%w: no binary log file from %s on", ErrBadBinlog, start.File)
 	}
-	if filepath.Base(paths[0]) != start.File {
-		return c, fmt.Errorf("%w: the files start with %s, not with the backup's %s", ErrBadBinlog, filepath.Base(paths[0]), start.File)
+	return c.Chain(), nil
+}
+
+// ChainChecker checks binary log files one at a time, as they are
+// fetched, the way CheckBinlogChain does.
+type ChainChecker struct {
+	start  engine.BinlogPosition
+	stop   time.Time
+	expect string
+	last   binlogInfo
+	chain  BinlogChain
+}
+
+// NewChainChecker returns a checker for a replay from start up to stop
+// (zero: every event).
+func NewChainChecker(start engine.BinlogPosition, stop time.Time) *ChainChecker {
+	return &ChainChecker{start: start, stop: stop, expect: start.File}
+}
+
+// Next returns the name of the file Add expects next.
+func (c *ChainChecker) Next() string { return c.expect }
+
+// Chain returns the files checked so far.
+func (c *ChainChecker) Chain() BinlogChain { return c.chain }
+
+// Add checks the file at path, named as the server named it, and
+// reports whether the chain now reaches the stop time (holds an event
+// at or after it), when no more files are needed.
+func (c *ChainChecker) Add(path string) (done bool, err error) {
+	name := filepath.Base(path)
+	if c.chain.Reaches {
+		return true, nil
 	}
-	expect := start.File
-	for i, p := range paths {
-		name := filepath.Base(p)
-		if name != expect {
-			return c, fmt.Errorf("%w: %s follows where the sequence continues with %s (a file is missing)", ErrBadBinlog, name, expect)
-		}
-		info := binlogInfo{}
-		if i == 0 {
-			info.Mark = int64(start.Position)
-		}
-		info, err := scanFile(p, info)
-		if err != nil {
-			return c, fmt.Errorf("binary log %s: %w", name, err)
-		}
-		if i == 0 && !info.Marked {
-			return c, fmt.Errorf("%w: the backup's position %d is not an event boundary of %s", ErrBadBinlog, start.Position, name)
-		}
-		if info.Truncated {
-			return c, fmt.Errorf("%w: %s ends inside an event", ErrBadBinlog, name)
-		}
-		c.Paths = append(c.Paths, p)
-		c.Last, c.Complete = info.Last, info.Complete()
-		if !stop.IsZero() && !info.Last.Before(stop) {
-			c.Reaches = true
-			return c, nil
-		}
-		if i < len(paths)-1 {
-			if !info.Complete() {
-				return c, fmt.Errorf("%w: %s is followed by %s but does not end with a rotate event", ErrBadBinlog, name, filepath.Base(paths[i+1]))
-			}
-			if expect = info.Next; expect == "" {
-				if expect, err = nextBinlog(name); err != nil {
-					return c, err
-				}
-			}
+	if n := len(c.chain.Paths); n > 0 && !c.last.Complete() {
+		return false, fmt.Errorf("%w: %s is followed by %s but does not end with a rotate event", ErrBadBinlog, filepath.Base(c.chain.Paths[n-1]), name)
+	}
+	if name != c.expect {
+		return false, fmt.Errorf("%w: %s where the sequence continues with %s (a file is missing)", ErrBadBinlog, name, c.expect)
+	}
+	first := len(c.chain.Paths) == 0
+	info := binlogInfo{}
+	if first {
+		info.Mark = int64(c.start.Position)
+	}
+	if info, err = scanFile(path, info); err != nil {
+		return false, fmt.Errorf("binary log %s: %w", name, err)
+	}
+	if first && !info.Marked {
+		return false, fmt.Errorf("%w: the backup's position %d is not an event boundary of %s", ErrBadBinlog, c.start.Position, name)
+	}
+	if info.Truncated {
+		return false, fmt.Errorf("%w: %s ends inside an event", ErrBadBinlog, name)
+	}
+	c.last = info
+	c.chain.Paths = append(c.chain.Paths, path)
+	c.chain.Last, c.chain.Complete = info.Last, info.Complete()
+	if !c.stop.IsZero() && !info.Last.Before(c.stop) {
+		c.chain.Reaches = true
+		return true, nil
+	}
+	if c.expect = info.Next; c.expect == "" && info.Stopped {
+		if c.expect, err = NextBinlog(name); err != nil {
+			return false, err
 		}
 	}
-	return c, nil
+	return false, nil
 }
 
 // scanFile scans the local file at path.
