@@ -144,6 +144,10 @@ func TestPointInTime(t *testing.T) {
 	}
 	m.SQL(t, "shop", "INSERT INTO t VALUES (3,'B'),(4,'B'); CREATE TABLE extra (x int); INSERT INTO extra VALUES (7); ALTER TABLE extra ADD COLUMN y int DEFAULT 5")
 	m.SQL(t, "", "FLUSH BINARY LOGS")
+	// Another database's events stay out of the replay, even a row
+	// written into it from the backed-up database.
+	m.SQL(t, "", "CREATE DATABASE other; CREATE TABLE other.o (i int PRIMARY KEY); INSERT INTO other.o VALUES (1)")
+	m.SQL(t, "shop", "INSERT INTO other.o VALUES (2)")
 	m.SQL(t, "shop", "CREATE TABLE gone (x int); DROP TABLE gone; UPDATE t SET batch='b' WHERE id=4")
 	time.Sleep(1500 * time.Millisecond)
 	// The archiver stops and resumes: the partial file is fetched again.
@@ -181,6 +185,9 @@ func TestPointInTime(t *testing.T) {
 		var rlog bytes.Buffer
 		if err := e.ReplayBinlogs(ctx, mysql.ReplaySpec{Chain: chain, Start: *res.Binlog, Stop: stopAt, Database: "shop", Log: &rlog}); err != nil {
 			t.Fatalf("ReplayBinlogs: %v\n%s", err, rlog.String())
+		}
+		if got := want("SELECT GROUP_CONCAT(i ORDER BY i) FROM other.o"); strings.TrimSpace(got) != "1,2" {
+			t.Errorf("the replay of shop touched database other: %q", got)
 		}
 		if got := want("SELECT GROUP_CONCAT(id, batch ORDER BY id) FROM t"); strings.TrimSpace(got) != rows {
 			t.Errorf("rows = %q, want %q", got, rows)
