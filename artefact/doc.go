@@ -28,6 +28,15 @@
 // the catalog so that a listing stays fast, but the objects stay the truth:
 // a lost index entry or a damaged catalog hides no backup.
 //
+// It stores the continuous logs point-in-time recovery replays (PostgreSQL's
+// WAL, MariaDB's binary logs): one self-contained object per file under
+// "<scope>/_logs/<stream>/", framed, compressed and sealed like a backup's
+// parts and ending in a sealed trailer that names the file and records its
+// size and SHA-256, so an object that is damaged, truncated, moved to another
+// name or (under a key) not written with the key is refused (PutLog, GetLog,
+// VerifyLog, ListLogs, DeleteLog). Which files a recovery needs, and in which
+// order, is the engine's business.
+//
 // It deletes exactly one backup at a time. Delete removes one backup
 // folder, its index entry first and its start marker last, and refuses a
 // prefix that holds other backups. Uploads and AbortUploads find and abort
