@@ -125,14 +125,19 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	bin := buildCLI(t)
 	t.Setenv("MYSQL_PWD", db.Password)
 	secrets := append(s.secrets, db.Password)
+	// Backup and binary logs encrypted under one key.
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("5a", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	archive := func() *archiverProc {
-		return startArchiver(t, bin, db.Password, "--database-url", db.URL(""), "--storage-config", s.cfgFile, "--scope", "my")
+		return startArchiver(t, bin, db.Password, "--database-url", db.URL(""), "--storage-config", s.cfgFile, "--scope", "my", "--encryption-key-file", keyFile)
 	}
 
 	db.SQL(t, "", "CREATE DATABASE shop")
 	db.SQL(t, "shop", "CREATE TABLE t (id int PRIMARY KEY, batch char(1), note varchar(50)); INSERT INTO t SELECT seq, 'A', CONCAT('a', seq) FROM seq_1_to_100")
 	arch := archive()
-	code, out, errOut := runCLI(t, "", "backup", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile, "--scope", "my", "--job-id", "base", "--json")
+	code, out, errOut := runCLI(t, "", "backup", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile, "--scope", "my", "--job-id", "base", "--encryption-key-file", keyFile, "--json")
 	if code != 0 {
 		t.Fatalf("backup: code %d\n%s%s", code, out, errOut)
 	}
@@ -218,7 +223,7 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	}
 
 	restore := func(extra ...string) (int, string) {
-		args := append([]string{"restore", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile}, extra...)
+		args := append([]string{"restore", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile, "--encryption-key-file", keyFile}, extra...)
 		code, out, errOut := runCLI(t, "", args...)
 		mustNotLeak(t, secrets, out, errOut)
 		return code, out + errOut
@@ -242,6 +247,7 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	refused := func(what, want string, extra ...string) {
 		t.Helper()
 		code, out := restore(extra...)
+		t.Logf("%s: %s", what, strings.TrimSpace(out))
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("%s: code %d, want 1 and %q\n%s", what, code, want, out)
 		}
@@ -251,6 +257,11 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	}
 	toEnd := []string{"--scope", "my", "--restore-to-time", afterEnd.Format(time.RFC3339)}
 	refused("a time before every backup", "holds no backup", "--scope", "my", "--restore-to-time", "2001-01-01T00:00:00Z")
+	code, out, errOut = runCLI(t, "", "restore", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile,
+		"--scope", "my", "--restore-to-time", afterEnd.Format(time.RFC3339))
+	if code != 1 || db.Dump(t, "shop") != before {
+		t.Fatalf("restore to a time without the key: code %d, want 1 and the database unchanged\n%s%s", code, out, errOut)
+	}
 	refused("a time the archive does not reach", "reaches only", "--scope", "my", "--restore-to-time", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 	keys := binlogKeys(t, s, "my")
 	if len(keys) < 3 {
@@ -287,7 +298,7 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	gap := startArchiver(t, bin, db.Password, "--database-url", db.URL(""), "--storage-config", s.cfgFile, "--scope", "my")
+	gap := archive()
 	select {
 	case <-gap.exited:
 	case <-time.After(60 * time.Second):
