@@ -8,6 +8,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
+	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 const archiveBinlogAbout = `
@@ -62,7 +63,13 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err := checkScope(*scope); err != nil {
 		return usageError(stderr, "archive-binlog", err)
 	}
-	st, cfg, err := openStore(*cfgPath)
+	cfg, err := readStorageConfig(*cfgPath)
+	if err != nil {
+		return usageError(stderr, "archive-binlog", err)
+	}
+	// The archiver runs for months beside the database: one upload at a
+	// time of the smallest parts S3 takes keeps it small.
+	st, err := s3.New(cfg, s3.Options{PartSize: 5 << 20, Concurrency: 1})
 	if err != nil {
 		return usageError(stderr, "archive-binlog", err)
 	}
