@@ -187,7 +187,7 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	target := time.Now().UTC()
 	atTarget := db.Dump(t, "shop")
 	time.Sleep(1100 * time.Millisecond)
-	db.SQL(t, "shop", "INSERT INTO t SELECT seq, 'C', 'c' FROM seq_200_to_260; DROP TABLE extra; ALTER TABLE t ADD COLUMN late int")
+	db.SQL(t, "shop", "INSERT INTO t SELECT seq, 'C', 'c' FROM seq_5000_to_5060; DROP TABLE extra; ALTER TABLE t ADD COLUMN late int")
 	atEnd := db.Dump(t, "shop")
 	time.Sleep(1100 * time.Millisecond)
 	afterEnd := time.Now().UTC()
