@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"io"
 	"path/filepath"
+	"strconv"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/store"
 )
@@ -194,8 +197,25 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	db.SQL(t, "", "FLUSH BINARY LOGS")
 	waitStored(t, s, "my", currentBinlog(t, db), true, arch)
 	time.Sleep(1100 * time.Millisecond)
+	// A row written just before SIGTERM is stored by the last upload:
+	// the partial file then holds the server's file whole.
+	db.SQL(t, "shop", "INSERT INTO t (id, batch) VALUES (9000, 'D')")
+	time.Sleep(300 * time.Millisecond)
+	status := strings.Fields(db.SQL(t, "", "SHOW MASTER STATUS"))
 	if code := arch.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("archive-binlog after SIGTERM: exit %d\n%s", code, arch.out.String())
+	}
+	k, err := artefact.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := openStore(s.cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := artefact.GetLog(context.Background(), st, "my", artefact.LogStreamBinlog, status[0], true, k, io.Discard)
+	if err != nil || strconv.FormatInt(lf.Size, 10) != status[1] {
+		t.Fatalf("after SIGTERM the archive holds %s.partial of %d bytes (%v); the server's file has %s", status[0], lf.Size, err, status[1])
 	}
 	mustNotLeak(t, secrets, arch.out.String())
 	if resumed := arch.out.String(); !strings.Contains(resumed, "archiving binary logs from mariadb-bin.") || strings.Contains(resumed, "from mariadb-bin.000001") {
