@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +172,51 @@ func TestResumePoint(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("%s: resumePoint = %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestChainChecker: a chain is refused when a file is missing, starts
+// elsewhere than the backup's file, the position is inside an event, or a
+// file without a rotate event is followed by another; it stops at the
+// first file that reaches the stop time.
+func TestChainChecker(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, l *binlogBuilder) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, l.b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := newBinlog().event(100, 2, []byte("a"))
+	pos := uint64(first.b.Len())
+	f1 := write("b.000001", first.event(110, 2, []byte("b")).rotate(120, "b.000002"))
+	f2 := write("b.000002", newBinlog().event(200, 2, []byte("c")).rotate(210, "b.000003"))
+	f3 := write("b.000003", newBinlog().event(300, 2, []byte("d")))
+	open := write("b.000009", newBinlog().event(300, 2, []byte("d")))
+	start := engine.BinlogPosition{File: "b.000001", Position: pos}
+	c, err := CheckBinlogChain([]string{f1, f2, f3}, start, time.Time{})
+	if err != nil || len(c.Paths) != 3 || c.Complete || !c.Last.Equal(time.Unix(300, 0)) || c.Reaches {
+		t.Fatalf("whole chain = %+v, %v", c, err)
+	}
+	if c, err := CheckBinlogChain([]string{f1, f2, f3}, start, time.Unix(205, 0)); err != nil || len(c.Paths) != 2 || !c.Reaches {
+		t.Fatalf("chain up to 205 = %+v, %v; want the first two files", c, err)
+	}
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		start engine.BinlogPosition
+		want  string
+	}{
+		{"missing file", []string{f1, f3}, start, "b.000003 where the sequence continues with b.000002"},
+		{"other start", []string{f2, f3}, start, "b.000002 where the sequence continues with b.000001"},
+		{"position inside an event", []string{f1}, engine.BinlogPosition{File: "b.000001", Position: pos + 1}, "not an event boundary"},
+		{"open file followed", []string{f1, f2, f3, open}, start, "b.000003 is followed by b.000009"},
+		{"none", nil, start, "no binary log file"},
+	} {
+		if _, err := CheckBinlogChain(tc.paths, tc.start, time.Time{}); !errors.Is(err, ErrBadBinlog) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrBadBinlog and %q", tc.name, err, tc.want)
 		}
 	}
 }
