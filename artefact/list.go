@@ -38,6 +38,9 @@ type Summary struct {
 	StoredBytes int64         `json:"stored-bytes"`
 	Compression string        `json:"compression,omitempty"`
 	Encryption  string        `json:"encryption,omitempty"`
+	// Binlog is where a MariaDB backup stands in the binary log, from
+	// its manifest; a restore to a time replays from there.
+	Binlog *engine.BinlogPosition `json:"binlog,omitempty"`
 	// LastModified is the newest object of the backup, for ordering
 	// incomplete ones.
 	LastModified time.Time `json:"last-modified"`
@@ -318,6 +321,7 @@ func (s *Summary) fill(m Manifest) {
 	s.StartedAt, s.FinishedAt = m.StartedAt, m.FinishedAt
 	s.RawBytes, s.StoredBytes = m.RawBytes, m.StoredBytes
 	s.Compression, s.Encryption = m.Compression, m.Encryption
+	s.Binlog = m.Engine.Binlog
 }
 
 // readCatalog reads a scope's catalog; an unusable one reads as empty.

@@ -155,6 +155,13 @@ func (m Manifest) Validate() error {
 		return bad("parts", "at least one data part is required")
 	case !isSHA256(m.RawSHA256):
 		return bad("raw-sha256", "not a SHA-256 in hex")
+	case m.Engine.Binlog != nil && m.Engine.Kind != engine.MySQL:
+		return bad("engine.binlog", "present in a %s backup", m.Engine.Kind)
+	}
+	if b := m.Engine.Binlog; b != nil {
+		if err := b.Validate(); err != nil {
+			return bad("engine.binlog", "%v", err)
+		}
 	}
 	var raw, stored int64
 	for i, p := range append(append([]Part(nil), m.Parts...), m.Log) {

@@ -129,4 +129,7 @@ type Result struct {
 	// may load it beside the target and swap the tables in. Set by the
 	// MariaDB engine for a single database; absent from older manifests.
 	TablesOnly bool `json:"tables-only,omitempty"`
+	// Binlog is where a MariaDB backup stands in the binary log, taken
+	// with the dump's snapshot; nil without binary logging.
+	Binlog *BinlogPosition `json:"binlog,omitempty"`
 }

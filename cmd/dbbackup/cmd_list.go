@@ -28,6 +28,13 @@ they are stored (and paid for) until aborted; the backup manager's retention
 aborts those of backups that ended. The table counts them; --json gives
 each one (key, upload id, initiated time) in its backup's entry.
 
+A MariaDB backup with a binary log position, whose scope's binary logs
+archive-binlog archives, can be restored to any second from its end until
+the time the archive's last file of the unbroken run from its position
+was stored: the table is followed by these recoverable windows, merged
+per scope, and --json gives each backup's window ("recoverable"). The
+windows are judged from the listing; the restore checks every file.
+
 Exit codes: 0 listed; 1 the store could not be listed; 2 unusable command
 line (a missing or invalid flag, an argument, a storage configuration that
 cannot be read or is too large).`
@@ -71,6 +78,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
+	addWindows(ctx, st, rows, stderr, cfg.Secrets())
 	for _, u := range outside {
 		fmt.Fprintf(stderr, "dbbackup list: unfinished upload %s (id %s, initiated %s) is outside any backup folder\n",
 			u.Key, u.ID, u.Initiated.UTC().Format(time.RFC3339))
@@ -80,6 +88,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	printBackups(stdout, rows)
 	printUploads(stdout, rows, len(outside))
+	printWindows(stdout, rows)
 	return exitOK
 }
 
@@ -90,6 +99,9 @@ type listedBackup struct {
 	ArtefactPath string `json:"artefact-path"`
 	artefact.Summary
 	Uploads []listedUpload `json:"unfinished-uploads,omitempty"`
+	// Recoverable is the span a restore to a time can reach from this
+	// backup and the scope's archived binary logs.
+	Recoverable *window `json:"recoverable,omitempty"`
 }
 
 // listedUpload is an unfinished upload as list prints it: its key in the

@@ -50,6 +50,22 @@ MariaDB database.
 The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
 
+With --restore-to-time (MariaDB), the state at that time: the backup named
+by --artefact-path, or else the newest backup of --scope finished before
+the time, then the binary logs archive-binlog stored for the scope,
+replayed from the backup's binary log position up to the time (events of
+the time's own second included, later ones not). Every binary log needed
+is downloaded and checked first (its checksums and key, every event's
+place and CRC-32, each file naming the next, the archive reaching the
+time): a missing or damaged one is refused before any statement reaches
+the server. The replay runs with sql_log_bin=0, so that it is not
+archived a second time: take a new backup after a restore to a time, as
+the archive from then on holds the server's new history. It needs a
+backup of one database, restored under its own name, made by a dbbackup
+that records binary log positions, and an account that may replay
+binary logs (BINLOG REPLAY) and turn off its session's binary log
+(BINLOG ADMIN).
+
 Exit codes: 0 restored; 1 refused (no database changed) or failed; 2
 unusable command line (a missing or invalid flag, an argument, a storage
 configuration or key file that cannot be read or is too large).`
@@ -69,15 +85,20 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	kind := fs.String("engine", "", "postgresql or mysql (required)")
 	dbURL := fs.String("database-url", "", "the database to restore into, without password (required)")
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
-	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required)")
+	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required, but for --restore-to-time with --scope)")
 	keyFile := fs.String("encryption-key-file", "", "file holding the key of an encrypted backup")
 	asJSON := fs.Bool("json", false, "print a JSON report")
+	toTime := fs.String("restore-to-time", "", "MariaDB: restore the state at this time (RFC 3339, e.g. 2026-01-02T15:04:05Z) from a backup and the archived binary logs")
+	scope := fs.String("scope", "", "with --restore-to-time and no --artefact-path: take the newest backup of this scope finished before the time")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
 	eng, conn, err := openEngine(*kind, *dbURL) // openEngine refuses a password in the URL
 	if err != nil {
 		return usageError(stderr, "restore", err)
+	}
+	if *toTime != "" || *scope != "" {
+		return runRestoreToTime(pitrFlags{toTime: *toTime, scope: *scope, path: *path, cfgPath: *cfgPath, keyFile: *keyFile, dbURL: *dbURL, asJSON: *asJSON}, eng, conn, stdout, stderr)
 	}
 	st, prefix, key, code := openArtefact(*cfgPath, *path, *keyFile, stderr, "restore")
 	if code >= 0 {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/store"
+)
+
+// window is a span of time a restore to a time can reach.
+type window struct {
+	From  time.Time `json:"from"`
+	Until time.Time `json:"until"`
+}
+
+// scopeWindow is a window of one scope, as list prints it.
+type scopeWindow struct {
+	Scope string `json:"scope"`
+	window
+}
+
+// addWindows sets the recoverable window of every MariaDB backup with a
+// binary log position whose scope's archive holds its file: from its end
+// to the time the last file of the unbroken run from there was stored.
+// A scope whose archive cannot be listed is reported on stderr and
+// skipped.
+func addWindows(ctx context.Context, st store.Store, rows []listedBackup, stderr io.Writer, secrets []string) {
+	archives := map[string]map[string]artefact.LogFile{}
+	for i, r := range rows {
+		if !r.Complete || r.Binlog == nil {
+			continue
+		}
+		archived, ok := archives[r.Scope]
+		if !ok {
+			var err error
+			if archived, err = archivedBinlogs(ctx, st, r.Scope); err != nil {
+				fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), secrets))
+			}
+			archives[r.Scope] = archived
+		}
+		if until := recoverableUntil(archived, *r.Binlog); until.After(r.FinishedAt) {
+			rows[i].Recoverable = &window{From: r.FinishedAt.UTC(), Until: until.UTC()}
+		}
+	}
+}
+
+// mergedWindows returns each scope's windows, overlapping ones merged,
+// by scope and time.
+func mergedWindows(rows []listedBackup) []scopeWindow {
+	var ws []scopeWindow
+	for _, r := range rows {
+		if r.Recoverable != nil {
+			ws = append(ws, scopeWindow{Scope: r.Scope, window: *r.Recoverable})
+		}
+	}
+	sort.Slice(ws, func(i, j int) bool {
+		if ws[i].Scope != ws[j].Scope {
+			return ws[i].Scope < ws[j].Scope
+		}
+		return ws[i].From.Before(ws[j].From)
+	})
+	var out []scopeWindow
+	for _, w := range ws {
+		if n := len(out); n > 0 && out[n-1].Scope == w.Scope && !w.From.After(out[n-1].Until) {
+			if w.Until.After(out[n-1].Until) {
+				out[n-1].Until = w.Until
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// printWindows prints the recoverable windows, when there are any.
+func printWindows(w io.Writer, rows []listedBackup) {
+	ws := mergedWindows(rows)
+	if len(ws) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nRecoverable windows (restore --restore-to-time, from a backup and the archived binary logs):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCOPE\tFROM\tUNTIL")
+	for _, s := range ws {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Scope, s.From.Format(time.RFC3339), s.Until.Format(time.RFC3339))
+	}
+	tw.Flush()
+}
