@@ -10,6 +10,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
@@ -98,7 +99,7 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	log := &scrubWriter{w: stderr, secrets: secrets}
 	err = eng.(*mysql.Engine).ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: binlogSink{st: st, scope: *scope, key: key}, Log: log})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup archive-binlog: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup archive-binlog: %v\n", secret.Guard(err, secrets))
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "archived the binary logs of %s into scope %s\n", conn.Addr(), *scope)
@@ -112,7 +113,7 @@ type scrubWriter struct {
 }
 
 func (s *scrubWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, scrub(string(p), s.secrets)); err != nil {
+	if _, err := io.WriteString(s.w, secret.Scrub(string(p), s.secrets)); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -12,6 +12,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -84,7 +85,7 @@ func runRestoreToTime(f pitrFlags, eng engine.Engine, conn engine.Conn, stdout, 
 	}
 	secrets := append(cfg.Secrets(), conn.Password)
 	refuse := func(err error) int {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", secret.Guard(err, secrets))
 		return exitFail
 	}
 	ctx, cancel := signalContext()
@@ -130,8 +131,12 @@ func runRestoreToTime(f pitrFlags, eng engine.Engine, conn engine.Conn, stdout, 
 	for i, p := range chain.Paths {
 		names[i] = filepath.Base(p)
 	}
+	reported := m.Ref().Under(cfg.Path).Path()
+	if f.path != "" {
+		reported = prefix
+	}
 	if f.asJSON {
-		return writeJSON(stdout, pitrReport{restoreReport: restoreReport{ArtefactPath: artefact.PathOf(cfg.Path, prefix), JobID: m.JobID,
+		return writeJSON(stdout, pitrReport{restoreReport: restoreReport{ArtefactPath: reported, JobID: m.JobID,
 			Engine: string(m.Engine.Kind), Databases: res.Databases, RawBytes: m.RawBytes, Seconds: time.Since(start).Seconds()},
 			RestoredTo: target.UTC(), Binlogs: names})
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -39,7 +40,7 @@ func addWindows(ctx context.Context, st store.Store, rows []listedBackup, stderr
 		if !ok {
 			var err error
 			if archived, err = archivedBinlogs(ctx, st, r.Scope); err != nil {
-				fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), secrets))
+				fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, secrets))
 			}
 			archives[r.Scope] = archived
 		}
