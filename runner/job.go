@@ -73,7 +73,7 @@ func (r *runner) run(ctx context.Context, rec Record) {
 	case ctx.Err() != nil:
 		rec.State, rec.Message = Error, "interrupted (the runner was stopped mid-job); nothing of it is restorable"
 	default:
-		rec.State, rec.Message = Error, Scrub(oneLine(err.Error()), job.Storage.Secrets())
+		rec.State, rec.Message = Error, dbbackup.Scrub(oneLine(err.Error()), job.Storage.Secrets())
 		if job.Type == dbbackup.Restore {
 			rec.ArtefactPath = job.ArtefactPath
 		}
@@ -90,9 +90,6 @@ func (r *runner) put(rec Record) bool {
 	}
 	return true
 }
-
-// Scrub masks every secret in text with dbbackup.Mask (see dbbackup.Scrub).
-func Scrub(text string, secrets []string) string { return dbbackup.Scrub(text, secrets) }
 
 // oneLine joins the lines of a message, for a databag and a status.
 func oneLine(s string) string {

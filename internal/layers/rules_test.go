@@ -84,12 +84,6 @@ type exception struct {
 
 var exceptions = []exception{
 	{"store/s3", "dbbackup", "s3.Open takes dbbackup.StorageConfig and masks with its Mask; to be decided under issue 15 step 7 (DESIGN.md's table or the import)"},
-	{"runner", "artefact", "the runner streams backups and restores itself; to be removed by issue 15 step 1"},
-	{"runner", "engine", "the runner picks and drives the engine; to be removed by issue 15 step 1"},
-	{"runner", "engine/postgres", "the runner is the composition root for PostgreSQL jobs; to be removed by issue 15 step 1"},
-	{"runner", "engine/mysql", "the runner is the composition root for MariaDB jobs; to be removed by issue 15 step 1"},
-	{"runner", "store", "the runner opens the store for each job; to be removed by issue 15 step 1"},
-	{"runner", "store/s3", "the runner opens the S3 store for each job; to be removed by issue 15 step 1"},
 }
 
 // testKit is what test files of any package may import besides what the
