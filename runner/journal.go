@@ -13,20 +13,6 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
-// State is where a job is in the runner.
-type State string
-
-// The states of a job in the journal.
-const (
-	Pending State = "pending"
-	Running State = "running"
-	Success State = "success"
-	Error   State = "error"
-)
-
-// Terminal reports whether s is success or error.
-func (s State) Terminal() bool { return s == Success || s == Error }
-
 // MsgInterrupted is the message of a job a runner left running when it died.
 const MsgInterrupted = "interrupted (the runner stopped mid-job); nothing of it is restorable"
 
@@ -35,8 +21,9 @@ type Record struct {
 	// JobID and Type name the job.
 	JobID string           `json:"job-id"`
 	Type  dbbackup.JobType `json:"job-type"`
-	// State is pending, running, success or error.
-	State State `json:"state"`
+	// Status is pending, running, success or error ("state" in the
+	// file, as the previous version wrote it).
+	Status dbbackup.Status `json:"state"`
 	// Message explains an error, or shows progress while running.
 	Message string `json:"message,omitempty"`
 	// ArtefactPath is where a backup landed, or what a restore read.
@@ -79,7 +66,7 @@ func (j Journal) Submit(job dbbackup.Job, now time.Time) (bool, error) {
 	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
 		return false, fmt.Errorf("cannot submit job %s: %w", job.ID, err)
 	}
-	r := Record{JobID: job.ID, Type: job.Type, State: Pending, Submitted: now.UTC(), Request: request{job: job}}
+	r := Record{JobID: job.ID, Type: job.Type, Status: dbbackup.Pending, Submitted: now.UTC(), Request: request{job: job}}
 	return true, j.Put(r)
 }
 
@@ -97,7 +84,7 @@ func (j Journal) Refuse(job dbbackup.Job, message string, now time.Time) (bool, 
 		return false, fmt.Errorf("cannot record job %s: %w", job.ID, err)
 	}
 	now = now.UTC()
-	r := Record{JobID: job.ID, Type: job.Type, State: Error, Message: message, Submitted: now, Finished: now,
+	r := Record{JobID: job.ID, Type: job.Type, Status: dbbackup.Error, Message: message, Submitted: now, Finished: now,
 		Request: request{job: job.Redacted()}}
 	return true, j.Put(r)
 }
@@ -179,8 +166,8 @@ func (j Journal) Forget(id string) error {
 	if err != nil {
 		return err
 	}
-	if !r.State.Terminal() {
-		return fmt.Errorf("cannot forget job %s: it is %s", id, r.State)
+	if !r.Status.Terminal() {
+		return fmt.Errorf("cannot forget job %s: it is %s", id, r.Status)
 	}
 	if err := os.Remove(j.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("cannot forget job %s: %w", id, err)

@@ -119,8 +119,8 @@ func TestJournalReadsPreviousForm(t *testing.T) {
 	h := start(t, dir)
 	h.waitStarted("b1")
 	h.f.gate("b1") <- nil
-	h.waitState("b1", runner.Success)
-	bad := h.waitState("b2", runner.Error)
+	h.waitState("b1", dbbackup.Success)
+	bad := h.waitState("b2", dbbackup.Error)
 	if !strings.Contains(bad.Message, "cannot read job") {
 		t.Errorf("b2 message = %q", bad.Message)
 	}
@@ -153,14 +153,14 @@ func TestRefuse(t *testing.T) {
 	if isNew, err := j.Refuse(job("b1", dbbackup.Backup), "no", now); err != nil || isNew {
 		t.Errorf("Refuse of a held job = %t, %v", isNew, err)
 	}
-	if r, _ := j.Get("b1"); r.State != runner.Pending {
+	if r, _ := j.Get("b1"); r.Status != dbbackup.Pending {
 		t.Errorf("a held job was overwritten: %+v", r)
 	}
 	if isNew, err := j.Refuse(job("b2", dbbackup.Backup), "storage-config: no keys", now); err != nil || !isNew {
 		t.Fatalf("Refuse = %t, %v", isNew, err)
 	}
 	r, err := j.Get("b2")
-	if err != nil || r.State != runner.Error || r.Message != "storage-config: no keys" || !r.Finished.Equal(now) {
+	if err != nil || r.Status != dbbackup.Error || r.Message != "storage-config: no keys" || !r.Finished.Equal(now) {
 		t.Errorf("refused record = %+v, %v", r, err)
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "jobs", "b2.json"))

@@ -73,7 +73,7 @@ func (w *world) merge() error {
 			}
 			goops.LogInfof("%s", scrub(c.String(), w.secrets()))
 			if c.Kind == requirer.Finished {
-				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == requirer.Success {
+				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == dbbackup.Success {
 					w.finished[app] = true
 				}
 			}
