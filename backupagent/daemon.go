@@ -60,7 +60,7 @@ func StopRunner(j runner.Journal) error { return runnerDaemon(j).Stop(stopGrace)
 
 // RunnerMain is the runner process: args are
 // "--state DIR --unit UNIT [--scope APP]". It runs the jobs of the journal
-// with the database the charm recorded (Journal.SetDatabase), checks the
+// with the database the charm recorded (SetDatabase), checks the
 // database every 30 seconds, and after each transition runs this binary
 // through "juju-exec UNIT" so that the charm reports at once. It returns
 // the process exit code.
@@ -89,23 +89,14 @@ func RunnerMain(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	x := &Executor{Scope: *scope, Database: func() (Database, error) { return ReadDatabase(j) }, Store: s3.Options{}}
 	err = runner.Run(ctx, runner.Options{
 		Journal:  j,
-		Executor: &runner.Engine{Scope: *scope, Database: j.ReadDatabase, Store: s3.Options{}},
+		Executor: x,
 		Notify:   jujuExec(*unit, exe),
-		Check: func(ctx context.Context) error {
-			db, err := j.ReadDatabase()
-			if err != nil {
-				return err
-			}
-			eng, err := db.Open()
-			if err != nil {
-				return err
-			}
-			return eng.Check(ctx)
-		},
-		Poll: *poll,
-		Log:  stampWriter{stderr},
+		Check:    x.Check,
+		Poll:     *poll,
+		Log:      stampWriter{stderr},
 	})
 	if errors.Is(err, runner.ErrLocked) {
 		return 0 // another runner serves this unit

@@ -17,19 +17,6 @@ const (
 	Restore JobType = "restore"
 )
 
-// Status is the state a provider reports for a job.
-type Status string
-
-// The statuses of v0.
-const (
-	Running Status = "running"
-	Success Status = "success"
-	Error   Status = "error"
-)
-
-// Terminal reports whether s is a final status (success or error).
-func (s Status) Terminal() bool { return s == Success || s == Error }
-
 // Side says which party wrote a databag: the rules differ per side.
 type Side string
 

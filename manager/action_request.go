@@ -93,7 +93,7 @@ func (w *world) createBackup() error {
 		return err
 	}
 	return goops.SetActionResults(map[string]string{
-		"job-id": id, "backup-id": id, "application": app, "status": string(requirer.Waiting),
+		"job-id": id, "backup-id": id, "application": app, "status": string(dbbackup.Waiting),
 		"message": fmt.Sprintf("backup %s of %s requested; follow it with: juju run %s show-job job-id=%s", id, app, w.unit, id),
 	})
 }
@@ -160,7 +160,7 @@ func (w *world) restore() error {
 		return err
 	}
 	return goops.SetActionResults(map[string]string{
-		"job-id": job, "backup-id": id, "application": app, "status": string(requirer.Waiting),
+		"job-id": job, "backup-id": id, "application": app, "status": string(dbbackup.Waiting),
 		"message": fmt.Sprintf("restore %s of backup %s into %s requested; follow it with: juju run %s show-job job-id=%s", job, id, app, w.unit, job),
 	})
 }
@@ -171,9 +171,9 @@ func restorableRecord(r requirer.Record) error {
 	switch {
 	case r.Type != dbbackup.Backup:
 		return fail("%s is a %s job, not a backup: run list-backups to see the backups", r.JobID, r.Type)
-	case r.Status == requirer.Waiting || r.Status == requirer.Running:
+	case r.Status == dbbackup.Waiting || r.Status == dbbackup.Running:
 		return fail("backup %s of %s is still %s: wait for it to finish (show-job job-id=%s)", r.JobID, r.Application, r.Status, r.JobID)
-	case r.Status != requirer.Success:
+	case r.Status != dbbackup.Success:
 		msg := fmt.Sprintf("backup %s of %s ended in %s", r.JobID, r.Application, r.Status)
 		if r.Message != "" {
 			msg += " (" + clipText(r.Message, 200) + ")"

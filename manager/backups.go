@@ -61,7 +61,7 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 		}
 		b, ok := byID[s.JobID]
 		if !ok || b.Application != s.Scope {
-			b = &backup{ID: s.JobID, Application: s.Scope, Status: string(requirer.Success)}
+			b = &backup{ID: s.JobID, Application: s.Scope, Status: string(dbbackup.Success)}
 			if !s.Complete {
 				b.Status = statusIncomplete
 			}
@@ -70,7 +70,7 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 		b.Engine = string(s.Engine)
 		b.Size = s.StoredBytes
 		b.Path = s.Ref().Under(storagePath).Path()
-		b.Restorable = s.Complete && b.Status == string(requirer.Success)
+		b.Restorable = s.Complete && b.Status == string(dbbackup.Success)
 		if !s.StartedAt.IsZero() {
 			b.Started = s.StartedAt
 		}
@@ -82,7 +82,7 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 	}
 	rows := make([]backup, 0, len(out))
 	for _, b := range out {
-		if listed && b.Status == string(requirer.Success) && !b.Restorable {
+		if listed && b.Status == string(dbbackup.Success) && !b.Restorable {
 			b.Status = statusMissing
 			if strings.HasPrefix(b.Message, deletedNote) {
 				b.Status = statusDeleted

@@ -33,7 +33,7 @@ func completedHistory(tb testing.TB, n int, app string) requirer.History {
 			JobID: id, Application: app, Type: dbbackup.Backup, Compression: true, Source: requirer.FromAction,
 			Storage:     requirer.Storage{Bucket: "backups", Endpoint: "http://127.0.0.1:9000", Region: "us-east-1", URIStyle: "path"},
 			RequestedAt: at, StartedAt: at, SeenAt: at.Add(30 * time.Second), FinishedAt: at.Add(30 * time.Second),
-			Unit: app + "/0", Status: requirer.Success, ArtefactPath: app + "/" + id + "/",
+			Unit: app + "/0", Status: dbbackup.Success, ArtefactPath: app + "/" + id + "/",
 		}
 	}
 	return h

@@ -193,7 +193,7 @@ func TestTwoDatabasesMixedEngines(t *testing.T) {
 		if r.Application == "maria" && r.Type == "restore" {
 			t.Errorf("maria got a restore: %+v", r)
 		}
-		if r.Status != requirer.Success {
+		if r.Status != dbbackup.Success {
 			t.Errorf("%s: %s %q", r.JobID, r.Status, r.Message)
 		}
 	}

@@ -90,13 +90,13 @@ func FuzzStorageFrom(f *testing.F) {
 
 func TestUnitStatus(t *testing.T) {
 	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
-	done := requirer.Record{JobID: "job-1", Application: "postgresql", Type: dbbackup.Backup, Status: requirer.Success,
+	done := requirer.Record{JobID: "job-1", Application: "postgresql", Type: dbbackup.Backup, Status: dbbackup.Success,
 		Unit: "postgresql/0", RequestedAt: now.Add(-3 * time.Hour), FinishedAt: now.Add(-2 * time.Hour)}
 	failed := done
-	failed.JobID, failed.Status, failed.Message, failed.FinishedAt = "job-2", requirer.Error, "disk full", now.Add(-time.Minute*5)
-	restore := requirer.Record{JobID: "job-3", Application: "postgresql", Type: dbbackup.Restore, Status: requirer.Running,
+	failed.JobID, failed.Status, failed.Message, failed.FinishedAt = "job-2", dbbackup.Error, "disk full", now.Add(-time.Minute*5)
+	restore := requirer.Record{JobID: "job-3", Application: "postgresql", Type: dbbackup.Restore, Status: dbbackup.Running,
 		Unit: "postgresql/0", RequestedAt: now, StartedAt: now}
-	waiting := requirer.Record{JobID: "job-4", Application: "mysql", Type: dbbackup.Backup, Status: requirer.Waiting, RequestedAt: now}
+	waiting := requirer.Record{JobID: "job-4", Application: "mysql", Type: dbbackup.Backup, Status: dbbackup.Waiting, RequestedAt: now}
 	dbs := []string{"postgresql"}
 	tests := []struct {
 		name   string
@@ -127,10 +127,10 @@ func TestUnitStatus(t *testing.T) {
 func TestMergeBackups(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	h := requirer.History{Records: []requirer.Record{
-		{JobID: "job-a", Application: "pg", Type: dbbackup.Backup, Status: requirer.Success, RequestedAt: t0, StartedAt: t0, FinishedAt: t0.Add(time.Minute), ArtefactPath: "p/pg/job-a/"},
-		{JobID: "job-b", Application: "pg", Type: dbbackup.Backup, Status: requirer.Error, RequestedAt: t0.Add(time.Hour), Message: "boom"},
-		{JobID: "job-c", Application: "pg", Type: dbbackup.Restore, Status: requirer.Success, RequestedAt: t0.Add(2 * time.Hour)},
-		{JobID: "job-d", Application: "pg", Type: dbbackup.Backup, Status: requirer.Success, RequestedAt: t0.Add(3 * time.Hour)},
+		{JobID: "job-a", Application: "pg", Type: dbbackup.Backup, Status: dbbackup.Success, RequestedAt: t0, StartedAt: t0, FinishedAt: t0.Add(time.Minute), ArtefactPath: "p/pg/job-a/"},
+		{JobID: "job-b", Application: "pg", Type: dbbackup.Backup, Status: dbbackup.Error, RequestedAt: t0.Add(time.Hour), Message: "boom"},
+		{JobID: "job-c", Application: "pg", Type: dbbackup.Restore, Status: dbbackup.Success, RequestedAt: t0.Add(2 * time.Hour)},
+		{JobID: "job-d", Application: "pg", Type: dbbackup.Backup, Status: dbbackup.Success, RequestedAt: t0.Add(3 * time.Hour)},
 	}}
 	sums := []artefact.Summary{
 		{Scope: "pg", JobID: "job-a", Prefix: "pg/job-a/", Complete: true, Engine: engine.PostgreSQL, StoredBytes: 2048, StartedAt: t0, FinishedAt: t0.Add(time.Minute)},

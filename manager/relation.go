@@ -81,7 +81,7 @@ func (w *world) merge() error {
 			}
 			goops.LogInfof("%s", secret.Scrub(c.String(), w.secrets()))
 			if c.Kind == requirer.Finished {
-				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == requirer.Success {
+				if r, ok := w.history.Find(c.JobID); ok && r.Type == dbbackup.Backup && r.Status == dbbackup.Success {
 					w.finished[app] = true
 				}
 			}

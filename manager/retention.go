@@ -188,7 +188,7 @@ const leftoverReason = "objects of a failed backup"
 // them.
 func (w *world) dropLeftovers(ctx context.Context, app string, r backup, present bool, aborted abortedUploads) error {
 	rec, ok := w.history.Find(r.ID)
-	if !ok || rec.Type != dbbackup.Backup || (rec.Status != requirer.Error && rec.Status != requirer.Lost) {
+	if !ok || rec.Type != dbbackup.Backup || (rec.Status != dbbackup.Error && rec.Status != dbbackup.Lost) {
 		return nil
 	}
 	if !present && aborted[r.ID].n == 0 {

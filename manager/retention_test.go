@@ -338,12 +338,12 @@ func TestRetentionAbortsUnfinishedUploads(t *testing.T) {
 // a job the history does not know only when its backup is complete.
 func TestUploadsAbortable(t *testing.T) {
 	h := requirer.History{Records: []requirer.Record{
-		{JobID: "job-a", Type: dbbackup.Backup, Status: requirer.Running},
-		{JobID: "job-b", Type: dbbackup.Backup, Status: requirer.Waiting},
-		{JobID: "job-c", Type: dbbackup.Backup, Status: requirer.Success},
-		{JobID: "job-d", Type: dbbackup.Backup, Status: requirer.Error},
-		{JobID: "job-e", Type: dbbackup.Backup, Status: requirer.Lost},
-		{JobID: "job-f", Type: dbbackup.Restore, Status: requirer.Running},
+		{JobID: "job-a", Type: dbbackup.Backup, Status: dbbackup.Running},
+		{JobID: "job-b", Type: dbbackup.Backup, Status: dbbackup.Waiting},
+		{JobID: "job-c", Type: dbbackup.Backup, Status: dbbackup.Success},
+		{JobID: "job-d", Type: dbbackup.Backup, Status: dbbackup.Error},
+		{JobID: "job-e", Type: dbbackup.Backup, Status: dbbackup.Lost},
+		{JobID: "job-f", Type: dbbackup.Restore, Status: dbbackup.Running},
 	}}
 	for _, tt := range []struct {
 		id         string

@@ -78,7 +78,7 @@ func TestScheduledBackups(t *testing.T) {
 		if d := last.RequestedAt.Sub(slot); d < 0 || d >= time.Minute {
 			t.Errorf("%s: backup %s requested at %v, want within a minute after %v", what, last.JobID, last.RequestedAt, slot)
 		}
-		if last.Status != requirer.Success || last.Type != dbbackup.Backup || !last.Compression {
+		if last.Status != dbbackup.Success || last.Type != dbbackup.Backup || !last.Compression {
 			t.Errorf("%s: backup %+v", what, last)
 		}
 	}

@@ -79,7 +79,7 @@ func unitStatusFull(in statusInput) (goops.StatusName, string) {
 		return goops.StatusActive, "ready: no backup yet"
 	}
 	msg := fmt.Sprintf("last %s of %s %s: %s", last.Type, last.Application, ago(in.now, last.FinishedAt), last.Status)
-	if last.Status != requirer.Success && last.Message != "" {
+	if last.Status != dbbackup.Success && last.Message != "" {
 		msg += ": " + last.Message
 	}
 	return goops.StatusActive, msg
@@ -87,7 +87,7 @@ func unitStatusFull(in statusInput) (goops.StatusName, string) {
 
 // pendingText says where a waiting or running job is.
 func pendingText(r requirer.Record) string {
-	if r.Status == requirer.Running {
+	if r.Status == dbbackup.Running {
 		return fmt.Sprintf("%s %s running on %s", r.Type, r.JobID, r.Unit)
 	}
 	return fmt.Sprintf("%s %s waiting for a unit of %s", r.Type, r.JobID, r.Application)

@@ -22,11 +22,11 @@ func (r *runner) run(ctx context.Context, rec Record) {
 	}()
 	job, err := rec.Job()
 	if err != nil {
-		rec.State, rec.Message, rec.Finished = Error, err.Error(), r.opts.Now().UTC()
+		rec.Status, rec.Message, rec.Finished = dbbackup.Error, err.Error(), r.opts.Now().UTC()
 		r.put(rec)
 		return
 	}
-	rec.State, rec.Started = Running, r.opts.Now().UTC()
+	rec.Status, rec.Started = dbbackup.Running, r.opts.Now().UTC()
 	if !r.put(rec) {
 		return
 	}
@@ -70,17 +70,17 @@ func (r *runner) run(ctx context.Context, rec Record) {
 	rec.Finished = r.opts.Now().UTC()
 	switch {
 	case err == nil:
-		rec.State, rec.Message, rec.ArtefactPath = Success, "", path
+		rec.Status, rec.Message, rec.ArtefactPath = dbbackup.Success, "", path
 	case ctx.Err() != nil:
-		rec.State, rec.Message = Error, "interrupted (the runner was stopped mid-job); nothing of it is restorable"
+		rec.Status, rec.Message = dbbackup.Error, MsgInterrupted
 	default:
-		rec.State, rec.Message = Error, oneLine(secret.Guard(err, job.Storage.Secrets()).Error())
+		rec.Status, rec.Message = dbbackup.Error, oneLine(secret.Guard(err, job.Storage.Secrets()).Error())
 		if job.Type == dbbackup.Restore {
 			rec.ArtefactPath = job.ArtefactPath
 		}
 	}
 	r.put(rec)
-	fmt.Fprintf(r.opts.Log, "job %s: %s %s\n", rec.JobID, rec.State, rec.Message)
+	fmt.Fprintf(r.opts.Log, "job %s: %s %s\n", rec.JobID, rec.Status, rec.Message)
 }
 
 // put writes rec and logs a failure.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 // config is the charm's config.
@@ -23,8 +23,8 @@ type config struct {
 
 // database turns the config into the runner's database, or says what a
 // person must fix (never repeating the password).
-func database(c config) (runner.Database, string) {
-	db := runner.Database{Engine: engine.Kind(c.Engine), Host: c.Host, Port: c.Port, User: c.User}
+func database(c config) (backupagent.Database, string) {
+	db := backupagent.Database{Engine: engine.Kind(c.Engine), Host: c.Host, Port: c.Port, User: c.User}
 	if strings.ContainsAny(c.Databases, ", ") {
 		return db, "config databases: give one database or none (all databases)"
 	}

@@ -73,9 +73,9 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 	if problem != "" {
 		// Jobs fail with "no database is configured yet" rather than wait
 		// for a fix that may never come; the status says what to fix.
-		db = runner.Database{}
+		db = backupagent.Database{}
 	}
-	changed, err := j.SetDatabase(db)
+	changed, err := backupagent.SetDatabase(j, db)
 	if err != nil {
 		return err
 	}
@@ -108,8 +108,8 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 // tools are gone, and in the hooks that follow an install, an upgrade or a
 // config change; the other hooks (update-status, relation traffic, the
 // runner's juju-exec calls) keep the recorded folder.
-func withTools(env goops.Environment, j runner.Journal, db runner.Database) (runner.Database, error) {
-	if old, err := j.ReadDatabase(); err == nil && old.BinDir != "" {
+func withTools(env goops.Environment, j runner.Journal, db backupagent.Database) (backupagent.Database, error) {
+	if old, err := backupagent.ReadDatabase(j); err == nil && old.BinDir != "" {
 		cached := db
 		cached.BinDir = old.BinDir
 		_, statErr := os.Stat(old.BinDir)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
@@ -182,7 +183,7 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 }
 
 // historyStatus returns the status of job id in the manager's history.
-func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
+func historyStatus(t *testing.T, s *Stack, id string) dbbackup.Status {
 	t.Helper()
 	r, found := history(t, s).Find(id)
 	if !found {

@@ -19,7 +19,7 @@ Prints the merged job table of a relation from one snapshot: the jobs the
 manager requests (application data) and what each provider unit reports
 (unit data), as 'juju show-unit' of a manager unit prints them (any unit of
 the relation will do; so will several FILEs). A requested job that no unit
-reports yet shows as "requested". Databag problems follow the table. '-'
+reports yet shows as "waiting". Databag problems follow the table. '-'
 reads standard input. Credentials never appear in the output. Each FILE may
 be at most 16 MiB, all of them together 64 MiB.
 

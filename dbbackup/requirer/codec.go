@@ -130,7 +130,7 @@ func ParseHistory(text string) (History, error) {
 			StartedAt:   parseTime(rj.StartedAt, path+".started-at", &c),
 			SeenAt:      parseTime(rj.SeenAt, path+".seen-at", &c),
 			FinishedAt:  parseTime(rj.FinishedAt, path+".finished-at", &c),
-			Unit:        rj.Unit, Status: Status(rj.Status), Message: rj.Message, ArtefactPath: rj.ArtefactPath,
+			Unit:        rj.Unit, Status: dbbackup.Status(rj.Status), Message: rj.Message, ArtefactPath: rj.ArtefactPath,
 		}
 	}
 	slices.SortStableFunc(h.Records, func(a, b Record) int { return strings.Compare(a.JobID, b.JobID) })

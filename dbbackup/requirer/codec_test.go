@@ -15,13 +15,13 @@ func sampleHistory() requirer.History {
 		Records: []requirer.Record{
 			waiting("job-20261125T130000Z-00000001", "mysql", dbbackup.Backup, 0),
 			running(waiting("job-20261125T130000Z-00000002", "mysql", dbbackup.Restore, 0), "mysql/0", time.Minute),
-			with(finished(waiting("job-20261125T130000Z-00000003", "pg", dbbackup.Backup, 0), requirer.Success, "pg/1", time.Hour),
+			with(finished(waiting("job-20261125T130000Z-00000003", "pg", dbbackup.Backup, 0), dbbackup.Success, "pg/1", time.Hour),
 				func(r *requirer.Record) {
 					r.ArtefactPath, r.Compression, r.Source = "prod/pg/job-3/", true, requirer.FromSchedule
 				}),
-			with(finished(waiting("job-20261125T130000Z-00000004", "pg", dbbackup.Backup, 0), requirer.Error, "pg/0", time.Hour),
+			with(finished(waiting("job-20261125T130000Z-00000004", "pg", dbbackup.Backup, 0), dbbackup.Error, "pg/0", time.Hour),
 				func(r *requirer.Record) { r.Message = `pg_dump: error: "quoted" <html> & more` }),
-			finished(waiting("job-20261125T130000Z-00000005", "pg", dbbackup.Backup, 0), requirer.Lost, "", 2*time.Hour),
+			finished(waiting("job-20261125T130000Z-00000005", "pg", dbbackup.Backup, 0), dbbackup.Lost, "", 2*time.Hour),
 		},
 		Dropped: []requirer.Dropped{{Application: "mysql", Success: 2, Error: 1, FinishedThrough: t0}, {Application: "pg", Lost: 1}},
 	}
@@ -128,7 +128,7 @@ func TestParseHistoryProblems(t *testing.T) {
 }
 
 func TestMarshalRefusesInvalid(t *testing.T) {
-	h := hist(with(waiting("job-1", "mysql", dbbackup.Backup, 0), func(r *requirer.Record) { r.Status = requirer.Requested }))
+	h := hist(with(waiting("job-1", "mysql", dbbackup.Backup, 0), func(r *requirer.Record) { r.Status = dbbackup.Status("requested") }))
 	if _, err := h.Marshal(); err == nil || !strings.Contains(err.Error(), "cannot write job history: records[0].status") {
 		t.Errorf("Marshal() error = %v, want a status problem", err)
 	}

@@ -52,15 +52,15 @@ func checkRequest(r Record, path string, c *problems) {
 func checkRecord(r Record, path string, c *problems) {
 	checkRequest(r, path, c)
 	switch {
-	case !r.Status.valid():
+	case !validStatus(r.Status):
 		c.add(path+".status", "must be waiting, running, success, error or lost, got %q", clipID(string(r.Status)))
-	case r.Status == Waiting && (r.Unit != "" || !r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
+	case r.Status == dbbackup.Waiting && (r.Unit != "" || !r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
 		c.add(path+".status", "waiting, but it has a unit, a start or a finish time")
-	case r.Status == Running && (r.Unit == "" || r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
+	case r.Status == dbbackup.Running && (r.Unit == "" || r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
 		c.add(path+".status", "running needs a unit and a start time, and no finish time")
 	case r.Status.Terminal() && r.FinishedAt.IsZero():
 		c.add(path+".finished-at", "required for a %s job", r.Status)
-	case (r.Status == Success || r.Status == Error) && r.Unit == "":
+	case (r.Status == dbbackup.Success || r.Status == dbbackup.Error) && r.Unit == "":
 		c.add(path+".unit", "required for a %s job (the unit that reported it)", r.Status)
 	}
 	if len(r.Message) > MaxMessage {

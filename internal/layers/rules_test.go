@@ -97,14 +97,7 @@ type exception struct {
 	reason   string
 }
 
-var exceptions = []exception{
-	{"runner", "artefact", "the runner streams backups and restores itself; to be removed by issue 15 step 1"},
-	{"runner", "engine", "the runner picks and drives the engine; to be removed by issue 15 step 1"},
-	{"runner", "engine/postgres", "the runner is the composition root for PostgreSQL jobs; to be removed by issue 15 step 1"},
-	{"runner", "engine/mysql", "the runner is the composition root for MariaDB jobs; to be removed by issue 15 step 1"},
-	{"runner", "store", "the runner opens the store for each job; to be removed by issue 15 step 1"},
-	{"runner", "store/s3", "the runner opens the S3 store for each job; to be removed by issue 15 step 1"},
-}
+var exceptions = []exception{}
 
 // testKit is what test files of any package may import besides what the
 // package itself may: real servers, fakes and the store conformance suite.

@@ -1,4 +1,4 @@
-package runner_test
+package backupagent
 
 import (
 	"bytes"
@@ -12,15 +12,14 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/internal/testenv"
-	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // TestRunErrorKeepsItsChainAndNoSecret restores, through the runner's
-// Engine on a real PostgreSQL and S3 server, a backup whose manifest is
+// Executor on a real PostgreSQL and S3 server, a backup whose manifest is
 // another backup's. The backup's job id is the database password, so the
-// refusal's text holds a secret: the error the runner returns must mask
+// refusal's text holds a secret: the error the executor returns must mask
 // it and still be artefact.ErrCorrupt for errors.Is.
 func TestRunErrorKeepsItsChainAndNoSecret(t *testing.T) {
 	srv := testenv.StartVersityGW(t)
@@ -52,8 +51,8 @@ func TestRunErrorKeepsItsChainAndNoSecret(t *testing.T) {
 	if _, err := st.Put(ctx, "pg/"+pg.Password+"/"+artefact.ManifestName, bytes.NewReader(b), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e := &runner.Engine{Scope: "pg", Database: func() (runner.Database, error) {
-		return runner.Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password, Database: "postgres", BinDir: pg.BinDir}, nil
+	e := &Executor{Scope: "pg", Database: func() (Database, error) {
+		return Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password, Database: "postgres", BinDir: pg.BinDir}, nil
 	}}
 	job := dbbackup.Job{ID: "restore-1", Type: dbbackup.Restore, StorageInterface: dbbackup.StorageS3, Storage: cfg,
 		ArtefactPath: artefact.Ref{Scope: "pg", JobID: pg.Password}.Under(cfg.Path).Path()}

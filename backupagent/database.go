@@ -1,15 +1,13 @@
-package runner
+package backupagent
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/engine/postgres"
+	"github.com/dbbackup/dbbackup/runner"
 )
 
 // Database is the database a unit backs up and restores into, as the
@@ -34,7 +32,7 @@ func (d Database) Conn() engine.Conn {
 	return engine.Conn{Host: d.Host, Port: d.Port, User: d.User, Password: d.Password, Database: d.Database}
 }
 
-// Open returns the engine for d.
+// Open returns the engine for d: the composition root's choice of engine.
 func (d Database) Open() (engine.Engine, error) {
 	switch d.Engine {
 	case engine.PostgreSQL:
@@ -42,7 +40,7 @@ func (d Database) Open() (engine.Engine, error) {
 	case engine.MySQL:
 		return mysql.New(d.Conn(), mysql.Options{BinDir: d.BinDir}), nil
 	case "":
-		return nil, errors.New("no database is configured yet")
+		return nil, ErrNoDatabase
 	}
 	return nil, fmt.Errorf("engine %q is not postgresql or mysql", d.Engine)
 }
@@ -55,40 +53,31 @@ func (d Database) Name() string {
 	return "PostgreSQL"
 }
 
-// ErrNoDatabase is returned by ReadDatabase before SetDatabase was called.
+// ErrNoDatabase is returned by ReadDatabase before SetDatabase was called,
+// and by Open of an empty Database.
 var ErrNoDatabase = errors.New("no database is configured yet")
 
-func (j Journal) databasePath() string { return filepath.Join(j.Dir, "database.json") }
+// databaseValue is the journal value that holds the Database.
+const databaseValue = "database.json"
 
-// SetDatabase records the database, atomically. It reports whether it changed.
-func (j Journal) SetDatabase(d Database) (bool, error) {
-	data, err := json.Marshal(d)
+// SetDatabase records the database in j, atomically. It reports whether it
+// changed.
+func SetDatabase(j runner.Journal, d Database) (bool, error) {
+	changed, err := j.SetValue(databaseValue, d)
 	if err != nil {
 		return false, fmt.Errorf("cannot record the database: %w", err)
 	}
-	if old, err := os.ReadFile(j.databasePath()); err == nil && string(old) == string(data) {
-		return false, nil
-	}
-	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
-		return false, fmt.Errorf("cannot record the database: %w", err)
-	}
-	if err := writeFileAtomic(j.databasePath(), data); err != nil {
-		return false, fmt.Errorf("cannot record the database: %w", err)
-	}
-	return true, nil
+	return changed, nil
 }
 
-// ReadDatabase reads the database SetDatabase recorded.
-func (j Journal) ReadDatabase() (Database, error) {
-	data, err := os.ReadFile(j.databasePath())
-	if errors.Is(err, os.ErrNotExist) {
+// ReadDatabase reads the database SetDatabase recorded in j.
+func ReadDatabase(j runner.Journal) (Database, error) {
+	var d Database
+	err := j.Value(databaseValue, &d)
+	if errors.Is(err, runner.ErrNoValue) {
 		return Database{}, ErrNoDatabase
 	}
 	if err != nil {
-		return Database{}, fmt.Errorf("cannot read the database configuration: %w", err)
-	}
-	var d Database
-	if err := json.Unmarshal(data, &d); err != nil {
 		return Database{}, fmt.Errorf("cannot read the database configuration: %w", err)
 	}
 	return d, nil

@@ -1,4 +1,4 @@
-package runner
+package backupagent
 
 import (
 	"context"
@@ -10,13 +10,16 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
-// Engine runs jobs against a real database and S3 storage, through the
-// artefact pipeline.
-type Engine struct {
+// Executor is the composition root of a job: it picks the engine of the
+// recorded database and opens the S3 store of the job's storage-config,
+// and streams a backup or a restore through the artefact pipeline. The
+// runner runs it (runner.Executor).
+type Executor struct {
 	// Scope is the folder under the storage path: the provider
 	// application's name.
 	Scope string
@@ -26,10 +29,24 @@ type Engine struct {
 	Store s3.Options
 }
 
-var _ Executor = (*Engine)(nil)
+var _ runner.Executor = (*Executor)(nil)
+
+// Check checks that the recorded database answers, for the runner's
+// health checks (runner.Options.Check).
+func (e *Executor) Check(ctx context.Context) error {
+	db, err := e.Database()
+	if err != nil {
+		return err
+	}
+	eng, err := db.Open()
+	if err != nil {
+		return err
+	}
+	return eng.Check(ctx)
+}
 
 // Run runs one backup or restore.
-func (e *Engine) Run(ctx context.Context, job dbbackup.Job, progress func(bytes, total int64)) (string, error) {
+func (e *Executor) Run(ctx context.Context, job dbbackup.Job, progress func(bytes, total int64)) (string, error) {
 	db, err := e.Database()
 	if err != nil {
 		return "", err
@@ -51,7 +68,7 @@ func (e *Engine) Run(ctx context.Context, job dbbackup.Job, progress func(bytes,
 	return path, secret.Guard(err, secrets)
 }
 
-func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job, secrets []string, progress func(int64, int64)) (string, error) {
+func (e *Executor) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job, secrets []string, progress func(int64, int64)) (string, error) {
 	if err := eng.Check(ctx); err != nil {
 		return "", err
 	}
@@ -74,7 +91,7 @@ func (e *Engine) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job
 	return m.Ref().Under(job.Storage.Path).Path(), nil
 }
 
-func (e *Engine) restore(ctx context.Context, eng engine.Engine, db Database, job dbbackup.Job, progress func(int64, int64)) (string, error) {
+func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, job dbbackup.Job, progress func(int64, int64)) (string, error) {
 	if job.ArtefactPath == "" {
 		return "", errors.New("artefact-path: a restore needs the artefact-path of a backup")
 	}
