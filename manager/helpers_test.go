@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dbbackup/dbbackup/charms/e2e"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
@@ -61,7 +61,7 @@ func newSimOpts(t testing.TB, units int, opts jujusim.Options) *sim {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	s := &sim{t: t, m: m, ctx: ctx, s3: s3, bucket: "backups", rels: map[string]int{}}
-	if err := m.Deploy(ctx, "manager", e2e.Charm(t, "database-backup-manager"), units); err != nil {
+	if err := m.Deploy(ctx, "manager", model.Charm(t, "database-backup-manager"), units); err != nil {
 		t.Fatal(err)
 	}
 	s.settle()
@@ -83,7 +83,7 @@ func (s *sim) addS3(mode, secretKey string) {
 	if secretKey == "" {
 		secretKey = s.s3.SecretKey
 	}
-	if err := s.m.Deploy(s.ctx, "s3", e2e.Charm(s.t, "database-backup-manager/testdata/s3stub"), 1); err != nil {
+	if err := s.m.Deploy(s.ctx, "s3", model.Charm(s.t, "database-backup-manager/testdata/s3stub"), 1); err != nil {
 		s.t.Fatal(err)
 	}
 	s.config("s3", map[string]string{
@@ -96,7 +96,7 @@ func (s *sim) addS3(mode, secretKey string) {
 // addDB deploys a fake provider of engine (postgresql or mysql) as app.
 func (s *sim) addDB(app, engine string) {
 	s.t.Helper()
-	if err := s.m.Deploy(s.ctx, app, e2e.Charm(s.t, "database-backup-manager/testdata/fakeprovider"), 1); err != nil {
+	if err := s.m.Deploy(s.ctx, app, model.Charm(s.t, "database-backup-manager/testdata/fakeprovider"), 1); err != nil {
 		s.t.Fatal(err)
 	}
 	s.config(app, map[string]string{"engine": engine})

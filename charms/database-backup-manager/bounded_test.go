@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dbbackup/dbbackup/charms/e2e"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
 
@@ -36,7 +36,7 @@ func TestActionParametersAreBounded(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	if err := m.Deploy(ctx, "manager", e2e.Charm(t, "database-backup-manager"), 1); err != nil {
+	if err := m.Deploy(ctx, "manager", model.Charm(t, "database-backup-manager"), 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Settle(ctx, 1000); err != nil {

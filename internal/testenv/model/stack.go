@@ -1,9 +1,10 @@
-// Package e2e deploys the whole system in jujusim, with real binaries: the
-// database-backup-manager charm, one database-backup-agent application per
-// real database server (PostgreSQL, MariaDB), an s3-integrator stand-in
-// and a real versitygw S3 server. The end-to-end tests of this folder and
-// cmd/demo use it.
-package e2e
+// Package model is the test kit's model in a box: it deploys the whole
+// system in jujusim, with real binaries: the database-backup-manager charm,
+// one database-backup-agent application per real database server
+// (PostgreSQL, MariaDB), an s3-integrator stand-in and a real versitygw S3
+// server, all started through the kit's servers (internal/testenv). The
+// end-to-end tests (charms/e2e), the charms' tests and cmd/demo use it.
+package model
 
 import (
 	"context"
@@ -56,15 +57,17 @@ type Stack struct {
 	// Relations holds the relation id of each agent application with the manager.
 	Relations map[string]int
 
-	t   testenv.T
-	ctx context.Context
+	// Ctx is the context the stack was started with.
+	Ctx context.Context
+
+	t testenv.T
 }
 
 // Start starts the servers, builds the charms, deploys and relates them
 // and settles the model. Everything stops in t's cleanups.
 func Start(ctx context.Context, t testenv.T, opts Options) *Stack {
 	t.Helper()
-	s := &Stack{t: t, ctx: ctx, Relations: map[string]int{}}
+	s := &Stack{t: t, Ctx: ctx, Relations: map[string]int{}}
 	s.S3 = testenv.StartVersityGW(t)
 	s.S3.CreateBucket(t, Bucket)
 	if opts.Postgres {
@@ -83,13 +86,13 @@ func Start(ctx context.Context, t testenv.T, opts Options) *Stack {
 		m.Close()
 	})
 	units := max(opts.ManagerUnits, 1)
-	s.must(m.Deploy(ctx, Manager, Charm(t, "database-backup-manager"), units))
-	s.must(m.Deploy(ctx, S3, Charm(t, "database-backup-manager/testdata/s3stub"), 1))
+	s.Must(m.Deploy(ctx, Manager, Charm(t, "database-backup-manager"), units))
+	s.Must(m.Deploy(ctx, S3, Charm(t, "database-backup-manager/testdata/s3stub"), 1))
 	mode := opts.S3Mode
 	if mode == "" {
 		mode = "v0"
 	}
-	s.must(m.Config(ctx, S3, map[string]string{
+	s.Must(m.Config(ctx, S3, map[string]string{
 		"mode": mode, "bucket": Bucket, "endpoint": s.S3.Endpoint, "region": s.S3.Region,
 		"access-key": s.S3.AccessKey, "secret-key": s.S3.SecretKey,
 	}))
@@ -128,25 +131,26 @@ func Charm(t testenv.T, dir string) jujusim.Charm {
 // Juju secret, and relates it to the manager.
 func (s *Stack) deployAgent(app, engine, host string, port int, user, password string) {
 	s.t.Helper()
-	s.must(s.M.Deploy(s.ctx, app, Charm(s.t, "database-backup-agent"), 1))
+	s.Must(s.M.Deploy(s.Ctx, app, Charm(s.t, "database-backup-agent"), 1))
 	uri, err := s.M.AddSecret(map[string]string{"password": password}, app)
-	s.must(err)
-	s.must(s.M.Config(s.ctx, app, map[string]string{"engine": engine, "host": host,
+	s.Must(err)
+	s.Must(s.M.Config(s.Ctx, app, map[string]string{"engine": engine, "host": host,
 		"port": fmt.Sprint(port), "user": user, "password-secret": uri}))
-	id, err := s.M.Integrate(s.ctx, app+":database-backup", Manager+":database-backup")
-	s.must(err)
+	id, err := s.M.Integrate(s.Ctx, app+":database-backup", Manager+":database-backup")
+	s.Must(err)
 	s.Relations[app] = id
 }
 
-func (s *Stack) must(err error) {
+// Must fails the test on err.
+func (s *Stack) Must(err error) {
 	s.t.Helper()
 	if err != nil {
 		s.t.Fatalf("%v", err)
 	}
 }
 
-// journal is the runner folder of an agent unit (see the agent's main.go).
-func (s *Stack) journal(unit string) runner.Journal {
+// Journal is the runner folder of an agent unit (see the agent's main.go).
+func (s *Stack) Journal(unit string) runner.Journal {
 	return runner.Journal{Dir: filepath.Join(s.M.Dir(), "units", "unit-"+strings.ReplaceAll(unit, "/", "-"), "dbbackup-runner")}
 }
 
@@ -170,7 +174,7 @@ func (s *Stack) stopRunners() {
 // Settle runs the queued hooks.
 func (s *Stack) Settle() {
 	s.t.Helper()
-	if err := s.M.Settle(s.ctx, 5000); err != nil {
+	if err := s.M.Settle(s.Ctx, 5000); err != nil {
 		s.t.Fatalf("%v", err)
 	}
 }
@@ -182,11 +186,11 @@ func (s *Stack) Leader() string { return s.M.Leader(Manager) }
 // action juju refuses to start (bad parameters); a failed action is a
 // result with Status "failed".
 func (s *Stack) Run(unit, action string, params map[string]any) (jujusim.ActionResult, error) {
-	res, err := s.M.RunAction(s.ctx, unit, action, params)
+	res, err := s.M.RunAction(s.Ctx, unit, action, params)
 	if err != nil {
 		return res, err
 	}
-	if err := s.M.Settle(s.ctx, 5000); err != nil {
+	if err := s.M.Settle(s.Ctx, 5000); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -197,10 +201,10 @@ func (s *Stack) Run(unit, action string, params map[string]any) (jujusim.ActionR
 func (s *Stack) Wait(id string, timeout time.Duration) (map[string]any, error) {
 	deadline := time.Now().Add(timeout)
 	for i := 0; ; i++ {
-		if err := s.M.Settle(s.ctx, 5000); err != nil {
+		if err := s.M.Settle(s.Ctx, 5000); err != nil {
 			return nil, err
 		}
-		res, err := s.M.RunAction(s.ctx, s.Leader(), "show-job", map[string]any{"job-id": id})
+		res, err := s.M.RunAction(s.Ctx, s.Leader(), "show-job", map[string]any{"job-id": id})
 		if err != nil {
 			return nil, err
 		}
@@ -218,8 +222,8 @@ func (s *Stack) Wait(id string, timeout time.Duration) (map[string]any, error) {
 			s.M.UpdateStatus()
 		}
 		select {
-		case <-s.ctx.Done():
-			return nil, s.ctx.Err()
+		case <-s.Ctx.Done():
+			return nil, s.Ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -239,15 +243,15 @@ func (s *Stack) Secrets() []string {
 
 // Config sets options of app and settles what it caused.
 func (s *Stack) Config(app string, values map[string]string) error {
-	if err := s.M.Config(s.ctx, app, values); err != nil {
+	if err := s.M.Config(s.Ctx, app, values); err != nil {
 		return err
 	}
-	return s.M.Settle(s.ctx, 5000)
+	return s.M.Settle(s.Ctx, 5000)
 }
 
 // History reads the manager's job history from its peer databag.
 func (s *Stack) History() (requirer.History, error) {
-	res, err := s.M.Exec(s.ctx, s.Leader(), "relation-ids manager-peers")
+	res, err := s.M.Exec(s.Ctx, s.Leader(), "relation-ids manager-peers")
 	if err != nil || res.Code != 0 {
 		return requirer.History{}, fmt.Errorf("relation-ids: %v %+v", err, res)
 	}

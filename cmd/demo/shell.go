@@ -1,11 +1,11 @@
-// Command clidemo shows the engine room on embedded defaults, as an admin
+// The demo's third part, "demo shell", shows the engine room on embedded defaults, as an admin
 // would drive it from a shell: it starts a throwaway PostgreSQL and a
 // versitygw S3 server on 127.0.0.1, writes sample data, backs it up with
 // `dbbackup backup`, lists and verifies it, breaks the data, restores it,
 // shows it back, and shows that a damaged backup is refused with the
 // database untouched. It exits non-zero if any step misbehaves.
 //
-// Usage: go run ./internal/clidemo PATH-TO-DBBACKUP-BINARY
+// Usage: go run ./cmd/demo shell PATH-TO-DBBACKUP-BINARY
 package main
 
 import (
@@ -24,18 +24,17 @@ import (
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
-func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: clidemo PATH-TO-DBBACKUP")
-		os.Exit(2)
+// shellMain runs the shell demo with the dbbackup binary bin and returns
+// the exit code.
+func shellMain(bin string) int {
+	if err := testenv.Run(func(p *testenv.Program) error { return shellDemo(p, bin) }); err != nil {
+		fmt.Fprintf(os.Stderr, "demo shell: FAILED: %v\n", err)
+		return 1
 	}
-	if err := testenv.Run(func(p *testenv.Program) error { return demo(p, os.Args[1]) }); err != nil {
-		fmt.Fprintf(os.Stderr, "clidemo: FAILED: %v\n", err)
-		os.Exit(1)
-	}
+	return 0
 }
 
-func demo(p *testenv.Program, bin string) error {
+func shellDemo(p *testenv.Program, bin string) error {
 	fmt.Println("== starting PostgreSQL and a versitygw S3 server on 127.0.0.1")
 	pg := testenv.StartPostgres(p)
 	srv := testenv.StartVersityGW(p)
@@ -109,7 +108,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 		p.Fatalf("a refused restore changed the database")
 	}
 	fmt.Printf("data (untouched): %s", changed)
-	fmt.Println("\nclidemo: every step behaved as expected")
+	fmt.Println("\ndemo shell: every step behaved as expected")
 	return nil
 }
 
