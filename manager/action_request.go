@@ -123,6 +123,9 @@ func (w *world) restore() error {
 		if err := restorableRecord(rec); err != nil {
 			return err
 		}
+		if err := w.restorableKey(rec); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()

@@ -244,3 +244,22 @@ func (w *world) newBackup(r requirer.Record) (requirer.Record, error) {
 	r.KeyFingerprint = fp
 	return r, nil
 }
+
+// restorableKey refuses the restore of a backup whose record names a key
+// that encryption-secret does not hold (any more): the provider could not
+// open it. The message names the key's fingerprint, never a key.
+func (w *world) restorableKey(r requirer.Record) error {
+	fp := r.KeyFingerprint
+	switch {
+	case fp == "":
+		return nil
+	case !w.enc.on():
+		return fail("backup %s is encrypted with the key of fingerprint %s and encryption-secret is not set: set it to a secret holding that key", r.JobID, fp)
+	case w.enc.problem != "":
+		return fail("backup %s is encrypted with the key of fingerprint %s: %s", r.JobID, fp, w.enc.problem)
+	case w.enc.keys.ByFingerprint(fp) == nil:
+		return fail("backup %s is encrypted with the key of fingerprint %s, which is not in encryption-secret %s (it holds %s): put that key back in its previous-keys",
+			r.JobID, fp, w.enc.uri, strings.Join(w.enc.keys.Fingerprints(), ", "))
+	}
+	return nil
+}

@@ -40,6 +40,9 @@ func TestEncryptionSecretManagerSide(t *testing.T) {
 	} {
 		s.config("manager", map[string]string{"encryption-secret": c.uri})
 		s.refused("manager/0", "create-backup", nil, c.want)
+		if got := s.status("manager/0"); !strings.HasPrefix(got, "blocked: "+c.want[:min(len(c.want), 60)]) {
+			t.Errorf("status with encryption-secret %q = %q", c.uri, got)
+		}
 	}
 	if got := s.jobsRequested("pg"); got != "" {
 		t.Errorf("jobs requested with an unusable encryption-secret: %q", got)
@@ -90,6 +93,13 @@ func TestEncryptionSecretManagerSide(t *testing.T) {
 	if got := s.peerData()[keysSecretKey]; got != copyURI {
 		t.Errorf("a new keys secret %s replaced %s", got, copyURI)
 	}
+
+	// The first key dropped: its backup is refused, naming its fingerprint.
+	if err := s.m.UpdateSecret(uri, map[string]string{"key": h2}); err != nil {
+		t.Fatal(err)
+	}
+	s.settle()
+	s.refused("manager/0", "restore", map[string]any{"backup-id": id}, "backup "+id+" is encrypted with the key of fingerprint "+fp1+", which is not in encryption-secret")
 
 	// A provider listing its capabilities without encryption-secret.
 	cmd := fmt.Sprintf(`relation-set -r database-backup:%d --app 'capabilities=["credentials-secret"]'`, s.rels["pg"])

@@ -125,11 +125,15 @@ func TestEncryptionThroughSecrets(t *testing.T) {
 	}
 
 	// The old key dropped: its backup cannot be restored, and the message
-	// names the key it needs; the database is untouched.
+	// names the key it needs: the manager's, from the history; once the
+	// history is cleared, the agent's, from the manifest. The database is
+	// untouched.
 	s.must(s.M.UpdateSecret(uri, map[string]string{"key": forms2[0]}))
 	s.Settle()
 	s.PG.SQL(t, "shop", "DELETE FROM items WHERE id > 5")
 	before := s.PG.Checksums(t, "shop")
+	refused(t, s, leader, "restore", map[string]any{"backup-id": pg1}, "is encrypted with the key of fingerprint "+fp1)
+	run("clear-history", nil)
 	rid := run("restore", map[string]any{"backup-id": pg1})["job-id"].(string)
 	res, err := s.Wait(rid, 2*time.Minute)
 	if err != nil {
