@@ -227,6 +227,9 @@ func (w *world) showJob() error {
 	if r.ArtefactPath != "" {
 		res["artefact-path"] = r.ArtefactPath
 	}
+	if r.KeyFingerprint != "" {
+		res["key-fingerprint"] = r.KeyFingerprint
+	}
 	msg := r.Message
 	if !r.Status.Terminal() {
 		if live, unit, ok := w.liveReport(r); ok {

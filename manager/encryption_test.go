@@ -73,6 +73,9 @@ func TestEncryptionSecretManagerSide(t *testing.T) {
 			t.Errorf("the job sent lacks %s:\n%s", want, sent)
 		}
 	}
+	if got := s.ok("manager/0", "show-job", map[string]any{"job-id": id})["key-fingerprint"]; got != fp1 {
+		t.Errorf("show-job key-fingerprint = %v, want %s", got, fp1)
+	}
 	if table := s.ok("manager/0", "list-backups", nil)["backups"].(string); !strings.Contains(table, fp1) {
 		t.Errorf("list-backups lacks the key fingerprint %s:\n%s", fp1, table)
 	}
