@@ -32,11 +32,11 @@ func jobKeys(job dbbackup.Job) (artefact.Keys, error) {
 	return ks, nil
 }
 
-// restoreKey returns the key that opens backup m (nil for an unencrypted
-// one), or an error naming the fingerprint of the key that is missing.
+// restoreKey returns the key that opens backup m (nil for one that is not
+// encrypted with AES-256-GCM), or an error naming the fingerprint of the key that is missing.
 func restoreKey(job dbbackup.Job, m artefact.Manifest) ([]byte, error) {
-	if m.Encryption == "" {
-		return nil, nil
+	if m.Encryption != artefact.EncryptionAES {
+		return nil, nil // artefact.Open refuses what is neither
 	}
 	ks, err := jobKeys(job)
 	if err != nil {

@@ -31,7 +31,8 @@ func TestRestoreKey(t *testing.T) {
 		want    []byte
 		problem string
 	}{
-		{"not encrypted", withKeys(a), artefact.Manifest{}, nil, ""},
+		{"not encrypted", withKeys(a), artefact.Manifest{Encryption: artefact.EncryptionNone}, nil, ""},
+		{"no encryption field", withKeys(a), artefact.Manifest{}, nil, ""},
 		{"the old key", withKeys(b, a), enc(a), a, ""},
 		{"the current key", withKeys(b, a), enc(b), b, ""},
 		{"key missing", withKeys(b), enc(a), nil, "encrypted with the key of fingerprint " + artefact.Fingerprint(a) + ", which is not in the job's encryption secret (it holds keys[" + artefact.Fingerprint(b) + "])"},
