@@ -70,6 +70,9 @@ func (a Agent) submit(job dbbackup.Job, now time.Time) error {
 	}
 	resolved, problem := ResolveCredentials(job, get)
 	if problem == "" {
+		resolved, problem = ResolveEncryption(resolved, get)
+	}
+	if problem == "" {
 		_, err := a.Journal.Submit(resolved, now)
 		return err
 	}

@@ -80,8 +80,12 @@ func (e *Executor) backup(ctx context.Context, eng engine.Engine, job dbbackup.J
 	if job.Config != nil {
 		compression = job.Config.Compression
 	}
+	keys, err := jobKeys(job)
+	if err != nil {
+		return "", err
+	}
 	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{
-		Scope: e.Scope, JobID: job.ID, Engine: eng.Kind(), Compression: compression, Secrets: secrets,
+		Scope: e.Scope, JobID: job.ID, Engine: eng.Kind(), Compression: compression, Secrets: secrets, Key: keys.Current(),
 	}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
 		return eng.Backup(ctx, engine.BackupSpec{Log: log, Progress: func(b int64) { progress(b, 0) }}, w)
 	})
@@ -108,11 +112,18 @@ func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, 
 	if err != nil {
 		return job.ArtefactPath, fmt.Errorf("storage-config: %w", err)
 	}
-	m, err := artefact.Open(ctx, st, prefix, nil)
+	m, err := artefact.ReadManifest(ctx, st, prefix)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, artefact.ErrIncomplete) {
 		return job.ArtefactPath, fmt.Errorf("artefact-path: no complete backup at %s in bucket %s", job.ArtefactPath, cfg.Bucket)
 	}
 	if err != nil {
+		return job.ArtefactPath, err
+	}
+	key, err := restoreKey(job, m)
+	if err != nil {
+		return job.ArtefactPath, err
+	}
+	if m, err = artefact.Open(ctx, st, prefix, key); err != nil {
 		return job.ArtefactPath, err
 	}
 	if m.Engine.Kind != eng.Kind() {
@@ -122,6 +133,6 @@ func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, 
 	if db.Database == "" && len(m.Engine.Databases) == 1 {
 		spec.Database = m.Engine.Databases[0]
 	}
-	_, _, err = artefact.RestoreInto(ctx, st, prefix, artefact.RestoreOptions{}, eng, spec)
+	_, _, err = artefact.RestoreInto(ctx, st, prefix, artefact.RestoreOptions{Key: key}, eng, spec)
 	return job.ArtefactPath, err
 }

@@ -93,10 +93,10 @@ func (w *world) bucketBackups(app string) ([]artefact.Summary, error) {
 func backupTable(rows []backup) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "backup-id\tapplication\tengine\tstatus\tstarted\tfinished\tsize\tartefact-path")
+	fmt.Fprintln(tw, "backup-id\tapplication\tengine\tstatus\tstarted\tfinished\tsize\tkey\tartefact-path")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Application, dash(r.Engine), r.Status,
-			timeCell(r.Started), timeCell(r.Finished), sizeCell(r), dash(r.Path))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Application, dash(r.Engine), r.Status,
+			timeCell(r.Started), timeCell(r.Finished), sizeCell(r), dash(r.KeyFingerprint), dash(r.Path))
 	}
 	tw.Flush()
 	if len(rows) == 0 {
@@ -226,6 +226,9 @@ func (w *world) showJob() error {
 	}
 	if r.ArtefactPath != "" {
 		res["artefact-path"] = r.ArtefactPath
+	}
+	if r.KeyFingerprint != "" {
+		res["key-fingerprint"] = r.KeyFingerprint
 	}
 	msg := r.Message
 	if !r.Status.Terminal() {

@@ -85,11 +85,14 @@ func (w *world) createBackup() error {
 	}
 	compression := p.Compression == nil || *p.Compression
 	id := requirer.NewJobID(w.now, rand.Reader)
-	err = w.request(requirer.Record{
+	rec, err := w.newBackup(requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: compression,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
 	})
 	if err != nil {
+		return err
+	}
+	if err := w.request(rec); err != nil {
 		return err
 	}
 	return goops.SetActionResults(map[string]string{
@@ -118,6 +121,9 @@ func (w *world) restore() error {
 	rec, inHistory := w.history.Find(id)
 	if inHistory {
 		if err := restorableRecord(rec); err != nil {
+			return err
+		}
+		if err := w.restorableKey(rec); err != nil {
 			return err
 		}
 	}

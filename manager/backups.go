@@ -25,6 +25,8 @@ type backup struct {
 	Path        string    `json:"artefact-path,omitempty"`
 	Restorable  bool      `json:"restorable"`
 	Message     string    `json:"message,omitempty"`
+	// KeyFingerprint names the key of an encrypted backup (its record's).
+	KeyFingerprint string `json:"key-fingerprint,omitempty"`
 }
 
 // Statuses of list-backups beyond the history's.
@@ -48,7 +50,8 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 			continue
 		}
 		b := &backup{ID: r.JobID, Application: r.Application, Status: string(r.Status),
-			Started: r.StartedAt, Finished: r.FinishedAt, Path: r.ArtefactPath, Message: r.Message}
+			Started: r.StartedAt, Finished: r.FinishedAt, Path: r.ArtefactPath, Message: r.Message,
+			KeyFingerprint: r.KeyFingerprint}
 		if b.Started.IsZero() {
 			b.Started = r.RequestedAt
 		}

@@ -13,6 +13,9 @@ type config struct {
 	BackupSchedule string `json:"backup-schedule"`
 	RetentionCount string `json:"retention-count"`
 	RetentionDays  string `json:"retention-days"`
+	// EncryptionSecret names the Juju secret of the encryption keys
+	// (encryption.go).
+	EncryptionSecret string `json:"encryption-secret"`
 }
 
 // jobTimeout returns the lost timeout; an unreadable value means 24h.

@@ -54,7 +54,7 @@ func (w *world) ensureCredsSecret() (string, error) {
 		}
 		goops.LogWarningf("the credentials secret %s is gone: adding a new one", uri)
 	}
-	out, err := secretToolOutput("secret-add", "", want)
+	out, err := secretToolOutput("secret-add", "", want, "--label", credsSecretLabel, "--description", "S3 credentials of the database backups")
 	if err != nil {
 		return "", err
 	}
@@ -85,7 +85,7 @@ func grantCredsSecret(uri, id string) error {
 	cmd := exec.Command("secret-grant", uri, "-r", id)
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cannot grant the credentials secret to relation %s: %s", id, firstLine(stderr.String(), err))
+		return fmt.Errorf("cannot grant secret %s to relation %s: %s", uri, id, firstLine(stderr.String(), err))
 	}
 	return nil
 }
@@ -97,10 +97,12 @@ func secretTool(tool, uri string, content map[string]string) error {
 	return err
 }
 
-func secretToolOutput(tool, uri string, content map[string]string) (string, error) {
+// secretToolOutput is secretTool returning the tool's output; meta are
+// further arguments (secret-add's --label and --description).
+func secretToolOutput(tool, uri string, content map[string]string, meta ...string) (string, error) {
 	dir, err := os.MkdirTemp("", "dbbackup-secret-")
 	if err != nil {
-		return "", fmt.Errorf("cannot write the credentials secret: %w", err)
+		return "", fmt.Errorf("cannot write a secret: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	var args []string
@@ -110,18 +112,16 @@ func secretToolOutput(tool, uri string, content map[string]string) (string, erro
 	for _, k := range sortedKeys(content) {
 		path := filepath.Join(dir, k)
 		if err := os.WriteFile(path, []byte(content[k]), 0o600); err != nil {
-			return "", fmt.Errorf("cannot write the credentials secret: %w", err)
+			return "", fmt.Errorf("cannot write a secret: %w", err)
 		}
 		args = append(args, k+"#file="+path)
 	}
-	if tool == "secret-add" {
-		args = append(args, "--label", credsSecretLabel, "--description", "S3 credentials of the database backups")
-	}
+	args = append(args, meta...)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(tool, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("cannot write the credentials secret (%s): %s", tool, firstLine(stderr.String(), err))
+		return "", fmt.Errorf("cannot write a secret (%s): %s", tool, firstLine(stderr.String(), err))
 	}
 	return stdout.String(), nil
 }

@@ -125,6 +125,7 @@ type world struct {
 	peer peerState // the peer application databag (peer.go)
 	s3   s3Side    // the s3 relation's credentials (s3.go)
 	rel  relations // the database_backup relations (relation.go)
+	enc  encState  // the encryption keys (encryption.go)
 
 	policy    policy // schedules and retention
 	policyErr error  // why the schedule or retention options are unusable
@@ -156,6 +157,7 @@ func load(env goops.Environment, now time.Time) (*world, error) {
 	if err := w.loadS3(); err != nil {
 		return nil, err
 	}
+	w.loadEncryption()
 	ids, err := goops.GetRelationIDs(backupEndpoint)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the %s relations: %w", backupEndpoint, err)

@@ -106,6 +106,8 @@ func TestUnitStatus(t *testing.T) {
 	}{
 		{"no s3", statusInput{s3Problem: "no s3 credentials: integrate with an s3-integrator", check: s3Check{OK: true}}, goops.StatusBlocked, "no s3 credentials: integrate with an s3-integrator"},
 		{"rejected", statusInput{check: s3Check{Short: "b at http://x: check access-key"}, databases: dbs}, goops.StatusBlocked, "s3 bucket unusable: b at http://x: check access-key"},
+		{"encryption-secret unusable", statusInput{check: s3Check{OK: true}, databases: dbs, encProblem: "encryption-secret: not a secret URI (secret:...)"},
+			goops.StatusBlocked, "encryption-secret: not a secret URI (secret:...)"},
 		{"no database", statusInput{check: s3Check{OK: true}}, goops.StatusBlocked, "no database related: integrate a database-backup provider"},
 		{"ready", statusInput{check: s3Check{OK: true}, databases: dbs}, goops.StatusActive, "ready: no backup yet"},
 		{"last success", statusInput{check: s3Check{OK: true}, databases: dbs, history: requirer.History{Records: []requirer.Record{done}}}, goops.StatusActive, "last backup of postgresql 2h ago: success"},

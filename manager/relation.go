@@ -118,6 +118,10 @@ func (w *world) writeJobsOf(app, uri string) error {
 	if err != nil {
 		return fmt.Errorf("cannot write the jobs of %s: %w", app, err)
 	}
+	jobs, keysURI, err := w.encryptJobs(app, jobs)
+	if err != nil {
+		return err
+	}
 	have, err := goops.GetAppRelationData(id, w.app)
 	if err != nil {
 		return fmt.Errorf("cannot read the jobs requested from %s: %w", app, err)
@@ -132,6 +136,11 @@ func (w *world) writeJobsOf(app, uri string) error {
 	}
 	if len(jobs) > 0 {
 		if err := grantCredsSecret(uri, id); err != nil {
+			return err
+		}
+	}
+	if keysURI != "" {
+		if err := grantCredsSecret(keysURI, id); err != nil {
 			return err
 		}
 	}

@@ -62,10 +62,15 @@ func (w *world) scheduledBackup(app string, d requirer.Slot, old requirer.Schedu
 		return d.State
 	}
 	id := requirer.NewJobID(w.now, rand.Reader)
-	h, err := requirer.Request(w.history, requirer.Record{
+	rec, err := w.newBackup(requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: true,
 		Source: requirer.FromSchedule, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
 	})
+	if err != nil {
+		goops.LogWarningf("scheduled backup of %s for %s waits: %v", app, slot, err)
+		return old
+	}
+	h, err := requirer.Request(w.history, rec)
 	if err != nil {
 		goops.LogWarningf("scheduled backup of %s for %s skipped: %v", app, slot, err)
 		return d.State

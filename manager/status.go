@@ -22,6 +22,9 @@ type statusInput struct {
 	policyErr error     // why backup-schedule or retention is unusable
 	next      time.Time // the next scheduled backup, zero when none
 	nextApp   string    // the application of next
+	// encProblem says why encryption-secret is unusable: no backup is
+	// requested then (encryption.go).
+	encProblem string
 }
 
 // maxStatus bounds the status message.
@@ -54,6 +57,8 @@ func unitStatusFull(in statusInput) (goops.StatusName, string) {
 			short = in.check.Message
 		}
 		return goops.StatusBlocked, "s3 bucket unusable: " + short
+	case in.encProblem != "":
+		return goops.StatusBlocked, in.encProblem
 	}
 	var restore, backup *requirer.Record
 	var last *requirer.Record
@@ -136,7 +141,7 @@ func (w *world) setStatus() error {
 	st, msg := unitStatus(statusInput{
 		now: w.now, s3Problem: w.s3.problem, check: w.peer.check,
 		databases: sortedKeys(w.rel.databases), history: w.history,
-		policyErr: w.policyErr, next: next, nextApp: nextApp,
+		policyErr: w.policyErr, next: next, nextApp: nextApp, encProblem: w.enc.problem,
 	})
 	msg = secret.Scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {

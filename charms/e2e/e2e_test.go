@@ -74,7 +74,7 @@ func wait(t *testing.T, s *model.Stack, id string) map[string]any {
 	return res
 }
 
-// Two database applications related at once, PostgreSQL and model.MariaDB, with
+// Two database applications related at once, PostgreSQL and MariaDB, with
 // the real agent: a backup of each; a restore of one leaves the other
 // untouched; a restore across engines is refused; no credential shows.
 func TestPostgresAndMariaDBTogether(t *testing.T) {
@@ -110,12 +110,12 @@ func TestPostgresAndMariaDBTogether(t *testing.T) {
 	if diff := testenv.DiffSums(mariaNow, s.Maria.Checksums(t, "crm")); len(diff) > 0 {
 		t.Errorf("the restore of postgresql touched MariaDB: %v", diff)
 	}
-	// And the other way round: restore model.MariaDB, PostgreSQL stays as it is.
+	// And the other way round: restore MariaDB, PostgreSQL stays as it is.
 	pgNow := s.PG.Checksums(t, "shop")
 	mid := ok(t, s, leader, "restore", map[string]any{"backup-id": mariaID})["job-id"].(string)
 	wait(t, s, mid)
 	if diff := testenv.DiffSums(mariaWant, s.Maria.Checksums(t, "crm")); len(diff) > 0 {
-		t.Errorf("model.MariaDB not restored: %v", diff)
+		t.Errorf("MariaDB not restored: %v", diff)
 	}
 	if diff := testenv.DiffSums(pgNow, s.PG.Checksums(t, "shop")); len(diff) > 0 {
 		t.Errorf("the restore of mariadb touched PostgreSQL: %v", diff)
@@ -205,7 +205,7 @@ func history(t *testing.T, s *model.Stack) requirer.History {
 
 // noCanary fails when a credential appears in the manager's outputs:
 // status, logs, action results, hook output, and every databag it writes,
-// the jobs it requests included (the model.S3 keys travel as a Juju secret).
+// the jobs it requests included (the S3 keys travel as a Juju secret).
 func noCanary(t *testing.T, s *model.Stack) {
 	t.Helper()
 	texts := []string{s.M.Status()}

@@ -14,7 +14,7 @@ import (
 	"github.com/dbbackup/dbbackup/store/storetest"
 )
 
-// A model.MariaDB agent set to one database of tables alone, through the real
+// A MariaDB agent set to one database of tables alone, through the real
 // charms: the manifest says tables-only, so the restore loads through a
 // staging database and swaps the tables in (a table made since is gone);
 // a damaged backup fails the restore job with the database untouched;

@@ -90,6 +90,10 @@ type Record struct {
 	// ArtefactPath is the backup to restore (a restore, set when requested)
 	// or where a backup's artefacts were stored (as reported).
 	ArtefactPath string
+	// KeyFingerprint names the encryption key a backup was asked to use
+	// (artefact.Fingerprint: 16 hex digits, never the key); empty for a
+	// backup without encryption and for a restore.
+	KeyFingerprint string
 }
 
 // MaxMessage is the most bytes of a reported message a record keeps.

@@ -60,6 +60,9 @@ func TestRecordSizeIsAnUpperBound(t *testing.T) {
 			Unit: "app/" + strings.Repeat("1", rng.IntN(6)+1), Status: dbbackup.Success,
 			Message: clip(text(MaxMessage)), ArtefactPath: "p" + text(200),
 		}
+		if i%2 == 0 {
+			r.Type, r.KeyFingerprint = dbbackup.Backup, "0123456789abcdef"
+		}
 		out, err := History{Records: []Record{r}}.Marshal()
 		if err != nil {
 			t.Fatalf("record %d: %v", i, err)

@@ -2,6 +2,7 @@ package requirer
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -69,7 +70,17 @@ func checkRecord(r Record, path string, c *problems) {
 	if !utf8.ValidString(r.Message) {
 		c.add(path+".message", "must be valid UTF-8")
 	}
+	switch {
+	case r.KeyFingerprint == "":
+	case r.Type != dbbackup.Backup:
+		c.add(path+".key-fingerprint", "only a backup has one")
+	case !keyFingerprint.MatchString(r.KeyFingerprint):
+		c.add(path+".key-fingerprint", "must be 16 lowercase hex digits, got %q", clipID(r.KeyFingerprint))
+	}
 }
+
+// keyFingerprint is the form of artefact.Fingerprint.
+var keyFingerprint = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // clipID shortens a value for an error message; no value checked here is a
 // credential (a history has none).
