@@ -22,6 +22,7 @@ type statusInput struct {
 	policyErr error     // why backup-schedule or retention is unusable
 	next      time.Time // the next scheduled backup, zero when none
 	nextApp   string    // the application of next
+	seedOnly  []string  // related applications served in the seed's format
 }
 
 // maxStatus bounds the status message.
@@ -35,6 +36,9 @@ func unitStatus(in statusInput) (goops.StatusName, string) {
 		return goops.StatusBlocked, clipText("invalid config: "+in.policyErr.Error(), maxStatus)
 	}
 	st, msg := unitStatusFull(in)
+	if len(in.seedOnly) > 0 && st == goops.StatusActive {
+		msg += "; " + seedNote + strings.Join(in.seedOnly, ", ")
+	}
 	if !in.next.IsZero() && st == goops.StatusActive {
 		// The next due time is what an admin checks a schedule by: it
 		// comes first when the message must be cut.
@@ -136,7 +140,7 @@ func (w *world) setStatus() error {
 	st, msg := unitStatus(statusInput{
 		now: w.now, s3Problem: w.s3.problem, check: w.peer.check,
 		databases: sortedKeys(w.rel.databases), history: w.history,
-		policyErr: w.policyErr, next: next, nextApp: nextApp,
+		policyErr: w.policyErr, next: next, nextApp: nextApp, seedOnly: w.seedOnly(),
 	})
 	msg = secret.Scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {
