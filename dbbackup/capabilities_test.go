@@ -1,9 +1,14 @@
 package dbbackup
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	spec "github.com/dbbackup/dbbackup/interface/v0"
 )
 
 func TestParseCapabilities(t *testing.T) {
@@ -76,4 +81,33 @@ func FuzzParseCapabilities(f *testing.F) {
 			t.Fatalf("round trip of %s: %s, %v", c, back, err)
 		}
 	})
+}
+
+// The schema's $defs/application-databag and ParseCapabilities give the
+// same verdict on the capabilities value.
+func TestCapabilitiesSchemaAgrees(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2019)
+	c.AssertContent()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(spec.Provider))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource(spec.ProviderID, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(spec.ProviderID + "#/$defs/application-databag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"", " ", "[]", `["credentials-secret"]`, `["credentials-secret","physical","x-1"]`,
+		`"credentials-secret"`, `["credentials-secret", 3]`, `["Credentials-Secret"]`, `["2fa"]`, `[""]`, `["a b"]`,
+		`["` + strings.Repeat("a", 64) + `"]`, `["` + strings.Repeat("a", 65) + `"]`,
+		`[` + strings.Repeat(`"a",`, 31) + `"a"]`, `[` + strings.Repeat(`"a",`, 32) + `"a"]`, `{`} {
+		_, perr := ParseCapabilities(text)
+		serr := sch.Validate(map[string]any{CapabilitiesKey: text})
+		if (perr == nil) != (serr == nil) {
+			t.Errorf("%.50q: ParseCapabilities says %v, the schema %v", text, perr, serr)
+		}
+	}
 }
