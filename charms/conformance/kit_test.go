@@ -26,6 +26,7 @@ var (
 	backupActionFlag   = flag.String("requirer-backup", "create-backup", "the requirer's action that requests a backup (returns job-id)")
 	restoreActionFlag  = flag.String("requirer-restore", "restore", "the requirer's action that requests a restore, given backup-id (returns job-id)")
 	clearActionFlag    = flag.String("requirer-clear", "clear-history", "the requirer's action that clears the completed jobs")
+	listActionFlag     = flag.String("requirer-list", "list-jobs", "the requirer's action that shows its job history (every job-id it keeps)")
 	waitFlag           = flag.Duration("wait", 2*time.Minute, "how long a job may take")
 )
 
@@ -66,7 +67,7 @@ func newKit(t *testing.T) *kit {
 		}
 		// Removing the units runs their stop and remove hooks: a charm
 		// that started processes ends them there, as under Juju.
-		for _, app := range []string{"provider", "requirer"} {
+		for _, app := range []string{"provider", "requirer", "s3"} {
 			for _, u := range m.Units(app) {
 				_ = m.RemoveUnit(context.Background(), u)
 			}
@@ -201,8 +202,9 @@ func (k *kit) requested() []map[string]any {
 }
 
 // wait settles the model (update-status included, for providers that
-// report from outside hooks) until every job in ids is reported success
-// or error, and returns the reports.
+// report from outside hooks) until every job in ids was reported success
+// or error, and returns every unit's latest report of every job
+// (observed).
 func (k *kit) wait(ids ...string) map[string][]report {
 	k.t.Helper()
 	return k.waitObserving(nil, ids...)
@@ -214,7 +216,7 @@ func (k *kit) waitObserving(observe func(map[string][]report), ids ...string) ma
 	deadline := time.Now().Add(*waitFlag)
 	for {
 		k.settle()
-		got := k.reports()
+		got := k.observed()
 		if observe != nil {
 			observe(got)
 		}
