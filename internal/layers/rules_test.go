@@ -80,6 +80,9 @@ var rules = []rule{
 	{pkg: "internal/testenv", mod: []string{"dbbackup"}, ext: []string{"github.com/minio/minio-go/v7"}},
 	{pkg: "internal/clidemo", mod: []string{"dbbackup", "store/...", "internal/testenv"}},
 	{pkg: "charms/e2e", mod: []string{"dbbackup/...", "runner", "jujusim/...", "internal/testenv"}},
+	// The conformance kit of the interface: the test kit's model and
+	// servers, the wire model to check what charms write.
+	{pkg: "charms/conformance", mod: []string{"charms/e2e", "dbbackup/...", "jujusim/...", "internal/testenv"}},
 	// The top: charms and commands may use every library below them, never
 	// each other.
 	{pkg: "charms/database-backup-agent", mod: all, ext: []string{"github.com/gruyaume/goops"}},
