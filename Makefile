@@ -5,7 +5,7 @@ GO ?= go
 PKGS := ./...
 BENCHTIME ?= 1x
 
-.PHONY: help test check fmt vet unit fuzz bench demo deps build charms
+.PHONY: help test check fmt vet unit fuzz bench demo deps build charms conformance
 
 help:
 	@echo "make demo   run the main flow on embedded defaults"
@@ -15,6 +15,8 @@ help:
 	@echo "make fuzz   run every fuzz target for FUZZTIME (default 10s) each"
 	@echo "make deps   install the real parts the tests use (databases, S3 servers)"
 	@echo "make charms build the .charm files Juju deploys into dist/ (no charmcraft needed)"
+	@echo "make conformance PROVIDER=<dir|.charm> REQUIRER=<dir|.charm> [KIT_FLAGS=...]"
+	@echo "            the database_backup conformance kit against other charms (docs/conformance.md)"
 
 build:
 	$(GO) build -o bin/dbbackup ./cmd/dbbackup
@@ -48,6 +50,14 @@ unit:
 # test installs the real parts that are missing first (see deps), so a
 # test that needs one runs instead of skipping.
 test: deps fmt vet unit
+
+# conformance runs the database_backup conformance kit (docs/conformance.md)
+# against PROVIDER and/or REQUIRER (absolute paths); without either, against
+# dbbackup's charms and the seed-only ones, as `make test` does.
+conformance:
+	$(GO) test -count=1 -v ./charms/conformance/ \
+		$(if $(PROVIDER),$(if $(REQUIRER),,-run TestProvider),$(if $(REQUIRER),-run TestRequirer)) -args \
+		$(if $(PROVIDER),-provider=$(abspath $(PROVIDER))) $(if $(REQUIRER),-requirer=$(abspath $(REQUIRER))) $(KIT_FLAGS)
 
 FUZZTIME ?= 10s
 fuzz:

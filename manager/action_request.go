@@ -54,11 +54,11 @@ func (w *world) request(r requirer.Record) error {
 		return err
 	}
 	w.history = h
-	uri, err := w.ensureCredsSecret()
+	storage, uri, err := w.wireFor(r.Application)
 	if err != nil {
 		return err
 	}
-	if err := w.writeJobsOf(r.Application, uri); err != nil {
+	if err := w.writeJobsOf(r.Application, storage, uri); err != nil {
 		return err
 	}
 	if err := w.savePeer(); err != nil {
@@ -139,6 +139,8 @@ func (w *world) restore() error {
 	}
 	sum, found := findBackup(sums, id)
 	switch {
+	case !found && inHistory && rec.ArtefactPath != "" && !strings.HasPrefix(rec.Message, deletedNote):
+		return w.restoreUnverified(rec, p.Application)
 	case !found && inHistory:
 		return fail("backup %s of %s has no manifest in bucket %s (deleted, or taken with another bucket or path): it cannot be restored", id, rec.Application, w.s3.storage.Bucket)
 	case !found:

@@ -86,11 +86,17 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 	rows := make([]backup, 0, len(out))
 	for _, b := range out {
 		if listed && b.Status == string(dbbackup.Success) && !b.Restorable {
-			b.Status = statusMissing
-			if strings.HasPrefix(b.Message, deletedNote) {
+			switch {
+			case strings.HasPrefix(b.Message, deletedNote):
 				b.Status = statusDeleted
-			} else if b.Message == "" {
-				b.Message = "no manifest in the bucket"
+			case b.Path != "":
+				b.Status, b.Restorable = statusUnverified, true
+				b.Message = joinNote(b.Message, unverifiedNote)
+			default:
+				b.Status = statusMissing
+				if b.Message == "" {
+					b.Message = "no manifest in the bucket"
+				}
 			}
 		}
 		rows = append(rows, *b)

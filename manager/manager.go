@@ -186,6 +186,9 @@ func (w *world) reconcile(probe bool) error {
 	if err := w.requestSecrets(); err != nil {
 		return err
 	}
+	if err := w.revokeOnBroken(); err != nil {
+		return err
+	}
 	if probe {
 		w.probe()
 	}

@@ -17,6 +17,7 @@ type relations struct {
 	databases map[string]string                    // related database application -> relation id
 	read      bool                                 // reports holds the units' reports
 	reports   map[string]map[string][]dbbackup.Job // app -> unit -> jobs
+	caps      map[string]dbbackup.Capabilities     // app -> what its provider advertises (capabilities.go)
 }
 
 // loadReports reads each related database unit's reported jobs.
@@ -43,7 +44,7 @@ func (w *world) loadReports() error {
 			}
 			jobs := list.Jobs()
 			for i := range jobs {
-				jobs[i] = jobs[i].Redacted()
+				jobs[i] = w.scrubReport(jobs[i])
 			}
 			byUnit[u] = jobs
 		}
@@ -91,32 +92,33 @@ func (w *world) merge() error {
 }
 
 // writeJobs writes each related application's waiting and running jobs
-// into the relation's application databag, the credentials as a Juju
-// secret (see credsecret.go). Without usable credentials nothing is
-// written: the jobs wait.
+// into the relation's application databag: the credentials as a Juju
+// secret (see credsecret.go) for a provider that advertises
+// credentials-secret, inline as the seed says for any other. Without
+// usable credentials nothing is written: the jobs wait.
 func (w *world) writeJobs() error {
 	if w.s3.problem != "" || len(w.rel.databases) == 0 || w.peer.id == "" {
 		return nil // no credentials, nobody to ask, or no history yet
 	}
-	uri, err := w.ensureCredsSecret()
-	if err != nil {
-		return err
-	}
 	for _, app := range sortedKeys(w.rel.databases) {
-		if err := w.writeJobsOf(app, uri); err != nil {
+		storage, uri, err := w.wireFor(app)
+		if err != nil {
+			return err
+		}
+		if err := w.writeJobsOf(app, storage, uri); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeJobsOf writes app's pending jobs if they changed, the credentials
-// as the secret uri, which it grants to the relation.
-func (w *world) writeJobsOf(app, uri string) error {
+// writeJobsOf writes app's pending jobs with storage if they changed; a
+// non-empty uri is the credentials secret, granted to the relation.
+func (w *world) writeJobsOf(app string, storage dbbackup.StorageConfig, uri string) error {
 	id := w.rel.databases[app]
-	jobs, err := requirer.RelationJobs(w.history, app, w.wireStorage(uri), w.cfg.maxPending())
+	jobs, err := requirer.RelationJobs(w.history, app, storage, w.cfg.maxPending())
 	if err != nil {
-		return fmt.Errorf("cannot write the jobs of %s: %w", app, err)
+		return fmt.Errorf("cannot write the jobs of %s: %w", app, secret.Guard(err, w.secrets()))
 	}
 	jobs, keysURI, err := w.encryptJobs(app, jobs)
 	if err != nil {
@@ -134,7 +136,7 @@ func (w *world) writeJobsOf(app, uri string) error {
 	if !changed {
 		return nil
 	}
-	if len(jobs) > 0 {
+	if len(jobs) > 0 && uri != "" {
 		if err := grantCredsSecret(uri, id); err != nil {
 			return err
 		}

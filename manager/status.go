@@ -25,6 +25,7 @@ type statusInput struct {
 	// encProblem says why encryption-secret is unusable: no backup is
 	// requested then (encryption.go).
 	encProblem string
+	seedOnly   []string // related applications served in the seed's format
 }
 
 // maxStatus bounds the status message.
@@ -38,6 +39,9 @@ func unitStatus(in statusInput) (goops.StatusName, string) {
 		return goops.StatusBlocked, clipText("invalid config: "+in.policyErr.Error(), maxStatus)
 	}
 	st, msg := unitStatusFull(in)
+	if len(in.seedOnly) > 0 && st == goops.StatusActive {
+		msg += "; " + seedNote + strings.Join(in.seedOnly, ", ")
+	}
 	if !in.next.IsZero() && st == goops.StatusActive {
 		// The next due time is what an admin checks a schedule by: it
 		// comes first when the message must be cut.
@@ -142,6 +146,7 @@ func (w *world) setStatus() error {
 		now: w.now, s3Problem: w.s3.problem, check: w.peer.check,
 		databases: sortedKeys(w.rel.databases), history: w.history,
 		policyErr: w.policyErr, next: next, nextApp: nextApp, encProblem: w.enc.problem,
+		seedOnly: w.seedOnly(),
 	})
 	msg = secret.Scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {

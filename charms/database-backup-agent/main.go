@@ -87,6 +87,9 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 			return err
 		}
 	}
+	if err := advertise(); err != nil {
+		return err
+	}
 	agent := backupagent.Agent{Journal: j, MaxBackupsPerUnit: c.MaxBackupsPerUnit}
 	res, err := agent.Sync()
 	if err != nil {

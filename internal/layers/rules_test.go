@@ -81,6 +81,9 @@ var rules = []rule{
 	// The end-to-end tests: test files only, on the kit's model in a box.
 	{pkg: "charms/e2e"},
 	{pkg: "internal/testenv/model", mod: []string{"dbbackup/...", "runner", "jujusim/...", "internal/testenv"}},
+	// The conformance kit of the interface: the test kit's model and
+	// servers, the wire model to check what charms write.
+	{pkg: "charms/conformance", mod: []string{"dbbackup/...", "jujusim/...", "internal/testenv/..."}},
 	// The top: charms and commands may use every library below them, never
 	// each other.
 	{pkg: "charms/database-backup-agent", mod: all, ext: []string{"github.com/gruyaume/goops"}},

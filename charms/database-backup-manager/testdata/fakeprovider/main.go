@@ -22,8 +22,9 @@ import (
 )
 
 type config struct {
-	Engine string `json:"engine"`
-	Mode   string `json:"mode"`
+	Engine       string `json:"engine"`
+	Mode         string `json:"mode"`
+	Capabilities string `json:"capabilities"`
 }
 
 func main() {
@@ -52,6 +53,9 @@ func run(env goops.Environment) error {
 		manager, err := goops.GetRelationApp(id)
 		if err != nil || manager == "" {
 			continue
+		}
+		if err := goops.SetAppRelationData(id, map[string]string{dbbackup.CapabilitiesKey: c.Capabilities}); err != nil {
+			return err
 		}
 		req, err := goops.GetAppRelationData(id, manager)
 		if err != nil {
