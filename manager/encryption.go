@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/gruyaume/goops"
@@ -27,12 +26,6 @@ const (
 	// encryptionFingerprintField is the backup job's root field naming
 	// the key to encrypt with (artefact.Fingerprint).
 	encryptionFingerprintField = "encryption-key-fingerprint"
-	// encryptionCapability is what a provider lists under its application
-	// databag's capabilities key when it understands the two fields.
-	encryptionCapability = "encryption-secret"
-	// capabilitiesKey is the provider's application databag key listing
-	// the extensions it supports, as a JSON array of names.
-	capabilitiesKey = "capabilities"
 	// keysSecretKey holds the URI of the manager's copy in the peer
 	// application databag.
 	keysSecretKey = "encryption-keys-secret"
@@ -89,41 +82,23 @@ func (w *world) keyFingerprint() (string, error) {
 	return artefact.Fingerprint(w.enc.keys.Current()), nil
 }
 
-// encryptable refuses to request an encrypted backup of app when its
-// provider lists its capabilities without encryption-secret. A provider
-// that lists none at all (no capabilities key) is taken to be ours, which
-// understands the extension.
+// encryptable refuses to request an encrypted backup of app unless its
+// provider advertises encryption-secret (dbbackup.EncryptionSecret): one
+// that advertises nothing speaks only the seed, which has no encryption.
 func (w *world) encryptable(app string) error {
-	if ok, listed := w.understandsEncryption(app); !ok {
-		return fail("cannot encrypt the backups of %s: its provider lists its capabilities (%s) without %s; unset encryption-secret or upgrade the provider",
-			app, listed, encryptionCapability)
+	if caps := w.capsOf(app); !caps.Has(dbbackup.EncryptionSecret) {
+		return fail("cannot encrypt the backups of %s: its provider does not advertise %s (it advertises: %s); unset encryption-secret or upgrade the provider",
+			app, dbbackup.EncryptionSecret, advertised(caps))
 	}
 	return nil
 }
 
-// understandsEncryption reads app's capabilities: ok unless a list is
-// there without encryption-secret (listed, bounded, for a message).
-func (w *world) understandsEncryption(app string) (ok bool, listed string) {
-	id := w.rel.databases[app]
-	if id == "" {
-		return true, ""
+// advertised names a capabilities list for a message.
+func advertised(caps dbbackup.Capabilities) string {
+	if len(caps) == 0 {
+		return "nothing"
 	}
-	data, err := goops.GetAppRelationData(id, app)
-	if err != nil {
-		return true, "" // the write of the jobs reports an unreadable databag
-	}
-	text, present := data[capabilitiesKey]
-	if !present {
-		return true, ""
-	}
-	var caps []string
-	if len(text) > 4096 || json.Unmarshal([]byte(text), &caps) != nil {
-		return false, "unreadable"
-	}
-	if slices.Contains(caps, encryptionCapability) {
-		return true, ""
-	}
-	return false, strings.Join(caps, ", ")
+	return caps.String()
 }
 
 // ensureKeysSecret makes the manager's copy hold the admin's current keys
@@ -193,8 +168,8 @@ func (w *world) encryptJobs(app string, jobs []dbbackup.Job) ([]dbbackup.Job, st
 				goops.LogWarningf("backup %s of %s waits: its key %s is not in encryption-secret", j.ID, app, r.KeyFingerprint)
 				continue
 			}
-			if ok, listed := w.understandsEncryption(app); !ok {
-				goops.LogWarningf("backup %s of %s waits: the provider lists its capabilities (%s) without %s", j.ID, app, listed, encryptionCapability)
+			if caps := w.capsOf(app); !caps.Has(dbbackup.EncryptionSecret) {
+				goops.LogWarningf("backup %s of %s waits: its provider does not advertise %s (it advertises: %s)", j.ID, app, dbbackup.EncryptionSecret, advertised(caps))
 				continue
 			}
 			u, err := keysURI()
@@ -204,7 +179,7 @@ func (w *world) encryptJobs(app string, jobs []dbbackup.Job) ([]dbbackup.Job, st
 			j = withRoot(j, encryptionSecretField, u)
 			j = withRoot(j, encryptionFingerprintField, r.KeyFingerprint)
 		case j.Type == dbbackup.Restore && w.enc.on() && w.enc.problem == "":
-			if ok, _ := w.understandsEncryption(app); ok {
+			if w.capsOf(app).Has(dbbackup.EncryptionSecret) {
 				u, err := keysURI()
 				if err != nil {
 					return nil, "", err

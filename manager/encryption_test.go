@@ -15,8 +15,8 @@ import (
 // encryption-secret refuses backups (none is made unencrypted by
 // mistake); a usable one puts the key's fingerprint in the history and the
 // job, the keys only in the manager's own secret granted to the relation,
-// a rotation in a new revision of it; a provider that lists capabilities
-// without encryption-secret is refused; no form of a key shows anywhere.
+// a rotation in a new revision of it; a provider that does not advertise
+// encryption-secret is refused; no form of a key shows anywhere.
 func TestEncryptionSecretManagerSide(t *testing.T) {
 	s := newSim(t, 1)
 	s.addS3("v0", "")
@@ -104,18 +104,13 @@ func TestEncryptionSecretManagerSide(t *testing.T) {
 	s.settle()
 	s.refused("manager/0", "restore", map[string]any{"backup-id": id}, "backup "+id+" is encrypted with the key of fingerprint "+fp1+", which is not in encryption-secret")
 
-	// A provider listing its capabilities without encryption-secret.
-	cmd := fmt.Sprintf(`relation-set -r database-backup:%d --app 'capabilities=["credentials-secret"]'`, s.rels["pg"])
-	if r, err := s.m.Exec(s.ctx, "pg/0", cmd); err != nil || r.Code != 0 {
-		t.Fatalf("%s: %v %+v", cmd, err, r)
-	}
-	s.settle()
-	s.refused("manager/0", "create-backup", nil, "cannot encrypt the backups of pg: its provider lists its capabilities (credentials-secret) without encryption-secret")
-	cmd = fmt.Sprintf(`relation-set -r database-backup:%d --app 'capabilities=["credentials-secret","encryption-secret"]'`, s.rels["pg"])
-	if r, err := s.m.Exec(s.ctx, "pg/0", cmd); err != nil || r.Code != 0 {
-		t.Fatalf("%s: %v %+v", cmd, err, r)
-	}
-	s.settle()
+	// A provider advertising no encryption-secret (one that advertises
+	// nothing speaks only the seed) gets no encrypted backup.
+	s.config("pg", map[string]string{"capabilities": `["credentials-secret"]`})
+	s.refused("manager/0", "create-backup", nil, `cannot encrypt the backups of pg: its provider does not advertise encryption-secret (it advertises: ["credentials-secret"])`)
+	s.config("pg", map[string]string{"capabilities": `[]`})
+	s.refused("manager/0", "create-backup", nil, "cannot encrypt the backups of pg: its provider does not advertise encryption-secret (it advertises: nothing)")
+	s.config("pg", map[string]string{"capabilities": `["credentials-secret","encryption-secret"]`})
 	s.ok("manager/0", "create-backup", nil)
 
 	// Backups stop being encrypted when the option is emptied.

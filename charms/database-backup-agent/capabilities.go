@@ -11,7 +11,7 @@ import (
 
 // capabilities are the extensions of the wire this provider supports,
 // advertised in its application databag (interface/v0/README.md).
-var capabilities = dbbackup.Capabilities{dbbackup.CredentialsSecret}
+var capabilities = dbbackup.Capabilities{dbbackup.CredentialsSecret, dbbackup.EncryptionSecret}
 
 // advertise writes, on the leader, the capabilities into the application
 // databag of every database-backup relation where they differ.

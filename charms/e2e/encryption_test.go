@@ -155,7 +155,7 @@ func TestEncryptionThroughSecrets(t *testing.T) {
 		t.Fatalf("%s: %v %+v", cmd, err, r)
 	}
 	s.Settle()
-	refused(t, s, leader, "create-backup", map[string]any{"application": model.MariaDB}, "without encryption-secret")
+	refused(t, s, leader, "create-backup", map[string]any{"application": model.MariaDB}, "does not advertise encryption-secret")
 
 	// No form of either key anywhere the model records.
 	var texts []string
