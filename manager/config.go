@@ -13,6 +13,8 @@ type config struct {
 	BackupSchedule string `json:"backup-schedule"`
 	RetentionCount string `json:"retention-count"`
 	RetentionDays  string `json:"retention-days"`
+	MetricsAddress string `json:"metrics-address"`
+	BackupMaxAge   string `json:"backup-max-age"`
 }
 
 // jobTimeout returns the lost timeout; an unreadable value means 24h.

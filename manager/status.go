@@ -22,6 +22,11 @@ type statusInput struct {
 	policyErr error     // why backup-schedule or retention is unusable
 	next      time.Time // the next scheduled backup, zero when none
 	nextApp   string    // the application of next
+	// stale warns of a last successful backup older than its threshold
+	// (staleText); empty when none is.
+	stale string
+	// metricsErr says why metrics-address or backup-max-age is unusable.
+	metricsErr error
 }
 
 // maxStatus bounds the status message.
@@ -34,7 +39,14 @@ func unitStatus(in statusInput) (goops.StatusName, string) {
 	if in.policyErr != nil {
 		return goops.StatusBlocked, clipText("invalid config: "+in.policyErr.Error(), maxStatus)
 	}
+	if in.metricsErr != nil {
+		return goops.StatusBlocked, clipText("invalid config: "+in.metricsErr.Error(), maxStatus)
+	}
 	st, msg := unitStatusFull(in)
+	if in.stale != "" && st == goops.StatusActive {
+		// What an admin must act on comes first.
+		return st, clipText(in.stale+"; "+msg, maxStatus)
+	}
 	if !in.next.IsZero() && st == goops.StatusActive {
 		// The next due time is what an admin checks a schedule by: it
 		// comes first when the message must be cut.
@@ -133,10 +145,12 @@ func (w *world) setStatus() error {
 		return nil
 	}
 	next, nextApp := w.nextScheduled()
+	_, metricsErr := w.cfg.metricsConfig()
 	st, msg := unitStatus(statusInput{
 		now: w.now, s3Problem: w.s3.problem, check: w.peer.check,
 		databases: sortedKeys(w.rel.databases), history: w.history,
 		policyErr: w.policyErr, next: next, nextApp: nextApp,
+		stale: w.staleText(), metricsErr: metricsErr,
 	})
 	msg = secret.Scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {
