@@ -89,6 +89,7 @@ func RunnerMain(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	defer ServeMetrics(ctx, j, stderr)()
 	err = runner.Run(ctx, runner.Options{
 		Journal:  j,
 		Executor: &runner.Engine{Scope: *scope, Database: j.ReadDatabase, Store: s3.Options{}},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/runner"
 )
@@ -19,6 +20,13 @@ type config struct {
 	PasswordSecret    string `json:"password-secret"`
 	MaxBackupsPerUnit int    `json:"max-backups-per-unit"`
 	ExtraUserRoles    string `json:"extra-user-roles"`
+	MetricsAddress    string `json:"metrics-address"`
+	BackupMaxAge      string `json:"backup-max-age"`
+}
+
+// metrics is the metrics part of the config.
+func (c config) metrics() backupagent.MetricsConfig {
+	return backupagent.MetricsConfig{Address: c.MetricsAddress, MaxAge: c.BackupMaxAge}
 }
 
 // database turns the config into the runner's database, or says what a
