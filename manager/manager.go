@@ -137,6 +137,9 @@ type world struct {
 	// listed holds what this hook's listings of the bucket found, per
 	// application, for the metrics (metrics.go).
 	listed map[string]metrics.Bucket
+	// listedSizes holds the size in the bucket of each complete backup
+	// those listings found, by job id.
+	listedSizes map[string]int64
 }
 
 // load reads what every hook and action needs.

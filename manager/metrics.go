@@ -67,8 +67,45 @@ func (w *world) noteListing(app string, sums []artefact.Summary) {
 	}
 	if w.listed == nil {
 		w.listed = map[string]metrics.Bucket{}
+		w.listedSizes = map[string]int64{}
 	}
 	w.listed[app] = b
+	for _, s := range sums {
+		if s.Complete {
+			w.listedSizes[s.JobID] = s.StoredBytes
+		}
+	}
+}
+
+// lastBackupID returns the job id of app's last finished backup.
+func (w *world) lastBackupID(app string) string {
+	var last requirer.Record
+	for _, r := range w.history.Records {
+		if _, ok := jobOf(r); ok && r.Application == app && r.Type == dbbackup.Backup && !r.FinishedAt.Before(last.FinishedAt) {
+			last = r
+		}
+	}
+	return last.JobID
+}
+
+// storedBytes sets the size in the bucket of a's last backup: as this
+// hook's listing found it, else as published before for the same backup.
+func (w *world) storedBytes(a *metrics.App, old metrics.App) {
+	for i := range a.Last {
+		j := &a.Last[i]
+		if j.Type != dbbackup.Backup {
+			continue
+		}
+		if n, ok := w.listedSizes[w.lastBackupID(a.Application)]; ok {
+			j.StoredBytes = n
+			return
+		}
+		for _, o := range old.Last {
+			if o.Type == dbbackup.Backup && o.Ended.Equal(j.Ended) {
+				j.StoredBytes = o.StoredBytes
+			}
+		}
+	}
 }
 
 // jobOf is a history record as the metrics see it: lost counts as an
@@ -107,6 +144,7 @@ func (w *world) metricsSnapshot(addr string, prev metrics.Published, probed bool
 		old, _ := prev.Snapshot.Find(app, "")
 		a := metrics.App{Application: app, MaxAge: w.maxAge(app), Bucket: old.Bucket, Storage: old.Storage}
 		p.Counted[app] = a.Fill(jobs[app], old.Counts, prev.Counted[app])
+		w.storedBytes(&a, old)
 		if w.policyErr == nil {
 			if sch, ok := w.policy.schedule(app); ok {
 				// The slot not yet handled: a missed slot stays due, so

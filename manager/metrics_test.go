@@ -51,7 +51,7 @@ func TestMetricsSnapshot(t *testing.T) {
 	// pg's schedule handled the slot of 02:00 yesterday only: today's is
 	// due and not handled.
 	w.peer.schedule = requirer.ScheduleStates{"pg": {Spec: "0 2 * * *", Last: time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)}}
-	w.noteListing("pg", []artefact.Summary{{Scope: "pg", Complete: true, StoredBytes: 100}, {Scope: "pg", StoredBytes: 7}, {Scope: "my", Complete: true, StoredBytes: 1}})
+	w.noteListing("pg", []artefact.Summary{{Scope: "pg", JobID: "job-2", Complete: true, StoredBytes: 100}, {Scope: "pg", StoredBytes: 7}, {Scope: "my", Complete: true, StoredBytes: 1}})
 	w.peer.check = s3Check{OK: true}
 	p := w.metricsSnapshot("127.0.0.1:9570", metrics.Published{}, true)
 	if _, err := p.Marshal(); err != nil {
@@ -69,6 +69,9 @@ func TestMetricsSnapshot(t *testing.T) {
 	}
 	if pg.MaxAge != 36*time.Hour {
 		t.Errorf("pg threshold %v, want 36h from a daily schedule", pg.MaxAge)
+	}
+	if pg.Last[0].StoredBytes != 100 {
+		t.Errorf("pg's last backup: %d bytes stored, want 100 from the listing", pg.Last[0].StoredBytes)
 	}
 	if pg.Bucket == nil || pg.Bucket.Backups != 1 || pg.Bucket.StoredBytes != 100 || !pg.Bucket.Listed.Equal(now) {
 		t.Errorf("pg bucket %+v", pg.Bucket)
@@ -96,6 +99,9 @@ func TestMetricsSnapshot(t *testing.T) {
 	}
 	if counts["backup success"] != 2 || counts["backup error"] != 1 || len(counts) != 2 {
 		t.Errorf("pg counts %v, want 2 successes and 1 error", counts)
+	}
+	if len(pg2.Last) != 1 || pg2.Last[0].StoredBytes != 0 {
+		t.Errorf("a new backup kept the old one's size: %+v", pg2.Last)
 	}
 	if pg2.MaxAge != 90*time.Minute || pg2.Bucket == nil || pg2.Bucket.Backups != 1 || pg2.Storage == nil || !pg2.Storage.Checked.Equal(now) {
 		t.Errorf("pg after: %+v", pg2)
