@@ -73,7 +73,7 @@ func UnitMetrics(unit string, records []runner.Record, addr string, maxAge time.
 	a := metrics.App{Application: app, Unit: unit, MaxAge: maxAge}
 	old, _ := prev.Snapshot.Find(app, unit)
 	p := metrics.Published{Address: addr, Counted: map[string]time.Time{}}
-	p.Counted[unit] = a.Fill(jobs, old.Counts, prev.Counted[unit])
+	p.Counted[unit] = a.Fill(jobs, old, prev.Counted[unit])
 	p.Snapshot.Apps = []metrics.App{a}
 	return p
 }

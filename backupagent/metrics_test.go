@@ -44,6 +44,12 @@ func TestUnitMetrics(t *testing.T) {
 	if jobs != 2 {
 		t.Errorf("counted %d jobs over two hooks, want 2: %+v", jobs, a.Counts)
 	}
+	// The runner forgets a job once the manager has its report; the unit's
+	// last jobs stand until newer ones come.
+	later := UnitMetrics("pg/1", nil, "127.0.0.1:9569", 0, p)
+	if b, _ := later.Snapshot.Find("pg", "pg/1"); len(b.Last) != 1 || b.Last[0].Outcome != dbbackup.Error || !b.LastSuccess.Equal(a.LastSuccess) || b.Last[0].RawBytes != 0 {
+		t.Errorf("after the journal forgot its jobs: %+v", b)
+	}
 	for _, c := range []MetricsConfig{{Address: "db.example.com:9569"}, {MaxAge: "forever"}} {
 		if _, _, err := c.Check(); err == nil {
 			t.Errorf("%+v accepted", c)

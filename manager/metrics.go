@@ -143,7 +143,7 @@ func (w *world) metricsSnapshot(addr string, prev metrics.Published, probed bool
 		}
 		old, _ := prev.Snapshot.Find(app, "")
 		a := metrics.App{Application: app, MaxAge: w.maxAge(app), Bucket: old.Bucket, Storage: old.Storage}
-		p.Counted[app] = a.Fill(jobs[app], old.Counts, prev.Counted[app])
+		p.Counted[app] = a.Fill(jobs[app], old, prev.Counted[app])
 		w.storedBytes(&a, old)
 		if w.policyErr == nil {
 			if sch, ok := w.policy.schedule(app); ok {

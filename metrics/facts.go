@@ -7,17 +7,26 @@ import (
 )
 
 // Fill sets a's LastSuccess, Last and Counts from jobs: the finished jobs
-// the caller's bounded history still holds, of a's application (or unit),
-// in any order. Only jobs with a final outcome and an end count.
+// the caller's bounded history (or journal) still holds, of a's
+// application (or unit), in any order. Only jobs with a final outcome and
+// an end count.
 //
-// Histories drop old jobs, so the counters are not recounted from them:
-// prev are the counts published before and mark the end of the last job
-// they counted; the jobs that ended after mark are added once. Fill
-// returns the new mark, to publish with the counts (Published.Counted).
-func (a *App) Fill(jobs []Job, prev []Count, mark time.Time) time.Time {
-	a.Counts = append([]Count(nil), prev...)
+// Histories drop old jobs, so nothing is recounted from them alone: prev
+// is the entry published before, whose last jobs and last success stand
+// until newer ones come, and mark the end of the last job its counts
+// counted; the jobs that ended after mark are added once. Fill returns
+// the new mark, to publish with the counts (Published.Counted).
+func (a *App) Fill(jobs []Job, prev App, mark time.Time) time.Time {
+	a.Counts = append([]Count(nil), prev.Counts...)
+	a.LastSuccess = prev.LastSuccess
 	a.Last = nil
 	var last [2]*Job
+	for i := range prev.Last {
+		j := &prev.Last[i]
+		if validKind(j.Type, j.Outcome) == nil {
+			last[kindIndex(j.Type)] = j
+		}
+	}
 	newMark := mark
 	for i := range jobs {
 		j := &jobs[i]
@@ -27,10 +36,7 @@ func (a *App) Fill(jobs []Job, prev []Count, mark time.Time) time.Time {
 		if j.Outcome == dbbackup.Success && j.Type == dbbackup.Backup && j.Ended.After(a.LastSuccess) {
 			a.LastSuccess = j.Ended
 		}
-		k := 0
-		if j.Type == dbbackup.Restore {
-			k = 1
-		}
+		k := kindIndex(j.Type)
 		if last[k] == nil || j.Ended.After(last[k].Ended) {
 			last[k] = j
 		}
@@ -47,6 +53,14 @@ func (a *App) Fill(jobs []Job, prev []Count, mark time.Time) time.Time {
 		}
 	}
 	return newMark
+}
+
+// kindIndex is the index of a job type in Fill's table.
+func kindIndex(t dbbackup.JobType) int {
+	if t == dbbackup.Restore {
+		return 1
+	}
+	return 0
 }
 
 // count adds one finished job to a's counts.

@@ -234,7 +234,7 @@ func TestFill(t *testing.T) {
 		{Type: dbbackup.Backup, Outcome: "running", Started: t0},
 	}
 	var a App
-	mark := a.Fill(jobs, nil, time.Time{})
+	mark := a.Fill(jobs, App{}, time.Time{})
 	if !a.LastSuccess.Equal(t0.Add(2*time.Hour)) || !mark.Equal(t0.Add(3*time.Hour)) {
 		t.Fatalf("last success %v, mark %v", a.LastSuccess, mark)
 	}
@@ -259,12 +259,19 @@ func TestFill(t *testing.T) {
 	// The next hook: the history dropped its two oldest jobs and one more
 	// backup succeeded; the jobs already counted are not counted again.
 	var b App
-	mark = b.Fill(append(jobs[1:3:3], job(dbbackup.Backup, dbbackup.Success, 4)), a.Counts, mark)
+	mark = b.Fill(append(jobs[1:3:3], job(dbbackup.Backup, dbbackup.Success, 4)), a, mark)
 	want["backup success"] = 3
 	check(b.Counts)
 	if !mark.Equal(t0.Add(4 * time.Hour)) {
 		t.Errorf("mark %v", mark)
 	}
+	// A journal that forgot every job: the last jobs, the last success and
+	// the counts stand as published.
+	var c App
+	if m := c.Fill(nil, b, mark); !m.Equal(mark) || !c.LastSuccess.Equal(b.LastSuccess) || fmt.Sprint(c.Last) != fmt.Sprint(b.Last) {
+		t.Errorf("after the jobs went: mark %v, %+v, want %+v", m, c, b)
+	}
+	check(c.Counts)
 	if err := (Snapshot{Apps: []App{{Application: "pg", Last: b.Last, Counts: b.Counts}}}).Validate(); err != nil {
 		t.Errorf("a filled entry does not validate: %v", err)
 	}
