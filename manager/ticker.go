@@ -25,13 +25,13 @@ import (
 // default). The leader's hooks write the next due time to a file and keep
 // one ticker process alive; the ticker sleeps until that time and then
 // runs this binary in the unit's hook context through juju-exec, where
-// the schedule's rules (runSchedule) decide. It exits when the file goes:
-// the unit is no longer the leader, or no schedule is set and no metrics
-// are published (the ticker also serves the leader's metrics, see
-// metrics.go). It is an
-// internal/daemon process (one per folder, its files written fsynced). It
-// decides nothing itself, so a ticker that fires twice or late never requests a
-// slot twice: the peer databag's state does that.
+// the schedule's rules (runSchedule) decide. It also serves the leader's
+// metrics (metrics.go). It exits when the due file and the metrics are
+// both gone: the unit is no longer the leader, or neither a schedule nor
+// the metrics remain. It is an internal/daemon process (one per folder,
+// its files written fsynced). It decides nothing itself, so a ticker that
+// fires twice or late never requests a slot twice: the peer databag's
+// state does that.
 
 // TickerCommand is the first argument that makes the charm binary the
 // ticker (see TickerMain).
@@ -100,7 +100,11 @@ func (w *world) syncTicker(opts Options) error {
 	if err := d.Start(exe, []string{TickerCommand, "--dir", dir, "--unit", w.unit}); err != nil {
 		return err
 	}
-	goops.LogInfof("started the schedule's ticker (pid %d): next due %s", d.PID(), next.UTC().Format(time.RFC3339))
+	if next.IsZero() {
+		goops.LogInfof("started the schedule's ticker (pid %d): no schedule, serving the metrics", d.PID())
+	} else {
+		goops.LogInfof("started the schedule's ticker (pid %d): next due %s", d.PID(), next.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 
