@@ -90,6 +90,7 @@ func RunnerMain(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	x := &Executor{Scope: *scope, Database: func() (Database, error) { return ReadDatabase(j) }, Store: s3.Options{}}
+	defer ServeMetrics(ctx, j, stderr)()
 	err = runner.Run(ctx, runner.Options{
 		Journal:  j,
 		Executor: x,

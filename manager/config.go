@@ -16,6 +16,8 @@ type config struct {
 	// EncryptionSecret names the Juju secret of the encryption keys
 	// (encryption.go).
 	EncryptionSecret string `json:"encryption-secret"`
+	MetricsAddress   string `json:"metrics-address"`
+	BackupMaxAge     string `json:"backup-max-age"`
 }
 
 // jobTimeout returns the lost timeout; an unreadable value means 24h.

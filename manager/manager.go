@@ -9,6 +9,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/metrics"
 )
 
 // The charm's endpoints and keys.
@@ -64,6 +65,8 @@ func Run(env goops.Environment, opts Options) error {
 	if env.HookName == "stop" || env.HookName == "remove" {
 		w.leader = false // the ticker ends with the unit
 	}
+	w.publishMetrics(opts.TickerDir, probe)
+	w.syncCosAgent(env)
 	if err := w.syncTicker(opts); err != nil {
 		// The next hook tries again; update-status still runs the schedule.
 		goops.LogWarningf("%v", err)
@@ -132,6 +135,12 @@ type world struct {
 	// finished lists the applications with a backup that finished
 	// successfully in this hook.
 	finished map[string]bool
+	// listed holds what this hook's listings of the bucket found, per
+	// application, for the metrics (metrics.go).
+	listed map[string]metrics.Bucket
+	// listedSizes holds the size in the bucket of each complete backup
+	// those listings found, by job id.
+	listedSizes map[string]int64
 }
 
 // load reads what every hook and action needs.

@@ -131,6 +131,7 @@ func (w *world) retain(ctx context.Context, app string) error {
 	if err != nil {
 		return err
 	}
+	w.noteListing(app, sums)
 	rows := mergeBackups(w.history, sums, true, w.s3.storage.Path, app)
 	inBucket := map[string]bool{}
 	for _, sum := range sums {

@@ -26,6 +26,11 @@ type statusInput struct {
 	// requested then (encryption.go).
 	encProblem string
 	seedOnly   []string // related applications served in the seed's format
+	// stale warns of a last successful backup older than its threshold
+	// (staleText); empty when none is.
+	stale string
+	// metricsErr says why metrics-address or backup-max-age is unusable.
+	metricsErr error
 }
 
 // maxStatus bounds the status message.
@@ -38,9 +43,16 @@ func unitStatus(in statusInput) (goops.StatusName, string) {
 	if in.policyErr != nil {
 		return goops.StatusBlocked, clipText("invalid config: "+in.policyErr.Error(), maxStatus)
 	}
+	if in.metricsErr != nil {
+		return goops.StatusBlocked, clipText("invalid config: "+in.metricsErr.Error(), maxStatus)
+	}
 	st, msg := unitStatusFull(in)
 	if len(in.seedOnly) > 0 && st == goops.StatusActive {
 		msg += "; " + seedNote + strings.Join(in.seedOnly, ", ")
+	}
+	if in.stale != "" && st == goops.StatusActive {
+		// What an admin must act on comes first.
+		return st, clipText(in.stale+"; "+msg, maxStatus)
 	}
 	if !in.next.IsZero() && st == goops.StatusActive {
 		// The next due time is what an admin checks a schedule by: it
@@ -142,11 +154,13 @@ func (w *world) setStatus() error {
 		return nil
 	}
 	next, nextApp := w.nextScheduled()
+	_, metricsErr := w.cfg.metricsConfig()
 	st, msg := unitStatus(statusInput{
 		now: w.now, s3Problem: w.s3.problem, check: w.peer.check,
 		databases: sortedKeys(w.rel.databases), history: w.history,
 		policyErr: w.policyErr, next: next, nextApp: nextApp, encProblem: w.enc.problem,
 		seedOnly: w.seedOnly(),
+		stale:    w.staleText(), metricsErr: metricsErr,
 	})
 	msg = secret.Scrub(msg, w.secrets())
 	if err := goops.SetUnitStatus(st, msg); err != nil {

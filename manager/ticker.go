@@ -17,6 +17,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/internal/daemon"
 	"github.com/dbbackup/dbbackup/internal/jujuexec"
+	"github.com/dbbackup/dbbackup/metrics"
 )
 
 // The ticker makes a scheduled backup come within a minute of its time,
@@ -24,11 +25,13 @@ import (
 // default). The leader's hooks write the next due time to a file and keep
 // one ticker process alive; the ticker sleeps until that time and then
 // runs this binary in the unit's hook context through juju-exec, where
-// the schedule's rules (runSchedule) decide. It exits when the file goes:
-// the unit is no longer the leader, or no schedule is set. It is an
-// internal/daemon process (one per folder, its files written fsynced). It
-// decides nothing itself, so a ticker that fires twice or late never requests a
-// slot twice: the peer databag's state does that.
+// the schedule's rules (runSchedule) decide. It also serves the leader's
+// metrics (metrics.go). It exits when the due file and the metrics are
+// both gone: the unit is no longer the leader, or neither a schedule nor
+// the metrics remain. It is an internal/daemon process (one per folder,
+// its files written fsynced). It decides nothing itself, so a ticker that
+// fires twice or late never requests a slot twice: the peer databag's
+// state does that.
 
 // TickerCommand is the first argument that makes the charm binary the
 // ticker (see TickerMain).
@@ -71,15 +74,19 @@ func (w *world) syncTicker(opts Options) error {
 		if err := os.Remove(due); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("cannot stop the schedule's ticker: %w", err)
 		}
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot start the schedule's ticker: %w", err)
-	}
-	text := next.UTC().Format(time.RFC3339)
-	if old, err := os.ReadFile(due); err != nil || string(old) != text {
-		if err := daemon.WriteFile(due, []byte(text), 0o600); err != nil {
+		// Without a schedule the ticker still serves the leader's metrics.
+		if !w.leader || opts.NoTicker || !publishing(dir) {
+			return nil
+		}
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+		}
+		text := next.UTC().Format(time.RFC3339)
+		if old, err := os.ReadFile(due); err != nil || string(old) != text {
+			if err := daemon.WriteFile(due, []byte(text), 0o600); err != nil {
+				return fmt.Errorf("cannot start the schedule's ticker: %w", err)
+			}
 		}
 	}
 	d := tickerDaemon(dir)
@@ -93,7 +100,11 @@ func (w *world) syncTicker(opts Options) error {
 	if err := d.Start(exe, []string{TickerCommand, "--dir", dir, "--unit", w.unit}); err != nil {
 		return err
 	}
-	goops.LogInfof("started the schedule's ticker (pid %d): next due %s", d.PID(), text)
+	if next.IsZero() {
+		goops.LogInfof("started the schedule's ticker (pid %d): no schedule, serving the metrics", d.PID())
+	} else {
+		goops.LogInfof("started the schedule's ticker (pid %d): next due %s", d.PID(), next.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 
@@ -141,7 +152,15 @@ func TickerMain(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	serving := make(chan struct{})
+	sctx, stopServing := context.WithCancel(ctx)
+	go func() {
+		defer close(serving)
+		metrics.Follow(sctx, filepath.Join(*dir, metricsFile), stderr)
+	}()
 	runTicker(ctx, *dir, func(ctx context.Context) error { return jujuexec.Run(ctx, *unit, exe) }, stderr)
+	stopServing()
+	<-serving
 	return 0
 }
 
@@ -152,12 +171,14 @@ func TickerMain(args []string, stderr io.Writer) int {
 func runTicker(ctx context.Context, dir string, fire func(context.Context) error, log io.Writer) {
 	for {
 		due, ok := readDue(dir)
-		if !ok {
-			fmt.Fprintf(log, "%s ticker: no due time: exiting\n", time.Now().UTC().Format(time.RFC3339))
+		if !ok && !publishing(dir) {
+			fmt.Fprintf(log, "%s ticker: no due time: exiting (no metrics to serve)\n", time.Now().UTC().Format(time.RFC3339))
 			return
 		}
 		wait := time.Until(due)
-		if wait <= 0 {
+		if !ok {
+			wait = tickerRecheck // serving the metrics only
+		} else if wait <= 0 {
 			fmt.Fprintf(log, "%s ticker: due %s: running the charm\n", time.Now().UTC().Format(time.RFC3339), due.Format(time.RFC3339))
 			if err := fire(ctx); err != nil {
 				fmt.Fprintf(log, "%s ticker: %v\n", time.Now().UTC().Format(time.RFC3339), err)

@@ -135,3 +135,61 @@ func TestDashboardEncodingReadByPython(t *testing.T) {
 		t.Fatalf("python3 decoded %d bytes, not the dashboard's %d", len(out), len(Dashboard()))
 	}
 }
+
+// fakeRelations is a unit's databags on its cos-agent relations.
+type fakeRelations struct {
+	data   map[string]map[string]string
+	writes int
+}
+
+func (f *fakeRelations) IDs() ([]string, error) {
+	var ids []string
+	for id := range f.data {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (f *fakeRelations) Get(id string) (map[string]string, error) { return f.data[id], nil }
+
+func (f *fakeRelations) Set(id string, d map[string]string) error {
+	f.writes++
+	for k, v := range d {
+		if v == "" {
+			delete(f.data[id], k)
+		} else {
+			f.data[id][k] = v
+		}
+	}
+	return nil
+}
+
+// SyncCosAgent writes the data once, not again when nothing changed,
+// anew when the address changes, and removes it when the unit stops
+// serving.
+func TestSyncCosAgent(t *testing.T) {
+	top := Topology{Model: "prod", ModelUUID: "00112233-4455-6677-8899-aabbccddeeff", Application: "manager", CharmName: "database-backup-manager"}
+	rel := &fakeRelations{data: map[string]map[string]string{"cos-agent:3": {}, "cos-agent:4": {}}}
+	if err := SyncCosAgent(rel, top, "127.0.0.1:9570", true); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := CosAgentData(top, "127.0.0.1:9570")
+	for id, d := range rel.data {
+		if d[CosAgentKey] != want[CosAgentKey] {
+			t.Errorf("%s: %q", id, d[CosAgentKey])
+		}
+	}
+	if err := SyncCosAgent(rel, top, "127.0.0.1:9570", true); err != nil || rel.writes != 2 {
+		t.Errorf("unchanged data written again: %d writes, %v", rel.writes, err)
+	}
+	if err := SyncCosAgent(rel, top, "127.0.0.1:9571", true); err != nil || rel.writes != 4 ||
+		!strings.Contains(rel.data["cos-agent:3"][CosAgentKey], "localhost:9571") {
+		t.Errorf("a new address: %d writes, %v", rel.writes, err)
+	}
+	if err := SyncCosAgent(rel, top, "127.0.0.1:9571", false); err != nil || len(rel.data["cos-agent:4"]) != 0 {
+		t.Errorf("a unit that stopped serving keeps %v, %v", rel.data["cos-agent:4"], err)
+	}
+	if err := SyncCosAgent(rel, Topology{Model: "Bad Model"}, "127.0.0.1:9571", true); err == nil {
+		t.Error("an invalid topology published")
+	}
+}

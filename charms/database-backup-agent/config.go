@@ -19,6 +19,13 @@ type config struct {
 	PasswordSecret    string `json:"password-secret"`
 	MaxBackupsPerUnit int    `json:"max-backups-per-unit"`
 	ExtraUserRoles    string `json:"extra-user-roles"`
+	MetricsAddress    string `json:"metrics-address"`
+	BackupMaxAge      string `json:"backup-max-age"`
+}
+
+// metrics is the metrics part of the config.
+func (c config) metrics() backupagent.MetricsConfig {
+	return backupagent.MetricsConfig{Address: c.MetricsAddress, MaxAge: c.BackupMaxAge}
 }
 
 // database turns the config into the runner's database, or says what a

@@ -47,6 +47,9 @@ func main() {
 	}
 }
 
+// charmName names the charm in the Juju topology of its alerts.
+const charmName = "database-backup-agent"
+
 // journal is the runner's folder: beside the charm folder, so that it
 // survives charm upgrades.
 func journal(env goops.Environment) runner.Journal {
@@ -94,6 +97,16 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 	res, err := agent.Sync()
 	if err != nil {
 		return err
+	}
+	// Metrics never fail a hook: the next one tries again.
+	if err := backupagent.PublishMetrics(j, env.UnitName, res.Records, c.metrics()); err != nil {
+		goops.LogWarningf("%v", err)
+	}
+	if err := backupagent.SyncCosAgent(env, charmName, c.metrics()); err != nil {
+		goops.LogWarningf("%v", err)
+	}
+	if _, _, err := c.metrics().Check(); err != nil && problem == "" {
+		problem = "invalid config: " + err.Error()
 	}
 	if problem != "" {
 		return goops.SetUnitStatus(goops.StatusBlocked, problem)

@@ -67,10 +67,10 @@ var rules = []rule{
 	// labels, Prometheus's client for the exposition, xz for the cos_agent
 	// dashboard encoding, YAML for the rule files.
 	{pkg: "metrics", mod: []string{"dbbackup", "dbbackup/provider"}, ext: []string{"github.com/prometheus/client_golang", "github.com/ulikunitz/xz", "go.yaml.in/yaml/v3"}},
-	{pkg: "backupagent", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "internal/flock", "internal/jujuexec", "internal/daemon"}, ext: []string{"github.com/gruyaume/goops"}},
+	{pkg: "backupagent", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "metrics", "internal/flock", "internal/jujuexec", "internal/daemon"}, ext: []string{"github.com/gruyaume/goops"}},
 	// The requirer side as a library: everything the provider library may
 	// use but the provider library itself.
-	{pkg: "manager", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "internal/jujuexec", "internal/daemon"}, ext: []string{"github.com/gruyaume/goops", "go.yaml.in/yaml/v3"}},
+	{pkg: "manager", mod: []string{"dbbackup/...", "engine/...", "artefact", "store/...", "runner", "metrics", "internal/jujuexec", "internal/daemon"}, ext: []string{"github.com/gruyaume/goops", "go.yaml.in/yaml/v3"}},
 	{pkg: "charmpack", ext: []string{"go.yaml.in/yaml/v3"}},
 	{pkg: "jujusim/wire"},
 	// The model in a box packs the charms it runs (charmpack) and checks
