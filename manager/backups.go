@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +24,8 @@ type backup struct {
 	Path        string    `json:"artefact-path,omitempty"`
 	Restorable  bool      `json:"restorable"`
 	Message     string    `json:"message,omitempty"`
+	// Verified is the backup's latest verification (verify-backup).
+	Verified string `json:"verified,omitempty"`
 }
 
 // Statuses of list-backups beyond the history's.
@@ -36,7 +37,7 @@ const (
 )
 
 // mergeBackups joins the backup jobs of the history with the backups in
-// the bucket (listed under storagePath), newest first. Only app's when app
+// the bucket (listed under storagePath), newest first (see backupTime). Only app's when app
 // is set. A backup is restorable when the bucket holds its manifest; when
 // the bucket was listed (listed), a successful job without a manifest there
 // is shown as missing.
@@ -92,12 +93,7 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 		}
 		rows = append(rows, *b)
 	}
-	slices.SortStableFunc(rows, func(a, b backup) int {
-		if c := b.Started.Compare(a.Started); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	sortBackups(rows)
 	return rows
 }
 

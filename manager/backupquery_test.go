@@ -1,0 +1,64 @@
+package manager
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The charm checks list-backups' parameters itself, whatever the schema
+// let through.
+func TestBackupQueryBounds(t *testing.T) {
+	for _, c := range []struct {
+		q    backupQuery
+		want string
+	}{
+		{backupQuery{Limit: 301}, "limit 301 is out of range"},
+		{backupQuery{Limit: -1}, "limit -1 is out of range"},
+		{backupQuery{Offset: -1}, "offset -1 is out of range"},
+		{backupQuery{Offset: maxOffset + 1}, "out of range"},
+		{backupQuery{State: "success,nope"}, `state "nope" is unknown`},
+		{backupQuery{State: strings.Repeat("success,", 30)}, "state is too long"},
+		{backupQuery{Since: "2026-13-01"}, `since "2026-13-01" is not a time`},
+		{backupQuery{Until: strings.Repeat("9", 41)}, "until is too long"},
+		{backupQuery{Since: "2026-12-05", Until: "2026-12-04"}, "is before since"},
+	} {
+		if _, err := c.q.filter(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want %q", c.q, err, c.want)
+		}
+	}
+	f, err := backupQuery{Until: "2026-12-04", State: "deleted"}.filter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.limit != defaultLimit || !f.showDeleted || !f.until.Equal(time.Date(2026, 12, 4, 23, 59, 59, 999999999, time.UTC)) {
+		t.Errorf("filter = %+v, want the default limit, deleted shown, until the end of the day", f)
+	}
+}
+
+// A page counts every match, not the deleted ones hidden, and says where
+// the next page starts until the last.
+func TestBackupPage(t *testing.T) {
+	var rows []backup
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		r := backup{ID: "job-" + t0.Add(time.Duration(i)*time.Hour).Format("20060102T150405Z") + "-0000000" + string(rune('0'+i)), Status: "success"}
+		if i%3 == 0 {
+			r.Status = statusDeleted
+		}
+		rows = append(rows, r)
+	}
+	sortBackups(rows)
+	if rows[0].ID[4:19] != "20261201T090000" {
+		t.Fatalf("sorted: first %s, want the newest", rows[0].ID)
+	}
+	f, _ := backupQuery{Limit: 4}.filter()
+	p := f.page(rows)
+	if p.Total != 6 || p.Hidden != 4 || len(p.Rows) != 4 || p.Next != 4 {
+		t.Errorf("first page = total %d hidden %d rows %d next %d", p.Total, p.Hidden, len(p.Rows), p.Next)
+	}
+	f.offset = 4
+	if p = f.page(rows); len(p.Rows) != 2 || p.Next != 0 {
+		t.Errorf("last page = rows %d next %d", len(p.Rows), p.Next)
+	}
+}
