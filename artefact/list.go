@@ -38,6 +38,9 @@ type Summary struct {
 	StoredBytes int64         `json:"stored-bytes"`
 	Compression string        `json:"compression,omitempty"`
 	Encryption  string        `json:"encryption,omitempty"`
+	// ServerVersion is the version of the server the backup was taken of,
+	// as the manifest records it.
+	ServerVersion string `json:"server-version,omitempty"`
 	// Binlog is where a MariaDB backup stands in the binary log, from
 	// its manifest; a restore to a time replays from there.
 	Binlog *engine.BinlogPosition `json:"binlog,omitempty"`
@@ -322,6 +325,7 @@ func (s *Summary) fill(m Manifest) {
 	s.RawBytes, s.StoredBytes = m.RawBytes, m.StoredBytes
 	s.Compression, s.Encryption = m.Compression, m.Encryption
 	s.Binlog = m.Engine.Binlog
+	s.ServerVersion = m.Engine.ServerVersion
 }
 
 // readCatalog reads a scope's catalog; an unusable one reads as empty.

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/engine"
 )
 
 // The charm checks list-backups' parameters itself, whatever the schema
@@ -60,5 +63,37 @@ func TestBackupPage(t *testing.T) {
 	f.offset = 4
 	if p = f.page(rows); len(p.Rows) != 2 || p.Next != 0 {
 		t.Errorf("last page = rows %d next %d", len(p.Rows), p.Next)
+	}
+}
+
+func TestCompatibleVersion(t *testing.T) {
+	pg := func(v string) artefact.Summary {
+		return artefact.Summary{JobID: "job-" + v, Engine: engine.PostgreSQL, ServerVersion: v}
+	}
+	my := func(v string) artefact.Summary {
+		return artefact.Summary{JobID: "job-" + v, Engine: engine.MySQL, ServerVersion: v}
+	}
+	for _, c := range []struct {
+		b, s    artefact.Summary
+		refused bool
+	}{
+		{pg("15.4 (Ubuntu 15.4-1)"), pg("14.10"), true},
+		{pg("14.10"), pg("15.4 (Ubuntu 15.4-1)"), false},
+		{pg("15.4"), pg("15.1"), false},
+		{pg("9.6.24"), pg("9.5.3"), true},
+		{pg("9.6.24"), pg("10.1"), false},
+		{my("10.11.6-MariaDB-0ubuntu0.24.04.1"), my("10.6.18-MariaDB"), true},
+		{my("10.6.18-MariaDB"), my("10.11.6-MariaDB"), false},
+		{my("10.11.9-MariaDB"), my("10.11.6-MariaDB"), false},
+		{pg("15.4"), pg(""), false},
+		{pg("devel"), pg("14.1"), false},
+	} {
+		err := compatibleVersion(c.b, c.s, "b")
+		if (err != nil) != c.refused {
+			t.Errorf("%q into %q: %v, want refused %v", c.b.ServerVersion, c.s.ServerVersion, err, c.refused)
+		}
+		if err != nil && (!strings.Contains(err.Error(), c.b.ServerVersion) || !strings.Contains(err.Error(), c.s.ServerVersion)) {
+			t.Errorf("the refusal names neither version: %v", err)
+		}
 	}
 }

@@ -72,3 +72,24 @@ func TestRestoreIntoAnotherApplication(t *testing.T) {
 	refused(t, s, leader, "restore", map[string]any{"backup-id": mariaID, "application": "postgresql-b"}, "is a mysql backup, but postgresql-b runs postgresql")
 	noCanary(t, s)
 }
+
+// A PostgreSQL 15 backup into an application that runs PostgreSQL 14 (its
+// own backup says so): refused by the manager with both versions named,
+// before any job reaches the agent.
+func TestRestoreIntoAnOlderReleaseRefused(t *testing.T) {
+	s := start(t, Options{Postgres: true})
+	old := testenv.StartPostgresAt(t, testenv.Postgres14BinDir())
+	s.deployAgent("postgresql-14", "postgresql", old.Host, old.Port, old.User, old.Password)
+	s.Settle()
+	leader := s.Leader()
+	newID := ok(t, s, leader, "create-backup", map[string]any{"application": Postgres})["job-id"].(string)
+	oldID := ok(t, s, leader, "create-backup", map[string]any{"application": "postgresql-14"})["job-id"].(string)
+	wait(t, s, newID)
+	wait(t, s, oldID)
+	refused(t, s, leader, "restore", map[string]any{"backup-id": newID, "application": "postgresql-14"}, "but postgresql-14 runs the older 14.")
+	for _, r := range history(t, s).Records {
+		if r.Application == "postgresql-14" && r.Type == "restore" {
+			t.Errorf("a refused restore was requested: %+v", r)
+		}
+	}
+}
