@@ -235,3 +235,25 @@ func lineHas(table, id, text string) bool {
 	}
 	return false
 }
+
+// show-job of a running job gives the time left, from the share its unit
+// reports done and the time since it started.
+func TestShowJobETA(t *testing.T) {
+	clock := jujusim.NewManualClock(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))
+	s := newSimOpts(t, 1, jujusim.Options{Clock: clock})
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	s.config("pg", map[string]string{"mode": "hold"}) // reports "dumping: 42% (simulated)"
+	id := s.backupOn("pg")
+	s.tick(clock, time.Minute)
+	show := s.ok("manager/0", "show-job", map[string]any{"job-id": id})
+	started, err := time.Parse(time.RFC3339, show["started"].(string))
+	if err != nil || show["status"] != "running" {
+		t.Fatalf("show-job = %v", show)
+	}
+	clock.Advance(42*time.Minute - clock.Now().Sub(started))
+	show = s.ok("manager/0", "show-job", map[string]any{"job-id": id})
+	if show["eta"] != "58m0s" || !strings.Contains(show["progress"].(string), "42%") {
+		t.Errorf("show-job 42 minutes after the start at 42%% = %v, want eta 58m0s", show)
+	}
+}

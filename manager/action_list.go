@@ -247,6 +247,9 @@ func (w *world) showJob() error {
 			msg = live.Message
 		}
 		res["progress"] = dash(msg)
+		if eta, ok := progressETA(msg, r.StartedAt, w.now); ok {
+			res["eta"] = eta.String()
+		}
 	}
 	if msg != "" {
 		res["message"] = msg

@@ -97,3 +97,29 @@ func TestCompatibleVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressETA(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		msg     string
+		started time.Time
+		want    string
+	}{
+		{"restore job-x 40% 120 MB at 45 MB/s", t0, "15m0s"},
+		{"dumping: 42% (simulated)", t0, "13m49s"},
+		{"backup job-x 120 MB at 45 MB/s", t0, ""},
+		{"restore job-x 0% 0 B", t0, ""},
+		{"restore job-x 100% 1 GB", t0, ""},
+		{"restore job-x 40% 120 MB", time.Time{}, ""},
+		{"restore job-x 400% 1 GB", t0, ""},
+		{"restore job-x10% 1 GB", t0, ""},
+	} {
+		got := ""
+		if eta, ok := progressETA(c.msg, c.started, t0.Add(10*time.Minute)); ok {
+			got = eta.String()
+		}
+		if got != c.want {
+			t.Errorf("progressETA(%q) = %q, want %q", c.msg, got, c.want)
+		}
+	}
+}
