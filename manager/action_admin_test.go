@@ -257,3 +257,46 @@ func TestShowJobETA(t *testing.T) {
 		t.Errorf("show-job 42 minutes after the start at 42%% = %v, want eta 58m0s", show)
 	}
 }
+
+// verify-schedule: at each slot the leader verifies the newest backup of
+// each application once, kept with source "schedule"; a bad expression
+// blocks the unit with the option named.
+func TestVerifySchedule(t *testing.T) {
+	clock := jujusim.NewManualClock(time.Date(2026, 11, 20, 2, 50, 0, 0, time.UTC))
+	s := newSimOpts(t, 1, jujusim.Options{Clock: clock})
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	s.backupOn("pg")
+	newest := s.backupOn("pg")
+	s.config("manager", map[string]string{"verify-schedule": "0 3 * * *"})
+	s.tick(clock, 5*time.Minute)
+	if got := s.peerData()[verificationsKey]; got != "" {
+		t.Fatalf("verified before the slot: %s", got)
+	}
+	kept := func() []verification {
+		t.Helper()
+		var vs []verification
+		if text := s.peerData()[verificationsKey]; text != "" {
+			if err := json.Unmarshal([]byte(text), &vs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return vs
+	}
+	s.tick(clock, 10*time.Minute) // 03:05: the slot came
+	vs := kept()
+	if len(vs) != 1 || vs[0].BackupID != newest || !vs[0].OK || vs[0].Source != "schedule" {
+		t.Fatalf("after the slot: %+v, want %s verified by the schedule", vs, newest)
+	}
+	s.tick(clock, 30*time.Minute) // no new slot: nothing again
+	if again := kept(); len(again) != 1 || !again[0].At.Equal(vs[0].At) {
+		t.Errorf("verified again without a slot: %+v", again)
+	}
+	if table := s.ok("manager/0", "list-backups", nil)["backups"].(string); !lineHas(table, newest, "ok ") {
+		t.Errorf("list-backups after the scheduled verification:\n%s", table)
+	}
+	s.config("manager", map[string]string{"verify-schedule": "every day"})
+	if got := s.status("manager/0"); !strings.HasPrefix(got, "blocked: invalid config: verify-schedule") {
+		t.Errorf("status with a bad verify-schedule = %q", got)
+	}
+}

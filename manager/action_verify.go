@@ -14,6 +14,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
@@ -158,9 +159,15 @@ func (w *world) verify(ctx context.Context, id, app, source string) ([]verificat
 	return out, nil
 }
 
-// loadVerifications reads the kept verifications; an unreadable record is
-// started afresh with an error in the log.
+// loadVerifications reads the kept verifications and the verify
+// schedule's state; an unreadable record is started afresh with an error
+// in the log.
 func (w *world) loadVerifications() {
+	st, err := requirer.ParseScheduleStates(w.peer.data[verifyScheduleKey])
+	if err != nil {
+		goops.LogErrorf("%v; the verify schedules start afresh", err)
+	}
+	w.peer.verifySchedule = st
 	w.peer.verifications = nil
 	if text := w.peer.data[verificationsKey]; text != "" {
 		if err := json.Unmarshal([]byte(text), &w.peer.verifications); err != nil {

@@ -13,6 +13,7 @@ type config struct {
 	BackupSchedule string `json:"backup-schedule"`
 	RetentionCount string `json:"retention-count"`
 	RetentionDays  string `json:"retention-days"`
+	VerifySchedule string `json:"verify-schedule"`
 }
 
 // jobTimeout returns the lost timeout; an unreadable value means 24h.
@@ -36,6 +37,7 @@ func (c config) maxPending() int {
 type policy struct {
 	schedules   requirer.PerApp // backup-schedule
 	count, days requirer.PerApp // retention-count, retention-days
+	verify      requirer.PerApp // verify-schedule
 	// parsed holds each expression of schedules, parsed once.
 	parsed map[string]requirer.Schedule
 }
@@ -57,6 +59,9 @@ func parsePolicy(c config) (policy, error) {
 		return policy{}, err
 	}
 	if p.days, err = requirer.ParsePerApp("retention-days", c.RetentionDays, requirer.CheckRetentionValue); err != nil {
+		return policy{}, err
+	}
+	if p.verify, err = requirer.ParsePerApp("verify-schedule", c.VerifySchedule, checkSpec); err != nil {
 		return policy{}, err
 	}
 	return p, nil

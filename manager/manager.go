@@ -194,6 +194,7 @@ func (w *world) reconcile(probe bool) error {
 	}
 	w.runSchedule()
 	w.runRetention(retentionHooks[w.hook])
+	w.runVerifySchedule()
 	if err := w.writeJobs(); err != nil {
 		return err
 	}
