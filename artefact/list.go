@@ -38,6 +38,11 @@ type Summary struct {
 	StoredBytes int64         `json:"stored-bytes"`
 	Compression string        `json:"compression,omitempty"`
 	Encryption  string        `json:"encryption,omitempty"`
+	// KeyFingerprint names the key of an encrypted backup (Fingerprint).
+	KeyFingerprint string `json:"key-fingerprint,omitempty"`
+	// ServerVersion is the version of the server the backup was taken of,
+	// as the manifest records it.
+	ServerVersion string `json:"server-version,omitempty"`
 	// Binlog is where a MariaDB backup stands in the binary log, from
 	// its manifest; a restore to a time replays from there.
 	Binlog *engine.BinlogPosition `json:"binlog,omitempty"`
@@ -320,8 +325,9 @@ func (s *Summary) fill(m Manifest) {
 	s.Engine, s.Method, s.Databases = m.Engine.Kind, m.Engine.Method, m.Engine.Databases
 	s.StartedAt, s.FinishedAt = m.StartedAt, m.FinishedAt
 	s.RawBytes, s.StoredBytes = m.RawBytes, m.StoredBytes
-	s.Compression, s.Encryption = m.Compression, m.Encryption
+	s.Compression, s.Encryption, s.KeyFingerprint = m.Compression, m.Encryption, m.KeyFingerprint
 	s.Binlog = m.Engine.Binlog
+	s.ServerVersion = m.Engine.ServerVersion
 }
 
 // readCatalog reads a scope's catalog; an unusable one reads as empty.

@@ -28,16 +28,21 @@ type listParams struct {
 	Format      string `json:"format"`
 }
 
-// listBackups shows the backups of the history merged with those in the
-// bucket, newest first.
+// listBackups shows one page of the backups of the history merged with
+// those in the bucket, newest first, filtered as asked; deleted backups
+// only when asked.
 func (w *world) listBackups() error {
-	var p listParams
-	if err := goops.GetActionParams(&p); err != nil {
+	var q backupQuery
+	if err := goops.GetActionParams(&q); err != nil {
 		return fail("cannot read the parameters: %v", err)
+	}
+	f, err := q.filter()
+	if err != nil {
+		return fail("%v", err)
 	}
 	listed := false
 	note := ""
-	bucketSums, err := w.bucketBackups(p.Application)
+	bucketSums, err := w.bucketBackups(q.Application)
 	if err != nil {
 		note = "the bucket could not be listed; showing the job history only: " + secret.Guard(err, w.secrets()).Error()
 	} else {
@@ -46,24 +51,26 @@ func (w *world) listBackups() error {
 			note = w.s3.problem + "; showing the job history only"
 		}
 	}
-	rows := mergeBackups(w.history, bucketSums, listed, w.s3.storage.Path, p.Application)
-	more := 0
-	if len(rows) > maxRows {
-		more = len(rows) - maxRows
-		rows = rows[:maxRows]
-	}
-	res := map[string]string{"count": strconv.Itoa(len(rows) + more)}
-	if p.Format == "json" {
-		b, err := json.Marshal(rows)
+	rows := mergeBackups(w.history, bucketSums, listed, w.s3.storage.Path, q.Application)
+	w.addVerifications(rows)
+	p := f.page(rows)
+	res := map[string]string{"count": strconv.Itoa(p.Total), "shown": strconv.Itoa(len(p.Rows)), "offset": strconv.Itoa(f.offset)}
+	if q.Format == "json" {
+		b, err := json.Marshal(p.Rows)
 		if err != nil {
 			return fail("cannot encode the backups: %v", err)
 		}
 		res["backups"] = string(b)
 	} else {
-		res["backups"] = backupTable(rows)
+		res["backups"] = backupTable(p.Rows)
 	}
-	if more > 0 {
-		note = joinNote(note, fmt.Sprintf("%d older backups not shown: narrow with application=NAME", more))
+	if p.Next > 0 {
+		res["next-offset"] = strconv.Itoa(p.Next)
+		note = joinNote(note, fmt.Sprintf("%d more backups: run again with offset=%d", p.Total-p.Next, p.Next))
+	}
+	if p.Hidden > 0 {
+		res["deleted-hidden"] = strconv.Itoa(p.Hidden)
+		note = joinNote(note, fmt.Sprintf("%d deleted backups not shown: show-deleted=true lists them", p.Hidden))
 	}
 	if note != "" {
 		res["note"] = note
@@ -93,10 +100,10 @@ func (w *world) bucketBackups(app string) ([]artefact.Summary, error) {
 func backupTable(rows []backup) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "backup-id\tapplication\tengine\tstatus\tstarted\tfinished\tsize\tkey\tartefact-path")
+	fmt.Fprintln(tw, "backup-id\tapplication\tengine\tstatus\tstarted\tfinished\tsize\tkey\tverified\tartefact-path")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Application, dash(r.Engine), r.Status,
-			timeCell(r.Started), timeCell(r.Finished), sizeCell(r), dash(r.KeyFingerprint), dash(r.Path))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Application, dash(r.Engine), r.Status,
+			timeCell(r.Started), timeCell(r.Finished), sizeCell(r), dash(r.KeyFingerprint), dash(r.Verified), dash(r.Path))
 	}
 	tw.Flush()
 	if len(rows) == 0 {
@@ -139,10 +146,16 @@ func (w *world) listJobs() error {
 			}
 			res["deleted"] = string(d)
 		}
+		if len(w.peer.verifications) > 0 {
+			res["verified"] = verificationsText(w.peer.verifications)
+		}
 	} else {
 		res["jobs"] = jobTable(rows)
 		if len(w.peer.deletions) > 0 {
 			res["deleted"] = deletionTable(w.peer.deletions)
+		}
+		if len(w.peer.verifications) > 0 {
+			res["verified"] = verificationTable(w.peer.verifications)
 		}
 	}
 	var notes []string
@@ -237,6 +250,9 @@ func (w *world) showJob() error {
 			msg = live.Message
 		}
 		res["progress"] = dash(msg)
+		if eta, ok := progressETA(msg, r.StartedAt, w.now); ok {
+			res["eta"] = eta.String()
+		}
 	}
 	if msg != "" {
 		res["message"] = msg

@@ -220,7 +220,7 @@ func (w *world) sameEngine(ctx context.Context, b artefact.Summary, app string, 
 			if s.Engine != b.Engine {
 				return fail("backup %s is a %s backup, but %s runs %s (backup %s): restore it into an application of the same engine", b.JobID, b.Engine, app, s.Engine, s.JobID)
 			}
-			return nil
+			return compatibleVersion(b, s, app)
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +26,8 @@ type backup struct {
 	Message     string    `json:"message,omitempty"`
 	// KeyFingerprint names the key of an encrypted backup (its record's).
 	KeyFingerprint string `json:"key-fingerprint,omitempty"`
+	// Verified is the backup's latest verification (verify-backup).
+	Verified string `json:"verified,omitempty"`
 }
 
 // Statuses of list-backups beyond the history's.
@@ -38,7 +39,7 @@ const (
 )
 
 // mergeBackups joins the backup jobs of the history with the backups in
-// the bucket (listed under storagePath), newest first. Only app's when app
+// the bucket (listed under storagePath), newest first (see backupTime). Only app's when app
 // is set. A backup is restorable when the bucket holds its manifest; when
 // the bucket was listed (listed), a successful job without a manifest there
 // is shown as missing.
@@ -101,12 +102,7 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 		}
 		rows = append(rows, *b)
 	}
-	slices.SortStableFunc(rows, func(a, b backup) int {
-		if c := b.Started.Compare(a.Started); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	sortBackups(rows)
 	return rows
 }
 

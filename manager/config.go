@@ -18,6 +18,7 @@ type config struct {
 	EncryptionSecret string `json:"encryption-secret"`
 	MetricsAddress   string `json:"metrics-address"`
 	BackupMaxAge     string `json:"backup-max-age"`
+	VerifySchedule   string `json:"verify-schedule"`
 }
 
 // jobTimeout returns the lost timeout; an unreadable value means 24h.
@@ -41,6 +42,7 @@ func (c config) maxPending() int {
 type policy struct {
 	schedules   requirer.PerApp // backup-schedule
 	count, days requirer.PerApp // retention-count, retention-days
+	verify      requirer.PerApp // verify-schedule
 	// parsed holds each expression of schedules, parsed once.
 	parsed map[string]requirer.Schedule
 }
@@ -62,6 +64,9 @@ func parsePolicy(c config) (policy, error) {
 		return policy{}, err
 	}
 	if p.days, err = requirer.ParsePerApp("retention-days", c.RetentionDays, requirer.CheckRetentionValue); err != nil {
+		return policy{}, err
+	}
+	if p.verify, err = requirer.ParsePerApp("verify-schedule", c.VerifySchedule, checkSpec); err != nil {
 		return policy{}, err
 	}
 	return p, nil

@@ -22,7 +22,9 @@
 //     times;
 //   - retention (retention.go): expired backups, failed backups' leftovers
 //     and unfinished uploads deleted, each deletion logged;
-//   - actions (action_*.go, backups.go): create-backup, restore,
-//     list-backups, list-jobs, show-job, clear-history, delete-backup;
+//   - actions (action_*.go, backups.go, backupquery.go, version.go,
+//     eta.go): create-backup, restore, list-backups, list-jobs, show-job,
+//     clear-history, delete-backup, verify-backup (and verifyschedule.go),
+//     show-backup-log;
 //   - status (status.go): the workload status a person reads at a glance.
 package manager

@@ -238,3 +238,17 @@ func (w *world) restorableKey(r requirer.Record) error {
 	}
 	return nil
 }
+
+// keyOf returns the key that opens backup s from the bucket: nil for an
+// unencrypted one; for an encrypted one, the key of its fingerprint in
+// encryption-secret, else an error naming the fingerprint (what is
+// refused says so rather than a generic wrong-key error).
+func (w *world) keyOf(s artefact.Summary, what string) ([]byte, error) {
+	if s.Encryption == "" || s.Encryption == artefact.EncryptionNone {
+		return nil, nil
+	}
+	if k := w.enc.keys.ByFingerprint(s.KeyFingerprint); k != nil && w.enc.problem == "" {
+		return k, nil
+	}
+	return nil, fail("cannot %s backup %s of %s: it is encrypted with the key of fingerprint %s, which is not in encryption-secret", what, s.JobID, s.Scope, dash(s.KeyFingerprint))
+}

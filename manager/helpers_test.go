@@ -64,6 +64,9 @@ func newSimOpts(t testing.TB, units int, opts jujusim.Options) *sim {
 	if err := m.Deploy(ctx, "manager", model.Charm(t, "database-backup-manager"), units); err != nil {
 		t.Fatal(err)
 	}
+	if err := m.Config(ctx, "manager", map[string]string{"metrics-address": testenv.LoopbackAddr(t)}); err != nil {
+		t.Fatal(err)
+	}
 	s.settle()
 	return s
 }

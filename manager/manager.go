@@ -85,13 +85,15 @@ var probeHooks = map[string]bool{
 // the unit.
 func runAction(w *world, name string) error {
 	actions := map[string]func() error{
-		"create-backup": w.createBackup,
-		"list-backups":  w.listBackups,
-		"restore":       w.restore,
-		"list-jobs":     w.listJobs,
-		"show-job":      w.showJob,
-		"clear-history": w.clearHistory,
-		"delete-backup": w.deleteBackup,
+		"create-backup":   w.createBackup,
+		"list-backups":    w.listBackups,
+		"restore":         w.restore,
+		"list-jobs":       w.listJobs,
+		"show-job":        w.showJob,
+		"clear-history":   w.clearHistory,
+		"delete-backup":   w.deleteBackup,
+		"verify-backup":   w.verifyBackup,
+		"show-backup-log": w.showBackupLog,
 	}
 	fn, ok := actions[name]
 	if !ok {
@@ -206,6 +208,7 @@ func (w *world) reconcile(probe bool) error {
 	}
 	w.runSchedule()
 	w.runRetention(retentionHooks[w.hook])
+	w.runVerifySchedule()
 	if err := w.writeJobs(); err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ type peerState struct {
 	deletions []deletion
 	// retentionRun is when retention last ran.
 	retentionRun time.Time
+	// verifications are the latest checks of backups (verify-backup).
+	verifications []verification
+	// verifySchedule is what each application's verify-schedule last did.
+	verifySchedule requirer.ScheduleStates
 }
 
 // loadPeer reads the history and the last bucket check.
@@ -49,6 +53,7 @@ func (w *world) loadPeer() error {
 	w.peer.check = parseCheck(w.peer.data[s3CheckKey])
 	w.loadSchedule()
 	w.loadDeletions()
+	w.loadVerifications()
 	return nil
 }
 
@@ -72,8 +77,10 @@ func (w *world) savePeer() error {
 	}
 	want := map[string]string{requirer.HistoryKey: text, s3CheckKey: w.peer.check.text(),
 		requirer.ScheduleKey: w.peer.schedule.Marshal(), deletionsKey: deletionsText(w.peer.deletions),
-		retentionRunKey: timeText(w.peer.retentionRun)}
-	if ch := changedKeys(w.peer.data, want, requirer.HistoryKey, s3CheckKey, requirer.ScheduleKey, deletionsKey, retentionRunKey); len(ch) > 0 {
+		retentionRunKey: timeText(w.peer.retentionRun), verificationsKey: verificationsText(w.peer.verifications),
+		verifyScheduleKey: w.peer.verifySchedule.Marshal()}
+	if ch := changedKeys(w.peer.data, want, requirer.HistoryKey, s3CheckKey, requirer.ScheduleKey, deletionsKey, retentionRunKey,
+		verificationsKey, verifyScheduleKey); len(ch) > 0 {
 		if err := setAppData(w.peer.id, ch); err != nil {
 			return err
 		}

@@ -113,6 +113,18 @@ func TestEncryptionThroughSecrets(t *testing.T) {
 		t.Errorf("list-backups table lacks %s:\n%s", fp2, table)
 	}
 
+	// The manager verifies and reads the log of a backup of either key,
+	// from the bucket, with the key its manifest names.
+	for _, id := range []string{pg1, pg2, maria1} {
+		if v := run("verify-backup", map[string]any{"backup-id": id}); v["verified"] != "1" || v["failed"] != "0" {
+			t.Errorf("verify-backup %s: %v", id, v)
+		}
+		lg := run("show-backup-log", map[string]any{"backup-id": id})
+		if lg["complete"] != "true" || strings.Contains(fmt.Sprint(lg["log"]), "DBBK") {
+			t.Errorf("show-backup-log %s of an encrypted backup: %v", id, lg)
+		}
+	}
+
 	// The backups made with the old key restore.
 	s.PG.SQL(t, "shop", "DELETE FROM items WHERE id > 10")
 	s.Maria.SQL(t, "", "INSERT INTO crm.people VALUES (3,'after the backup')")
@@ -134,6 +146,10 @@ func TestEncryptionThroughSecrets(t *testing.T) {
 	s.PG.SQL(t, "shop", "DELETE FROM items WHERE id > 5")
 	before := s.PG.Checksums(t, "shop")
 	refused(t, s, leader, "restore", map[string]any{"backup-id": pg1}, "is encrypted with the key of fingerprint "+fp1)
+	if v, err := s.Run(leader, "verify-backup", map[string]any{"backup-id": pg1, "format": "json"}); err != nil || v.Status != "failed" || !strings.Contains(fmt.Sprint(v.Results["results"]), fp1) {
+		t.Errorf("verify-backup of a backup whose key is gone: %v %+v, want failed naming %s", err, v, fp1)
+	}
+	refused(t, s, leader, "show-backup-log", map[string]any{"backup-id": pg1}, "fingerprint "+fp1)
 	run("clear-history", nil)
 	rid := run("restore", map[string]any{"backup-id": pg1})["job-id"].(string)
 	res, err := s.Wait(rid, 2*time.Minute)

@@ -81,7 +81,7 @@ func StartMariaDBWith(t T, opts MariaDBOptions) *MariaDB {
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		m.Port = dbFreePort(t)
+		m.Port = FreePort(t)
 		if lastErr = m.start(t, ctx, server, userArg); lastErr == nil {
 			break
 		}

@@ -8,9 +8,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"strconv"
 
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -272,16 +272,10 @@ func findBinary(t T, name string) string {
 	return ""
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// freePort is FreePort as text.
 func freePort(t T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("cannot find a free port: %v", err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	return strconv.Itoa(FreePort(t))
 }
 
 func randomHex(n int) string {

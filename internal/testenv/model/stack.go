@@ -87,6 +87,7 @@ func Start(ctx context.Context, t testenv.T, opts Options) *Stack {
 	})
 	units := max(opts.ManagerUnits, 1)
 	s.Must(m.Deploy(ctx, Manager, Charm(t, "database-backup-manager"), units))
+	s.Must(m.Config(ctx, Manager, map[string]string{"metrics-address": testenv.LoopbackAddr(t)}))
 	s.Must(m.Deploy(ctx, S3, Charm(t, "database-backup-manager/testdata/s3stub"), 1))
 	mode := opts.S3Mode
 	if mode == "" {
@@ -100,10 +101,10 @@ func Start(ctx context.Context, t testenv.T, opts Options) *Stack {
 		t.Fatalf("%v", err)
 	}
 	if s.PG != nil {
-		s.deployAgent(Postgres, "postgresql", s.PG.Host, s.PG.Port, s.PG.User, s.PG.Password)
+		s.DeployAgent(Postgres, "postgresql", s.PG.Host, s.PG.Port, s.PG.User, s.PG.Password)
 	}
 	if s.Maria != nil {
-		s.deployAgent(MariaDB, "mysql", s.Maria.Host, s.Maria.Port, s.Maria.User, s.Maria.Password)
+		s.DeployAgent(MariaDB, "mysql", s.Maria.Host, s.Maria.Port, s.Maria.User, s.Maria.Password)
 	}
 	s.Settle()
 	return s
@@ -127,15 +128,18 @@ func Charm(t testenv.T, dir string) jujusim.Charm {
 	return c
 }
 
-// deployAgent deploys an agent for one database server, its password in a
+// DeployAgent deploys an agent for one database server, its password in a
 // Juju secret, and relates it to the manager.
-func (s *Stack) deployAgent(app, engine, host string, port int, user, password string) {
+func (s *Stack) DeployAgent(app, engine, host string, port int, user, password string) {
 	s.t.Helper()
 	s.Must(s.M.Deploy(s.Ctx, app, Charm(s.t, "database-backup-agent"), 1))
 	uri, err := s.M.AddSecret(map[string]string{"password": password}, app)
 	s.Must(err)
 	s.Must(s.M.Config(s.Ctx, app, map[string]string{"engine": engine, "host": host,
-		"port": fmt.Sprint(port), "user": user, "password-secret": uri}))
+		"port": fmt.Sprint(port), "user": user, "password-secret": uri,
+		// Every unit of the box is on this one machine: each serves its
+		// metrics on a port of its own.
+		"metrics-address": testenv.LoopbackAddr(s.t)}))
 	id, err := s.M.Integrate(s.Ctx, app+":database-backup", Manager+":database-backup")
 	s.Must(err)
 	s.Relations[app] = id

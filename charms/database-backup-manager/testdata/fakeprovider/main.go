@@ -156,6 +156,7 @@ func backup(ctx context.Context, c config, scope string, j *dbbackup.Job) error 
 	}
 	kind := engine.Kind(c.Engine)
 	produce := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		fmt.Fprintf(log, "fake dump of %s: starting\n", scope)
 		data := []byte(strings.Repeat("fake dump of "+scope+"\n", 64))
 		if _, err := w.Write(data); err != nil {
 			return engine.Result{}, err
