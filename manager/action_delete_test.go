@@ -136,16 +136,27 @@ func TestDeleteBackup(t *testing.T) {
 	if show["status"] != "success" || !strings.HasPrefix(show["message"].(string), deletedNote) {
 		t.Errorf("show-job of the deleted backup = %v", show)
 	}
-	var rows []backup
-	if err := json.Unmarshal([]byte(s.ok(leader, "list-backups", map[string]any{"format": "json"})["backups"].(string)), &rows); err != nil {
-		t.Fatal(err)
-	}
-	statuses := map[string]string{}
-	for _, r := range rows {
-		statuses[r.ID] = r.Status
-	}
-	if want := map[string]string{b1: "success", b2: statusDeleted, b3: "success", m1: "success"}; !maps.Equal(statuses, want) {
-		t.Errorf("list-backups statuses = %v, want %v", statuses, want)
+	// By default list-backups hides the deleted backup and says so;
+	// show-deleted=true lists it as deleted.
+	for _, showDeleted := range []bool{false, true} {
+		res := s.ok(leader, "list-backups", map[string]any{"format": "json", "show-deleted": showDeleted})
+		var rows []backup
+		if err := json.Unmarshal([]byte(res["backups"].(string)), &rows); err != nil {
+			t.Fatal(err)
+		}
+		statuses := map[string]string{}
+		for _, r := range rows {
+			statuses[r.ID] = r.Status
+		}
+		want := map[string]string{b1: "success", b3: "success", m1: "success"}
+		if showDeleted {
+			want[b2] = statusDeleted
+		} else if res["deleted-hidden"] != "1" {
+			t.Errorf("list-backups deleted-hidden = %v, want 1", res["deleted-hidden"])
+		}
+		if !maps.Equal(statuses, want) {
+			t.Errorf("list-backups show-deleted=%v statuses = %v, want %v", showDeleted, statuses, want)
+		}
 	}
 	refused(leader, map[string]any{"backup-id": b2}, "nothing to delete")
 

@@ -84,7 +84,7 @@ func (w *world) createBackup() error {
 		return err
 	}
 	compression := p.Compression == nil || *p.Compression
-	id := requirer.NewJobID(w.now, rand.Reader)
+	id := w.history.NextJobID(w.now, rand.Reader)
 	rec, err := w.newBackup(requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: compression,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
@@ -158,7 +158,7 @@ func (w *world) restore() error {
 	if err := w.sameEngine(ctx, sum, app, sums); err != nil {
 		return err
 	}
-	job := requirer.NewJobID(w.now, rand.Reader)
+	job := w.history.NextJobID(w.now, rand.Reader)
 	err = w.request(requirer.Record{
 		JobID: job, Application: app, Type: dbbackup.Restore, Compression: sum.Compression == artefact.CompressionZstd,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,

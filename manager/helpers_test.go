@@ -28,6 +28,8 @@ type sim struct {
 	s3     *testenv.S3Server
 	bucket string
 	rels   map[string]int // "pg", "s3", ... -> relation id
+	// metricsAddr is the manager's metrics-address (one free port per sim).
+	metricsAddr string
 }
 
 // newSim deploys the manager with units units and starts versitygw with
@@ -64,7 +66,8 @@ func newSimOpts(t testing.TB, units int, opts jujusim.Options) *sim {
 	if err := m.Deploy(ctx, "manager", model.Charm(t, "database-backup-manager"), units); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Config(ctx, "manager", map[string]string{"metrics-address": testenv.LoopbackAddr(t)}); err != nil {
+	s.metricsAddr = testenv.LoopbackAddr(t)
+	if err := m.Config(ctx, "manager", map[string]string{"metrics-address": s.metricsAddr}); err != nil {
 		t.Fatal(err)
 	}
 	s.settle()

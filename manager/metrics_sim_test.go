@@ -38,8 +38,8 @@ func TestStatusWarnsOfAnOldBackup(t *testing.T) {
 	if !ok || pg.MaxAge != 24*time.Hour || !pg.LastSuccess.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) || len(pg.Counts) != 1 || pg.Counts[0].Jobs != 1 {
 		t.Errorf("published: %+v", p)
 	}
-	if p.Address != "127.0.0.1:9570" {
-		t.Errorf("published address %q, want the charm's default", p.Address)
+	if p.Address != s.metricsAddr {
+		t.Errorf("published address %q, want the configured %q", p.Address, s.metricsAddr)
 	}
 	s.config("manager", map[string]string{"metrics-address": "db.example.com:9570"})
 	if got := s.status("manager/0"); got != `blocked: invalid config: metrics-address: invalid metrics address: "db.example.com:9570": host must be an IP address, "localhost" or empty for every interface` {

@@ -61,7 +61,7 @@ func (w *world) scheduledBackup(app string, d requirer.Slot, old requirer.Schedu
 		goops.LogWarningf("scheduled backup of %s for %s skipped: %v", app, slot, err)
 		return d.State
 	}
-	id := requirer.NewJobID(w.now, rand.Reader)
+	id := w.history.NextJobID(w.now, rand.Reader)
 	rec, err := w.newBackup(requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: true,
 		Source: requirer.FromSchedule, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,

@@ -33,7 +33,7 @@ func (w *world) restoreUnverified(r requirer.Record, into string) error {
 	if err != nil {
 		return err
 	}
-	job := requirer.NewJobID(w.now, rand.Reader)
+	job := w.history.NextJobID(w.now, rand.Reader)
 	err = w.request(requirer.Record{
 		JobID: job, Application: app, Type: dbbackup.Restore, Compression: r.Compression,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,

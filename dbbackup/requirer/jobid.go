@@ -50,3 +50,32 @@ func JobIDTime(id string) (time.Time, bool) {
 	t, err := time.Parse(jobIDTime, rest[:len(jobIDTime)])
 	return t, err == nil
 }
+
+// NextJobID returns an id of NewJobID's form that sorts after every record
+// of h, so that the history's id order stays its request order: two jobs
+// requested within one second get NewJobID's random suffix, and when that
+// would sort before the last record of the same second the id is that
+// record's with the suffix one higher instead. A clock that went back (the
+// last record is of a later second) keeps NewJobID's id.
+func (h History) NextJobID(now time.Time, entropy io.Reader) string {
+	id := NewJobID(now, entropy)
+	n := len(h.Records)
+	if n == 0 || id > h.Records[n-1].JobID {
+		return id
+	}
+	last := h.Records[n-1].JobID
+	prefix := id[:len(id)-8]
+	if !strings.HasPrefix(last, prefix) || len(last) != len(id) {
+		return id
+	}
+	var b [4]byte
+	if _, err := hex.Decode(b[:], []byte(last[len(prefix):])); err != nil {
+		return id
+	}
+	next := binary.BigEndian.Uint32(b[:]) + 1
+	if next == 0 {
+		return id // the last of the second's ids: Request refuses a duplicate
+	}
+	binary.BigEndian.PutUint32(b[:], next)
+	return prefix + hex.EncodeToString(b[:])
+}

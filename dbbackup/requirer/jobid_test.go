@@ -97,3 +97,50 @@ func TestJobIDTime(t *testing.T) {
 		}
 	}
 }
+
+// Ids made within one second sort in request order, whatever the random
+// suffixes: the status and list-jobs name the newest job by that order.
+func TestNextJobIDSortsAfterTheHistory(t *testing.T) {
+	now := t0.Add(62 * time.Second)
+	var h requirer.History
+	rng := rand.New(rand.NewPCG(1, 2))
+	suffixes := [][]byte{{0xf0, 0, 0, 0}, {0x10, 0, 0, 0}, {0x00, 0, 0, 1}, {0xf0, 0, 0, 1}}
+	var ids []string
+	for i := 0; i < 40; i++ {
+		entropy := []byte{byte(rng.Uint32()), byte(rng.Uint32()), 0, 0}
+		if i < len(suffixes) {
+			entropy = suffixes[i]
+		}
+		id := h.NextJobID(now, bytes.NewReader(entropy))
+		if !jobIDShape.MatchString(id) {
+			t.Fatalf("id %q has not the shape", id)
+		}
+		if ts, ok := requirer.JobIDTime(id); !ok || !ts.Equal(now.Truncate(time.Second)) {
+			t.Fatalf("id %q does not hold the request's second", id)
+		}
+		r := waiting(id, "mysql", dbbackup.Backup, 0)
+		r.RequestedAt = now
+		next, err := requirer.Request(h, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = next
+		ids = append(ids, id)
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("ids out of request order: %v", ids)
+	}
+	for i, r := range h.Records {
+		if r.JobID != ids[i] {
+			t.Fatalf("history order %d = %s, want request order %s", i, r.JobID, ids[i])
+		}
+	}
+	// A later second takes the random suffix again; so does a clock that
+	// went back.
+	if got := h.NextJobID(now.Add(time.Second), bytes.NewReader([]byte{0, 0, 0, 0})); got != "job-20261125T130103Z-00000000" {
+		t.Errorf("next second: %s", got)
+	}
+	if got := h.NextJobID(now.Add(-time.Second), bytes.NewReader([]byte{0, 0, 0, 0})); got != "job-20261125T130101Z-00000000" {
+		t.Errorf("clock back: %s", got)
+	}
+}

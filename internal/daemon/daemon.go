@@ -35,10 +35,13 @@ const (
 )
 
 // startWait bounds how long Start waits for the new process to hold the
-// lock; stopPoll spaces Stop's checks.
+// lock; stopPoll spaces Stop's checks; killWait is how long a SIGKILLed
+// daemon may take to let go of its lock (the kernel frees it when the
+// process is reaped, which a loaded machine can delay past a second).
 const (
 	startWait = 5 * time.Second
 	stopPoll  = 20 * time.Millisecond
+	killWait  = 5 * time.Second
 )
 
 // Daemon is the background process of one folder.
@@ -153,7 +156,7 @@ func (d Daemon) Start(exe string, args []string) error {
 // Stop ends the daemon: a systemd service that StartService recorded is
 // disabled and removed; a process gets SIGTERM, then SIGKILL once grace
 // has passed, and Stop returns once it no longer holds the lock (at most
-// a second after the SIGKILL).
+// killWait after the SIGKILL).
 func (d Daemon) Stop(grace time.Duration) error {
 	if name, err := os.ReadFile(filepath.Join(d.Dir, serviceRecord)); err == nil {
 		return d.stopService(strings.TrimSpace(string(name)))
@@ -174,7 +177,7 @@ func (d Daemon) Stop(grace time.Duration) error {
 		}
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(stopPoll) {
+	for deadline := time.Now().Add(killWait); time.Now().Before(deadline); time.Sleep(stopPoll) {
 		if !d.Alive() {
 			return nil
 		}
