@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // NewDataDir returns the path of a data directory to restore into for a
@@ -49,7 +51,36 @@ func (p *Postgres) StartFromDataDir(t T, dir string) *Postgres {
 			t.Logf("cannot stop PostgreSQL on %s: %v", dir, err)
 		}
 	})
-	return &q
+	// A recovering server accepts read-only connections (hot_standby):
+	// wait for the end of recovery.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		out, err := q.Exec("postgres", "SELECT pg_is_in_recovery()")
+		if err == nil && strings.TrimSpace(out) == "f" {
+			return &q
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PostgreSQL on %s still recovering after 60 s (%q, %v)\nserver log:\n%s", dir, out, err, dbTailFile(logFile, 40))
+		}
+	}
+}
+
+// WaitReceived waits (up to 30 s) until every replication client of the
+// server (an archiver's pg_receivewal) has written all the WAL the server
+// has written so far (flushed first, as the WAL writer does within a moment).
+func (p *Postgres) WaitReceived(t T) {
+	t.Helper()
+	lsn := strings.TrimSpace(p.SQL(t, "postgres", "SELECT pg_current_wal_insert_lsn()"))
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out := strings.TrimSpace(p.SQL(t, "postgres", fmt.Sprintf(
+			"SELECT count(*) FROM pg_stat_replication WHERE write_lsn IS NULL OR write_lsn < '%s'", lsn)))
+		n := strings.TrimSpace(p.SQL(t, "postgres", "SELECT count(*) FROM pg_stat_replication"))
+		if out == "0" && n != "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL up to %s was not received within 30 s (%s of %s clients behind)", lsn, out, n)
+		}
+	}
 }
 
 // ServerLog returns the last n lines of the server's log.
