@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/engine/postgres"
 	"github.com/dbbackup/dbbackup/internal/bytesize"
 	"github.com/dbbackup/dbbackup/store"
 )
@@ -27,6 +28,13 @@ they are stored (and paid for) until aborted; the backup manager's retention
 aborts those of backups that ended. The table counts them; --json gives
 each one (key, upload id, initiated time) in its backup's entry.
 
+For physical PostgreSQL backups it shows the recoverable window of each:
+from the moment the base was consistent to the newest WAL archived after
+it by 'dbbackup archive-wal' without a gap ("recoverable-window" in
+--json), and why a window ends early (a missing segment). Reading the
+timeline history of an encrypted WAL archive needs its key
+(--encryption-key-file).
+
 Exit codes: 0 listed; 1 the store could not be listed; 2 unusable command
 line (a missing or invalid flag, an argument, a storage configuration that
 cannot be read or is too large).`
@@ -36,6 +44,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
 	scope := fs.String("scope", "", "list only this scope (a database application)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	keyFile := fs.String("encryption-key-file", "", "the key of an encrypted WAL archive, to read its timeline history for the recoverable windows")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -47,6 +56,12 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	st, cfg, err := openStore(*cfgPath)
 	if err != nil {
 		return usageError(stderr, "list", err)
+	}
+	var key []byte
+	if *keyFile != "" {
+		if key, err = artefact.ReadKeyFile(*keyFile); err != nil {
+			return usageError(stderr, "list", err)
+		}
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -69,6 +84,9 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
 	}
+	for _, err := range addWindows(ctx, st, rows, key) {
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
 	for _, u := range outside {
 		fmt.Fprintf(stderr, "dbbackup list: unfinished upload %s (id %s, initiated %s) is outside any backup folder\n",
@@ -78,6 +96,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return writeJSON(stdout, rows)
 	}
 	printBackups(stdout, rows)
+	printWindows(stdout, rows)
 	printUploads(stdout, rows, len(outside))
 	return exitOK
 }
@@ -89,6 +108,9 @@ type listedBackup struct {
 	ArtefactPath string `json:"artefact-path"`
 	artefact.Summary
 	Uploads []listedUpload `json:"unfinished-uploads,omitempty"`
+	// Window is what a physical PostgreSQL backup recovers to with the
+	// scope's WAL archive as it is.
+	Window *postgres.Window `json:"recoverable-window,omitempty"`
 }
 
 // listedUpload is an unfinished upload as list prints it: its key in the

@@ -41,13 +41,15 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"validate": {"check databags against the database_backup v0 rules", runValidate},
-	"jobs":     {"print the merged job table of a manager unit's show-unit output", runJobs},
-	"backup":   {"back up a database to S3 (streamed, compressed, checksummed, optionally encrypted)", runBackup},
-	"restore":  {"restore a backup into a database, verified before a byte reaches it", runRestore},
-	"list":     {"list the backups in a bucket, newest first, complete or incomplete", runList},
-	"verify":   {"check a backup's manifest, key and checksums without a database", runVerify},
-	"delete":   {"delete every object of one backup", runDelete},
+	"validate":    {"check databags against the database_backup v0 rules", runValidate},
+	"jobs":        {"print the merged job table of a manager unit's show-unit output", runJobs},
+	"backup":      {"back up a database to S3 (streamed, compressed, checksummed, optionally encrypted)", runBackup},
+	"restore":     {"restore a backup into a database, verified before a byte reaches it", runRestore},
+	"list":        {"list the backups in a bucket, newest first, complete or incomplete", runList},
+	"verify":      {"check a backup's manifest, key and checksums without a database", runVerify},
+	"delete":      {"delete every object of one backup", runDelete},
+	"archive-wal": {"archive a PostgreSQL server's WAL to S3 continuously, for point-in-time restores", runArchiveWAL},
+	"wal-fetch":   {"fetch one archived WAL file (the restore_command of a point-in-time restore)", runWALFetch},
 }
 
 func main() {
@@ -85,7 +87,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprint(w, "\nRun 'dbbackup COMMAND --help' for a command's flags.\n\n"+exitCodesText)
 }
@@ -103,7 +105,7 @@ const exitCodesText = `Exit codes, for every command:
 
 // takesArgs names the commands that take positional arguments; every
 // other command refuses them.
-var takesArgs = map[string]bool{"validate": true, "jobs": true}
+var takesArgs = map[string]bool{"validate": true, "jobs": true, "wal-fetch": true}
 
 // newFlags returns a flag set for a subcommand whose --help prints usage
 // text followed by the flags.
