@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -101,12 +102,11 @@ func (e *Engine) RestoreBase(ctx context.Context, spec BaseRestoreSpec, r io.Rea
 		return fmt.Errorf("cannot restore the base backup into %s: %w", spec.Dir, err)
 	}
 	logf(spec.Log, "dbbackup: pg_verifybackup %s", spec.Dir)
-	c, err := e.cmd("pg_verifybackup", "postgres", "--quiet", spec.Dir)
+	p, err := e.verifyPath()
 	if err != nil {
 		return err
 	}
-	c.Args = c.Args[1:] // pg_verifybackup connects to nothing: no --no-password
-	c.Log = spec.Log
+	c := tool.Cmd{Path: p, Args: []string{"--quiet", spec.Dir}, Log: spec.Log}
 	if err := tool.Run(ctx, c); err != nil {
 		return fmt.Errorf("cannot restore: the base backup does not match its backup_manifest: %w", err)
 	}
@@ -244,4 +244,29 @@ func emptyDir(dir string, remove bool) error {
 		}
 	}
 	return nil
+}
+
+// verifyPath finds pg_verifybackup: in Options.BinDir when set, else on
+// PATH, else in the newest /usr/lib/postgresql/<major>/bin (Debian and
+// Ubuntu put no wrapper for it on PATH).
+func (e *Engine) verifyPath() (string, error) {
+	p, err := e.path("pg_verifybackup")
+	if err == nil || e.opts.BinDir != "" {
+		return p, err
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	best, bestMajor := "", -1
+	for _, d := range dirs {
+		major, aerr := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+		if aerr != nil || major <= bestMajor {
+			continue
+		}
+		if _, serr := os.Stat(filepath.Join(d, "pg_verifybackup")); serr == nil {
+			best, bestMajor = filepath.Join(d, "pg_verifybackup"), major
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("%w (nor in /usr/lib/postgresql/*/bin)", err)
+	}
+	return best, nil
 }
