@@ -105,6 +105,9 @@ func startArchived(t *testing.T) *pitrKit {
 	return k
 }
 
+// startArchiver starts ArchiveWAL with a partial upload a minute apart:
+// in these short tests the last WAL reaches the archive only through the
+// upload of everything received when the archiver stops.
 func (k *pitrKit) startArchiver(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -112,7 +115,7 @@ func (k *pitrKit) startArchiver(t *testing.T) {
 	var log bytes.Buffer
 	go func() {
 		done <- k.eng.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(k.p.Dir, "spool"), Slot: "dbbackup",
-			PartialEvery: time.Second, Poll: 200 * time.Millisecond, Log: &syncWriter{w: &log}}, k.arch)
+			PartialEvery: time.Minute, Poll: 200 * time.Millisecond, Log: &syncWriter{w: &log}}, k.arch)
 	}()
 	stopped := false
 	k.stop = func() {
