@@ -389,10 +389,39 @@ func damageMatrix(t *testing.T, k *pitrKit, base string, enc []string) {
 			t.Errorf("the data directory holds %d entries (%v) after a refused restore", len(ents), err)
 		}
 	}
+	walFetch := func(t *testing.T, name string) (int, string) {
+		t.Helper()
+		dest := filepath.Join(t.TempDir(), "RECOVERYXLOG")
+		code, _, errs := k.run(t, append([]string{"wal-fetch", "--storage-config", k.cfg, "--scope", scope}, append(enc, name, dest)...)...)
+		if _, err := os.Stat(dest); (code == 0) != (err == nil) {
+			t.Errorf("wal-fetch %s: exit %d, and the destination exists: %v", name, code, err == nil)
+		}
+		return code, errs
+	}
+	t.Run("wal-fetch", func(t *testing.T) {
+		if code, errs := walFetch(t, victim); code != 0 {
+			t.Errorf("wal-fetch of an archived segment: exit %d\n%s", code, errs)
+		}
+		if code, errs := walFetch(t, "0000000900000000000000FF"); code != 1 || !strings.Contains(errs, "not in the archive") {
+			t.Errorf("wal-fetch of a segment not archived: exit %d, want 1\n%s", code, errs)
+		}
+		if code, errs := walFetch(t, "00000009.history"); code != 1 {
+			t.Errorf("wal-fetch of a history file not archived: exit %d, want 1\n%s", code, errs)
+		}
+	})
 	t.Run("damaged segment", func(t *testing.T) {
 		k.s.tamper(t, key, func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b })
 		defer putBack()
 		refused(t, "damaged", victim)
+		if code, errs := walFetch(t, victim); code != exitFetchFailed || !strings.Contains(errs, victim) {
+			t.Errorf("wal-fetch of a damaged segment: exit %d, want %d naming it\n%s", code, exitFetchFailed, errs)
+		}
+	})
+	t.Run("no key", func(t *testing.T) {
+		saved := enc
+		enc = nil
+		defer func() { enc = saved }()
+		refused(t, "nokey", "key")
 	})
 	t.Run("missing segment", func(t *testing.T) {
 		if err := k.s.root.Delete(ctx, key); err != nil {
