@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
@@ -48,7 +49,7 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	scope := fs.String("scope", "", "the folder under the storage path, as for backups (required)")
 	keyFile := fs.String("encryption-key-file", "", "encrypt with the key in this file (32 bytes, 64 hex digits or base64)")
 	slot := fs.String("slot", "dbbackup", "the replication slot (lower-case letters, digits, underscores)")
-	spool := fs.String("spool-dir", "", "where pg_receivewal writes, kept across restarts (default: <user cache dir>/dbbackup/wal/<scope>)")
+	spool := fs.String("spool-dir", "", "where pg_receivewal writes, kept across restarts; one per server (default: <user cache dir>/dbbackup/wal/<scope>/<host>-<port>)")
 	every := fs.Duration("partial-interval", 10*time.Second, "how often the segment being written is uploaded, 1s to 10s")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
@@ -77,7 +78,8 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		if err != nil {
 			return usageError(stderr, "archive-wal", fmt.Errorf("--spool-dir is required: %v", err))
 		}
-		*spool = filepath.Join(dir, "dbbackup", "wal", *scope)
+		// One spool per scope and server: a spool holds one server's WAL.
+		*spool = filepath.Join(dir, "dbbackup", "wal", *scope, strings.NewReplacer(":", "-", "[", "", "]", "").Replace(conn.Addr()))
 	} else if !filepath.IsAbs(*spool) {
 		return usageError(stderr, "archive-wal", fmt.Errorf("--spool-dir %q must be an absolute path", *spool))
 	}
