@@ -23,7 +23,8 @@ the archiver has not received, even while it is down or restarting.
 pg_receivewal writes into a spool folder; each finished segment and
 timeline history file is uploaded (zstd, 1 MiB frames each sealed with a
 CRC-32C, or with --encryption-key-file AES-256-GCM) to
-<path>/<scope>/_logs/wal/<name> and then removed from the spool; the
+<path>/<scope>/_logs/wal/<name> and then removed from the spool (but the
+newest segment, from which a restarted pg_receivewal goes on); the
 segment being written is uploaded as <name>.partial at least every
 --partial-interval while it grows, so the newest recoverable moment lags
 the server by seconds. Files left in the spool by an archiver that was

@@ -52,7 +52,8 @@ func CheckSlotName(s string) error {
 // ArchiveWAL streams the server's WAL into the archive until ctx is
 // cancelled: pg_receivewal, through replication slot spec.Slot, writes
 // segments into spec.Spool; each finished segment and timeline history
-// file is put into arch and then removed from the spool, and the segment
+// file is put into arch and then removed from the spool (but the newest
+// segment, from which a restarted pg_receivewal goes on), and the segment
 // being written is put as a partial file every spec.PartialEvery while
 // it grows. pg_receivewal is restarted when it stops (the server
 // restarted, the connection dropped), after a pause. When ctx is
@@ -134,6 +135,9 @@ type uploader struct {
 	spool string
 	arch  WALArchive
 	log   io.Writer
+	// uploaded names the finished segment kept in the spool after its
+	// upload (see flush).
+	uploaded map[string]bool
 	// sent records the partial segment last uploaded, by size and time.
 	sentName string
 	sentMod  time.Time
@@ -141,8 +145,9 @@ type uploader struct {
 }
 
 // flush uploads every finished file of the spool, in name order (history
-// files first), removing each after its upload; with partial, the
-// segment being written too, when it changed since its last upload.
+// files first), removing each after its upload but the newest segment;
+// with partial, the segment being written too, when it changed since its
+// last upload.
 func (u *uploader) flush(ctx context.Context, partial bool) error {
 	ents, err := os.ReadDir(u.spool)
 	if err != nil {
@@ -165,9 +170,26 @@ func (u *uploader) flush(ctx context.Context, partial bool) error {
 		}
 		return finished[i] < finished[j]
 	})
+	// The newest finished segment stays in the spool once archived:
+	// pg_receivewal starts after the newest segment it finds there. Only
+	// from PostgreSQL 15 does it otherwise start at the slot's position;
+	// an older one would start at the server's current position and leave
+	// a gap.
+	newest := ""
 	for _, n := range finished {
-		if err := u.put(ctx, n, n, false); err != nil {
-			return err
+		if segmentName.MatchString(n) {
+			newest = n
+		}
+	}
+	for _, n := range finished {
+		if !u.uploaded[n] {
+			if err := u.put(ctx, n, n, false); err != nil {
+				return err
+			}
+		}
+		if n == newest {
+			u.uploaded = map[string]bool{n: true}
+			continue
 		}
 		if err := os.Remove(filepath.Join(u.spool, n)); err != nil {
 			return fmt.Errorf("cannot remove archived %s from the spool: %w", n, err)

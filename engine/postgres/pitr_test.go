@@ -96,7 +96,11 @@ type pitrKit struct {
 
 func startArchived(t *testing.T) *pitrKit {
 	t.Helper()
-	p := testenv.StartPostgres(t)
+	return startArchivedOn(t, testenv.StartPostgres(t))
+}
+
+func startArchivedOn(t *testing.T, p *testenv.Postgres) *pitrKit {
+	t.Helper()
 	k := &pitrKit{p: p, eng: newEngine(p, ""), arch: dirArchive{filepath.Join(p.Dir, "archive")}}
 	if err := os.Mkdir(k.arch.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -291,4 +295,50 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// TestArchiverRestartsWithoutAGapOn14: PostgreSQL 14 has no
+// READ_REPLICATION_SLOT, so pg_receivewal started on an empty spool would
+// begin at the server's current position; the archiver keeps the newest
+// segment in the spool, so a restart goes on from it. WAL written while
+// the archiver is down (kept by the slot) is archived once it is back.
+func TestArchiverRestartsWithoutAGapOn14(t *testing.T) {
+	k := startArchivedOn(t, testenv.StartPostgresAt(t, testenv.Postgres14BinDir()))
+	k.p.SQL(t, "postgres", "CREATE TABLE batches (b text)")
+	res, tarBytes := k.base(t)
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			k.p.SQL(t, "postgres", fmt.Sprintf("INSERT INTO batches VALUES ('%d'); SELECT pg_switch_wal()", i))
+		}
+	}
+	write(0, 2)
+	k.p.WaitReceived(t)
+	k.stop()
+	// As if it had stopped right at the end of a segment: no partial
+	// segment to go on from (it is archived).
+	partials, _ := filepath.Glob(filepath.Join(k.p.Dir, "spool", "*.partial"))
+	for _, p := range partials {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(2, 5) // while the archiver is down
+	k.startArchiver(t)
+	k.p.SQL(t, "postgres", "INSERT INTO batches VALUES ('end')")
+	k.p.WaitReceived(t)
+	k.stop()
+	ctx := context.Background()
+	plan, err := postgres.PrepareRecovery(ctx, *res.Physical, time.Time{}, k.arch)
+	if err != nil {
+		t.Fatalf("PrepareRecovery: %v", err)
+	}
+	dir := k.p.NewDataDir(t, "restored-14")
+	if err := k.eng.RestoreBase(ctx, postgres.BaseRestoreSpec{Dir: dir, RestoreCommand: k.arch.restoreCommand(), Timeline: plan.Timeline,
+		ServerVersion: res.ServerVersion},
+		bytes.NewReader(tarBytes)); err != nil {
+		t.Fatalf("RestoreBase: %v", err)
+	}
+	if got := batches(t, k.p.StartFromDataDir(t, dir)); got != "0,1,2,3,4,end" {
+		t.Errorf("restored rows %q, want 0,1,2,3,4,end", got)
+	}
 }

@@ -32,8 +32,23 @@ type BaseRestoreSpec struct {
 	// Timeline is the timeline to recover along (RecoveryPlan.Timeline);
 	// 0 means the newest.
 	Timeline uint32
+	// ServerVersion is the backed-up server's version (the manifest's
+	// engine.server-version), e.g. "15.18 (Debian 15.18-0+deb12u1)".
+	ServerVersion string
 	// Log receives pg_verifybackup's output and our own lines.
 	Log io.Writer
+}
+
+// major returns the major version in a version string: "15" of "15.18
+// (Debian ...)" or of "pg_verifybackup (PostgreSQL) 15.18".
+func major(v string) string {
+	for _, f := range strings.Fields(v) {
+		if f != "" && f[0] >= '0' && f[0] <= '9' {
+			m, _, _ := strings.Cut(f, ".")
+			return m
+		}
+	}
+	return ""
 }
 
 // CheckDataDir refuses a data directory that is not an absolute path, or
@@ -106,7 +121,14 @@ func (e *Engine) RestoreBase(ctx context.Context, spec BaseRestoreSpec, r io.Rea
 	if err != nil {
 		return err
 	}
-	c := tool.Cmd{Path: p, Args: []string{"--quiet", spec.Dir}, Log: spec.Log}
+	args := []string{"--quiet", spec.Dir}
+	if v, verr := tool.Version(ctx, p); verr == nil && spec.ServerVersion != "" && major(v) != major(spec.ServerVersion) {
+		// Its pg_waldump reads only its own major's WAL; the WAL's
+		// frames were checked as the base was read.
+		logf(spec.Log, "dbbackup: %s is not of the server's major version (%s): it checks the files but not the WAL", v, spec.ServerVersion)
+		args = append([]string{"--no-parse-wal"}, args...)
+	}
+	c := tool.Cmd{Path: p, Args: args, Log: spec.Log}
 	if err := tool.Run(ctx, c); err != nil {
 		return fmt.Errorf("cannot restore: the base backup does not match its backup_manifest: %w", err)
 	}
