@@ -28,7 +28,9 @@ newest segment, from which a restarted pg_receivewal goes on); the
 segment being written is uploaded as <name>.partial at least every
 --partial-interval while it grows, so the newest recoverable moment lags
 the server by seconds. Files left in the spool by an archiver that was
-killed are uploaded when it starts again. One archiver at a time may use a
+killed are uploaded when it starts again. Every minute it logs a warning
+when the slot holds back more WAL on the server than --warn-retained-mib
+(the archiver cannot keep up, or cannot upload). One archiver at a time may use a
 spool (a lock file in it says so).
 
 It runs in the foreground until SIGTERM or SIGINT; then it stops
@@ -52,6 +54,7 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	slot := fs.String("slot", "dbbackup", "the replication slot (lower-case letters, digits, underscores)")
 	spool := fs.String("spool-dir", "", "where pg_receivewal writes, kept across restarts; one per server (default: <user cache dir>/dbbackup/wal/<scope>/<host>-<port>)")
 	every := fs.Duration("partial-interval", 10*time.Second, "how often the segment being written is uploaded, 1s to 10s")
+	warnMiB := fs.Int64("warn-retained-mib", 1024, "warn (every minute) when the slot holds back more WAL on the server than this many MiB; 0: never")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -73,6 +76,9 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	}
 	if *every < time.Second || *every > 10*time.Second {
 		return usageError(stderr, "archive-wal", fmt.Errorf("--partial-interval %s is not from 1s to 10s", *every))
+	}
+	if *warnMiB < 0 || *warnMiB > 1<<20 {
+		return usageError(stderr, "archive-wal", fmt.Errorf("--warn-retained-mib %d is not from 0 to %d", *warnMiB, 1<<20))
 	}
 	if *spool == "" {
 		dir, err := os.UserCacheDir()
@@ -99,7 +105,8 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	defer cancel()
 	fmt.Fprintf(stderr, "dbbackup archive-wal: archiving the WAL of %s to scope %s (spool %s, slot %s)\n", conn.Addr(), *scope, *spool, *slot)
 	err = eng.(*postgres.Engine).ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: *spool, Slot: *slot, PartialEvery: *every,
-		Log: &scrubWriter{w: stderr, secrets: secrets}}, walArchive{st: st, scope: *scope, key: key})
+		WarnRetained: *warnMiB << 20,
+		Log:          &scrubWriter{w: stderr, secrets: secrets}}, walArchive{st: st, scope: *scope, key: key})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup archive-wal: %v\n", scrub(err.Error(), secrets))
 		return exitFail

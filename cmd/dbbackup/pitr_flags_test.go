@@ -65,6 +65,7 @@ func TestPITRExitCodes(t *testing.T) {
 		{"archive-wal: invalid --slot", aw("--slot", "Bad-Slot"), `invalid --slot: replication slot name "Bad-Slot"`},
 		{"archive-wal: --partial-interval too long", aw("--partial-interval", "30s"), "--partial-interval 30s is not from 1s to 10s"},
 		{"archive-wal: --partial-interval too short", aw("--partial-interval", "10ms"), "--partial-interval 10ms is not from 1s to 10s"},
+		{"archive-wal: negative --warn-retained-mib", aw("--warn-retained-mib", "-1"), "--warn-retained-mib -1 is not from 0 to 1048576"},
 		{"archive-wal: relative --spool-dir", aw("--spool-dir", "spool"), `--spool-dir "spool" must be an absolute path`},
 		{"archive-wal: no --storage-config", []string{"archive-wal", "--database-url", pgURL, "--scope", "app"}, "--storage-config FILE is required"},
 		{"archive-wal: missing --encryption-key-file", aw("--encryption-key-file", filepath.Join(dir, "none")), "encryption key file"},

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,13 @@ type ArchiveSpec struct {
 	// Poll is how often the spool is scanned for finished segments; 0
 	// means 1 s.
 	Poll time.Duration
+	// WarnRetained, when positive, is how much WAL (bytes) the slot may
+	// hold back on the server before the archiver logs a warning: the
+	// server keeps what the archiver has not confirmed, and a disk fills
+	// while the archiver cannot keep up or upload. Checked every
+	// CheckEvery (0: a minute).
+	WarnRetained int64
+	CheckEvery   time.Duration
 	// Log receives pg_receivewal's log (password masked) and a line per
 	// upload.
 	Log io.Writer
@@ -86,6 +94,15 @@ func (e *Engine) ArchiveWAL(ctx context.Context, spec ArchiveSpec, arch WALArchi
 	stop := e.startReceiver(ctx, spec, done)
 	tick := time.NewTicker(spec.Poll)
 	defer tick.Stop()
+	if spec.CheckEvery <= 0 {
+		spec.CheckEvery = time.Minute
+	}
+	var check <-chan time.Time
+	if spec.WarnRetained > 0 {
+		t := time.NewTicker(spec.CheckEvery)
+		defer t.Stop()
+		check = t.C
+	}
 	lastPartial := time.Time{}
 	var restart <-chan time.Time
 	for {
@@ -105,6 +122,8 @@ func (e *Engine) ArchiveWAL(ctx context.Context, spec ArchiveSpec, arch WALArchi
 		case <-restart:
 			restart = nil
 			stop = e.startReceiver(ctx, spec, done)
+		case <-check:
+			e.checkRetained(ctx, spec)
 		case <-tick.C:
 			partial := time.Since(lastPartial) >= spec.PartialEvery
 			if err := u.flush(ctx, partial); err != nil && ctx.Err() == nil {
@@ -315,4 +334,21 @@ func lockSpool(dir string) (unlock func(), err error) {
 		return nil, fmt.Errorf("cannot lock the WAL spool %s: another archiver uses it (%v)", dir, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// checkRetained logs a warning when the slot holds back more WAL than
+// spec.WarnRetained.
+func (e *Engine) checkRetained(ctx context.Context, spec ArchiveSpec) {
+	out, err := e.query(ctx, "postgres", `SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint FROM pg_replication_slots WHERE slot_name = :'slot'`, "slot="+spec.Slot)
+	if err != nil {
+		if ctx.Err() == nil {
+			logf(spec.Log, "dbbackup: cannot read how much WAL replication slot %q holds: %v", spec.Slot, err)
+		}
+		return
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil || n <= spec.WarnRetained {
+		return
+	}
+	logf(spec.Log, "dbbackup: warning: replication slot %q holds %d bytes of WAL on the server that the archiver has not confirmed (the limit is %d): the server keeps it until the archiver catches up", spec.Slot, n, spec.WarnRetained)
 }

@@ -92,6 +92,7 @@ type pitrKit struct {
 	eng  *postgres.Engine
 	arch dirArchive
 	stop func()
+	log  *syncWriter // the archiver's
 }
 
 func startArchived(t *testing.T) *pitrKit {
@@ -116,10 +117,11 @@ func (k *pitrKit) startArchiver(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var log bytes.Buffer
+	k.log = &syncWriter{w: &bytes.Buffer{}}
 	go func() {
 		done <- k.eng.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(k.p.Dir, "spool"), Slot: "dbbackup",
-			PartialEvery: time.Minute, Poll: 200 * time.Millisecond, Log: &syncWriter{w: &log}}, k.arch)
+			PartialEvery: time.Minute, Poll: 200 * time.Millisecond, WarnRetained: 1, CheckEvery: 200 * time.Millisecond,
+			Log: k.log}, k.arch)
 	}()
 	stopped := false
 	k.stop = func() {
@@ -177,7 +179,11 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	k.p.SQL(t, "postgres", "INSERT INTO batches VALUES ('C')")
 	k.p.WaitReceived(t)
+	time.Sleep(500 * time.Millisecond)
 	k.stop()
+	if log := k.log.String(); !strings.Contains(log, `warning: replication slot "dbbackup" holds`) {
+		t.Errorf("no warning of the WAL the slot holds (over 1 byte) in the archiver's log:\n%s", log)
+	}
 
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -341,4 +347,10 @@ func TestArchiverRestartsWithoutAGapOn14(t *testing.T) {
 	if got := batches(t, k.p.StartFromDataDir(t, dir)); got != "0,1,2,3,4,end" {
 		t.Errorf("restored rows %q, want 0,1,2,3,4,end", got)
 	}
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(*bytes.Buffer).String()
 }
