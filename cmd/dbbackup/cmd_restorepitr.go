@@ -132,7 +132,7 @@ func restorePhysical(o physicalRestore, stdout, stderr io.Writer) int {
 	}
 	eng := postgres.New(engine.Conn{}, postgres.Options{})
 	spec := postgres.BaseRestoreSpec{Dir: o.pgdata, RestoreCommand: cmdline, Target: target, Timeline: plan.Timeline,
-		ServerVersion: m.Engine.ServerVersion, Log: stderr}
+		SystemID: m.Engine.Physical.SystemID, ServerVersion: m.Engine.ServerVersion, Log: stderr}
 	_, _, err = artefact.Restore(ctx, st, prefix, artefact.RestoreOptions{Key: key, VerifyFirst: true},
 		func(ctx context.Context, r io.Reader) (engine.Result, error) {
 			return m.Engine, eng.RestoreBase(ctx, spec, r)

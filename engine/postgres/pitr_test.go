@@ -285,6 +285,13 @@ func TestRestoreBaseRefusesADamagedBaseAndLeavesTheDirectoryEmpty(t *testing.T) 
 	if _, err := os.Stat(filepath.Join(dir, "x")); err != nil {
 		t.Errorf("the refused restore touched the non-empty directory: %v", err)
 	}
+	err = k.eng.RestoreBase(ctx, postgres.BaseRestoreSpec{Dir: filepath.Join(dir, "foreign"), RestoreCommand: "false", SystemID: "12345"}, bytes.NewReader(tarBytes))
+	if err == nil || !strings.Contains(err.Error(), "another cluster") {
+		t.Errorf("a base of another cluster than its manifest says: got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "foreign")); !os.IsNotExist(err) {
+		t.Errorf("a refused restore left the data directory it made: %v", err)
+	}
 	err = k.eng.RestoreBase(ctx, postgres.BaseRestoreSpec{Dir: "relative/dir", RestoreCommand: "false"}, bytes.NewReader(tarBytes))
 	if err == nil || !strings.Contains(err.Error(), "absolute") {
 		t.Errorf("a relative directory: got %v", err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"archive/tar"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,10 @@ type BaseRestoreSpec struct {
 	// Timeline is the timeline to recover along (RecoveryPlan.Timeline);
 	// 0 means the newest.
 	Timeline uint32
+	// SystemID, when set, is the system identifier the manifest records
+	// (engine.Physical.SystemID): the base's global/pg_control must carry
+	// it, as the WAL segments recovery replays do.
+	SystemID string
 	// ServerVersion is the backed-up server's version (the manifest's
 	// engine.server-version), e.g. "15.18 (Debian 15.18-0+deb12u1)".
 	ServerVersion string
@@ -115,6 +120,9 @@ func (e *Engine) RestoreBase(ctx context.Context, spec BaseRestoreSpec, r io.Rea
 	logf(spec.Log, "dbbackup: extracting the base backup into %s", spec.Dir)
 	if err := extractTar(r, spec.Dir); err != nil {
 		return fmt.Errorf("cannot restore the base backup into %s: %w", spec.Dir, err)
+	}
+	if err := checkControl(spec.Dir, spec.SystemID); err != nil {
+		return fmt.Errorf("cannot restore: %w", err)
 	}
 	logf(spec.Log, "dbbackup: pg_verifybackup %s", spec.Dir)
 	p, err := e.verifyPath()
@@ -291,4 +299,29 @@ func (e *Engine) verifyPath() (string, error) {
 		return "", fmt.Errorf("%w (nor in /usr/lib/postgresql/*/bin)", err)
 	}
 	return best, nil
+}
+
+// checkControl checks that the data directory's global/pg_control
+// starts with the system identifier want (when set).
+func checkControl(dir, want string) error {
+	if want == "" {
+		return nil
+	}
+	id, err := ParseSystemID(want)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(dir, "global", "pg_control"))
+	if err != nil {
+		return fmt.Errorf("the base backup has no global/pg_control: %w", err)
+	}
+	defer f.Close()
+	var b [8]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil {
+		return fmt.Errorf("cannot read global/pg_control: %w", err)
+	}
+	if got := binary.LittleEndian.Uint64(b[:]); got != id {
+		return fmt.Errorf("the base backup is of another cluster: its pg_control has system identifier %d, its manifest %d", got, id)
+	}
+	return nil
 }
