@@ -5,15 +5,18 @@ GO ?= go
 PKGS := ./...
 BENCHTIME ?= 1x
 
-.PHONY: help test check fmt vet unit fuzz bench demo deps build charms
+.PHONY: help test check fmt vet unit fuzz bench demo deps build charms conformance
 
 help:
 	@echo "make demo   run the main flow on embedded defaults"
 	@echo "make test   make deps, gofmt check, go vet, every test with the race detector, then the skipped tests"
-	@echo "make bench  benchmarks, with ratios against baselines measured in the same run"
+	@echo "make bench  benchmarks, with ratios against baselines measured in the same run;"
+	@echo "            fails on a missed target (BENCH_TARGETS=report prints only; BENCH_SCALE=50)"
 	@echo "make fuzz   run every fuzz target for FUZZTIME (default 10s) each"
 	@echo "make deps   install the real parts the tests use (databases, S3 servers)"
 	@echo "make charms build the .charm files Juju deploys into dist/ (no charmcraft needed)"
+	@echo "make conformance PROVIDER=<dir|.charm> REQUIRER=<dir|.charm> [KIT_FLAGS=...]"
+	@echo "            the database_backup conformance kit against other charms (docs/conformance.md)"
 
 build:
 	$(GO) build -o bin/dbbackup ./cmd/dbbackup
@@ -48,15 +51,27 @@ unit:
 # test that needs one runs instead of skipping.
 test: deps fmt vet unit
 
+# conformance runs the database_backup conformance kit (docs/conformance.md)
+# against PROVIDER and/or REQUIRER (absolute paths); without either, against
+# dbbackup's charms and the seed-only ones, as `make test` does.
+conformance:
+	$(GO) test -count=1 -v ./charms/conformance/ \
+		$(if $(PROVIDER),$(if $(REQUIRER),,-run TestProvider),$(if $(REQUIRER),-run TestRequirer)) -args \
+		$(if $(PROVIDER),-provider=$(abspath $(PROVIDER))) $(if $(REQUIRER),-requirer=$(abspath $(REQUIRER))) $(KIT_FLAGS)
+
 FUZZTIME ?= 10s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-# bench installs pgBackRest (the comparison baseline) besides the real parts,
-# then runs every benchmark; see docs/performance.md for sizes and targets.
+# bench installs pgBackRest and zstd (the baselines) besides the real parts,
+# then runs every benchmark at the targets' scale (BENCH_SCALE, 50) and
+# fails when a target is missed; BENCH_TARGETS=report only prints the
+# verdicts. See docs/performance.md for sizes, targets and the method.
+BENCH_SCALE ?= 50
+BENCH_TARGETS ?= enforce
 bench: deps
 	bash scripts/install-bench-tools.sh
-	bash scripts/bench.sh
+	DBBACKUP_BENCH_SCALE=$(BENCH_SCALE) BENCH_TARGETS=$(BENCH_TARGETS) bash scripts/bench.sh
 
 demo: build
 	bash scripts/install-databases.sh

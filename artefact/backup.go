@@ -57,10 +57,11 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	if now == nil {
 		now = time.Now
 	}
-	prefix, err := Prefix(opts.Scope, opts.JobID)
+	ref, err := NewRef(opts.Scope, opts.JobID)
 	if err != nil {
 		return Manifest{}, err
 	}
+	prefix := ref.Path()
 	if opts.Method == "" {
 		opts.Method = engine.MethodLogical
 	}
@@ -134,7 +135,7 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 	}
 	// The backup is committed; its index entry only speeds up listings (a
 	// listing restores a missing one), so its failure is not the backup's.
-	_, _ = writeIndex(ctx, st, opts.Scope, m)
+	_, _ = writeIndex(ctx, st, ref, m)
 	return m, nil
 }
 

@@ -2,13 +2,16 @@
 // an object store, and a backup back into a stream, and owns everything
 // about a backup once its bytes leave the engine.
 //
-// It owns the locations of backups. A backup lives in its own folder,
-// "<scope>/<job-id>/", relative to the store's root (Prefix builds it and
-// validates both names); the artefact-path reported on the relation is that
-// folder with the storage path in front (PathOf), and CleanPath reads one
-// back from the bucket's root. Each scope also keeps an index of its
-// backups ("_index/<job-id>", a copy of each manifest) and a catalog that
-// caches their summaries for listing.
+// It owns the locations of backups, in one type: Ref. A backup lives in
+// its own folder, "<scope>/<job-id>/", under the storage path. NewRef
+// builds and validates a Ref (its errors name the scope or the job id);
+// Ref.Path is the folder's key prefix, and with the storage path in front
+// (Ref.Under) it is the artefact-path reported on the relation, a prefix
+// from the bucket's root; ParseRef reads an artefact-path back, RefOf
+// finds the backup whose folder holds a key, and Ref.IndexKey is the
+// backup's entry in its scope's index ("<scope>/_index/<job-id>", a copy
+// of its manifest). Each scope also keeps a catalog that caches the
+// summaries of its backups for listing. No caller builds a key by hand.
 //
 // It owns the manifest. The manifest is the commit point of a backup: it
 // is written last and records the engine, the versions, the sizes, the
@@ -27,6 +30,15 @@
 // backups of a store, complete or not, newest first; it reads the index and
 // the catalog so that a listing stays fast, but the objects stay the truth:
 // a lost index entry or a damaged catalog hides no backup.
+//
+// It stores the continuous logs point-in-time recovery replays (PostgreSQL's
+// WAL, MariaDB's binary logs): one self-contained object per file under
+// "<scope>/_logs/<stream>/", framed, compressed and sealed like a backup's
+// parts and ending in a sealed trailer that names the file and records its
+// size and SHA-256, so an object that is damaged, truncated, moved to another
+// name or (under a key) not written with the key is refused (PutLog, GetLog,
+// VerifyLog, ListLogs, DeleteLog). Which files a recovery needs, and in which
+// order, is the engine's business.
 //
 // It deletes exactly one backup at a time. Delete removes one backup
 // folder, its index entry first and its start marker last, and refuses a

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
-	"strings"
 
 	"github.com/dbbackup/dbbackup/store"
 )
@@ -21,59 +19,14 @@ const (
 	StartedName = "started.json"
 )
 
-var scopePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// Prefix returns the store key prefix of a backup, "<scope>/<job-id>/",
-// relative to the store (whose own path the store prepends).
-func Prefix(scope, jobID string) (string, error) {
-	if !scopePattern.MatchString(scope) {
-		return "", fmt.Errorf("scope %q: must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit", scope)
-	}
-	if !scopePattern.MatchString(jobID) {
-		return "", fmt.Errorf("job id %q: must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit", jobID)
-	}
-	return scope + "/" + jobID + "/", nil
-}
-
-// PathOf returns the artefact-path reported for a backup: its key
-// prefix inside the bucket, the storage path included, ending in "/". A
-// restore opens it from the bucket's root, so it works whatever path the
-// restore's own storage-config names.
-func PathOf(storagePath, prefix string) string {
-	p := strings.Trim(storagePath, "/")
-	if p == "" {
-		return prefix
-	}
-	return p + "/" + prefix
-}
-
-// CleanPath turns an artefact-path into a key prefix from the
-// bucket's root, ending in "/": leading slashes go, ".." is refused.
-func CleanPath(p string) (string, error) {
-	t := strings.Trim(p, "/")
-	if t == "" {
-		return "", fmt.Errorf("artefact-path is empty")
-	}
-	for _, seg := range strings.Split(t, "/") {
-		if seg == ".." || seg == "." || seg == "" {
-			return "", fmt.Errorf("artefact-path: must not contain empty, '.' or '..' segments")
-		}
-	}
-	return path.Clean(t) + "/", nil
-}
-
-// indexKey is the key of a backup's entry in its scope's index.
-func indexKey(scopeDir, jobID string) string {
-	return scopeDir + "/" + IndexDir + "/" + jobID
-}
-
-// writeIndex stores the copy of m in its scope's index.
-func writeIndex(ctx context.Context, st store.Store, scopeDir string, m Manifest) (store.Object, error) {
+// writeIndex stores the copy of m, the manifest of the backup ref, in its
+// scope's index.
+func writeIndex(ctx context.Context, st store.Store, ref Ref, m Manifest) (store.Object, error) {
 	b, err := m.Marshal()
 	if err != nil {
 		return store.Object{}, err
 	}
-	obj, err := st.Put(ctx, indexKey(scopeDir, m.JobID), bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
+	obj, err := st.Put(ctx, ref.IndexKey(), bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
 	if err != nil {
 		return obj, fmt.Errorf("cannot index backup %s: %w", m.JobID, err)
 	}
@@ -90,10 +43,8 @@ func writeIndex(ctx context.Context, st store.Store, scopeDir string, m Manifest
 // leaves an incomplete backup, never a complete one with missing parts, and
 // a second Delete finishes it.
 func Delete(ctx context.Context, st store.Store, prefix string) error {
-	dir := strings.TrimSuffix(prefix, "/")
-	segs := strings.Split(dir, "/")
-	if prefix == "" || !strings.HasSuffix(prefix, "/") || len(segs) < 2 ||
-		!scopePattern.MatchString(segs[len(segs)-1]) || !scopePattern.MatchString(segs[len(segs)-2]) {
+	ref, err := ParseRef(prefix)
+	if err != nil || ref.Path() != prefix {
 		return fmt.Errorf("cannot delete %q: not a backup folder (<scope>/<job-id>/)", prefix)
 	}
 	objs, folders, err := folderObjects(ctx, st, prefix)
@@ -118,7 +69,7 @@ func Delete(ctx context.Context, st store.Store, prefix string) error {
 	if manifest == nil && started == nil {
 		return &noBackupError{prefix: prefix}
 	}
-	if err := st.Delete(ctx, indexKey(path.Dir(dir), path.Base(dir))); err != nil {
+	if err := st.Delete(ctx, ref.IndexKey()); err != nil {
 		return fmt.Errorf("cannot delete the index entry of %s: %w", prefix, err)
 	}
 	if manifest != nil {

@@ -38,6 +38,14 @@ type Summary struct {
 	StoredBytes int64         `json:"stored-bytes"`
 	Compression string        `json:"compression,omitempty"`
 	Encryption  string        `json:"encryption,omitempty"`
+	// KeyFingerprint names the key of an encrypted backup (Fingerprint).
+	KeyFingerprint string `json:"key-fingerprint,omitempty"`
+	// ServerVersion is the version of the server the backup was taken of,
+	// as the manifest records it.
+	ServerVersion string `json:"server-version,omitempty"`
+	// Binlog is where a MariaDB backup stands in the binary log, from
+	// its manifest; a restore to a time replays from there.
+	Binlog *engine.BinlogPosition `json:"binlog,omitempty"`
 	// LastModified is the newest object of the backup, for ordering
 	// incomplete ones.
 	LastModified time.Time `json:"last-modified"`
@@ -68,12 +76,13 @@ type catalog struct {
 	Entries       map[string]catalogEntry `json:"entries"`
 }
 
-// IndexDir is the folder, beside a scope's backup folders, holding a copy
-// of each complete backup's manifest under its job id: <scope>/_index/<job-id>.
+// indexDir is the folder, beside a scope's backup folders, holding a copy
+// of each complete backup's manifest under its job id: <scope>/_index/<job-id>
+// (Ref.IndexKey).
 // It is written after the manifest, so a listing finds every complete
 // backup with two flat listings (the scope and its index) instead of
 // walking every backup folder. Job ids never start with "_".
-const IndexDir = "_index"
+const indexDir = "_index"
 
 // folder gathers what a listing knows of one backup folder.
 type folder struct {
@@ -90,8 +99,8 @@ type folder struct {
 func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, error) {
 	var scopes []string
 	if opts.Scope != "" {
-		if !scopePattern.MatchString(opts.Scope) {
-			return nil, fmt.Errorf("scope %q is not a valid scope", opts.Scope)
+		if err := CheckScope(opts.Scope); err != nil {
+			return nil, err
 		}
 		scopes = []string{opts.Scope}
 	} else {
@@ -99,7 +108,7 @@ func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, err
 			if err != nil {
 				return nil, fmt.Errorf("cannot list backups: %w", err)
 			}
-			if name := strings.TrimSuffix(obj.Key, "/"); obj.IsPrefix && scopePattern.MatchString(name) {
+			if name := strings.TrimSuffix(obj.Key, "/"); obj.IsPrefix && namePattern.MatchString(name) {
 				scopes = append(scopes, name)
 			}
 		}
@@ -126,19 +135,19 @@ func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, err
 func listScope(ctx context.Context, st store.Store, scope string, opts ListOptions) ([]Summary, error) {
 	folders := map[string]*folder{}
 	hasCatalog := false
-	for obj, err := range st.List(ctx, scope+"/", store.ListOptions{}) {
+	for obj, err := range st.List(ctx, ScopeFolder(scope), store.ListOptions{}) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot list backups of %s: %w", scope, err)
 		}
-		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, scope+"/"), "/")
+		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, ScopeFolder(scope)), "/")
 		switch {
 		case !obj.IsPrefix:
 			hasCatalog = hasCatalog || name == CatalogName
-		case scopePattern.MatchString(name):
-			folders[name] = &folder{sum: Summary{Scope: scope, JobID: name, Prefix: scope + "/" + name + "/"}}
+		case namePattern.MatchString(name):
+			folders[name] = &folder{sum: Summary{Scope: scope, JobID: name, Prefix: Ref{Scope: scope, JobID: name}.Path()}}
 		}
 	}
-	for obj, err := range st.List(ctx, scope+"/"+IndexDir+"/", store.ListOptions{}) {
+	for obj, err := range st.List(ctx, indexFolder(scope), store.ListOptions{}) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot list the backup index of %s: %w", scope, err)
 		}
@@ -196,7 +205,7 @@ func listScope(ctx context.Context, st store.Store, scope string, opts ListOptio
 // readIndex fills the summary from the index copy of the manifest; a copy
 // that does not parse sends the folder to inspect.
 func (f *folder) readIndex(ctx context.Context, st store.Store) error {
-	m, err := readManifestAt(ctx, st, indexKey(f.sum.Scope, f.sum.JobID))
+	m, err := readManifestAt(ctx, st, f.sum.Ref().IndexKey())
 	if err == nil && m.JobID == f.sum.JobID {
 		f.sum.fill(m)
 		return nil
@@ -244,7 +253,7 @@ func (f *folder) inspect(ctx context.Context, st store.Store, repair bool) error
 	}
 	f.sum.fill(m)
 	if repair {
-		if obj, err := writeIndex(ctx, st, f.sum.Scope, m); err == nil {
+		if obj, err := writeIndex(ctx, st, f.sum.Ref(), m); err == nil {
 			f.index = &obj
 		}
 	}
@@ -316,12 +325,14 @@ func (s *Summary) fill(m Manifest) {
 	s.Engine, s.Method, s.Databases = m.Engine.Kind, m.Engine.Method, m.Engine.Databases
 	s.StartedAt, s.FinishedAt = m.StartedAt, m.FinishedAt
 	s.RawBytes, s.StoredBytes = m.RawBytes, m.StoredBytes
-	s.Compression, s.Encryption = m.Compression, m.Encryption
+	s.Compression, s.Encryption, s.KeyFingerprint = m.Compression, m.Encryption, m.KeyFingerprint
+	s.Binlog = m.Engine.Binlog
+	s.ServerVersion = m.Engine.ServerVersion
 }
 
 // readCatalog reads a scope's catalog; an unusable one reads as empty.
 func readCatalog(ctx context.Context, st store.Store, scope string) catalog {
-	rc, err := st.Get(ctx, scope+"/"+CatalogName)
+	rc, err := st.Get(ctx, ScopeFolder(scope)+CatalogName)
 	if err != nil {
 		return catalog{}
 	}
@@ -369,5 +380,5 @@ func writeCatalog(ctx context.Context, st store.Store, scope string, folders map
 	if err != nil {
 		return
 	}
-	_, _ = st.Put(ctx, scope+"/"+CatalogName, bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
+	_, _ = st.Put(ctx, ScopeFolder(scope)+CatalogName, bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
 }

@@ -111,7 +111,7 @@ func TestListRepairsALostIndexEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The process died between the manifest and its index entry.
-	if err := st.Delete(ctx, "pg/"+IndexDir+"/job-1"); err != nil {
+	if err := st.Delete(ctx, Ref{Scope: "pg", JobID: "job-1"}.IndexKey()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := List(ctx, st, ListOptions{UpdateCatalog: true})
@@ -121,7 +121,7 @@ func TestListRepairsALostIndexEntry(t *testing.T) {
 	if len(got) != 1 || !got[0].Complete || got[0].Engine != engine.PostgreSQL {
 		t.Fatalf("got %+v, want one complete postgresql backup", got)
 	}
-	if _, err := st.Stat(ctx, "pg/"+IndexDir+"/job-1"); err != nil {
+	if _, err := st.Stat(ctx, Ref{Scope: "pg", JobID: "job-1"}.IndexKey()); err != nil {
 		t.Fatalf("index entry not restored: %v", err)
 	}
 	// Deleted: gone from the listing, index and all.

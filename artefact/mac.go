@@ -102,7 +102,7 @@ func authenticate(prefix string, m Manifest, key []byte) error {
 // prefix (<...>/<scope>/<job-id>/): a manifest of another backup is
 // refused before anything is downloaded, with or without a key.
 func ownFolder(prefix string, m Manifest) error {
-	if own := m.Scope + "/" + m.JobID + "/"; prefix != own && !strings.HasSuffix(prefix, "/"+own) {
+	if own := m.Ref().Path(); prefix != own && !strings.HasSuffix(prefix, "/"+own) {
 		return fmt.Errorf("backup %s: the manifest is that of backup %s: %w", prefix, own, ErrCorrupt)
 	}
 	return nil

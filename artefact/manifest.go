@@ -125,9 +125,9 @@ func (m Manifest) Validate() error {
 		return bad("format-version", "%d: an encrypted backup's manifest must be version %d, which carries the MAC of its key; an older dbbackup wrote this one without it, and anyone who can write the bucket could have changed it, so it is refused", m.FormatVersion, ManifestVersionKeyed)
 	case m.Encryption != EncryptionAES && m.FormatVersion != ManifestVersion:
 		return bad("format-version", "%d: the manifest of a backup that is not encrypted is version %d", m.FormatVersion, ManifestVersion)
-	case !scopePattern.MatchString(m.JobID):
+	case !namePattern.MatchString(m.JobID):
 		return bad("job-id", "not a valid job id")
-	case !scopePattern.MatchString(m.Scope):
+	case !namePattern.MatchString(m.Scope):
 		return bad("scope", "not a valid scope")
 	case m.Engine.Kind != engine.PostgreSQL && m.Engine.Kind != engine.MySQL:
 		return bad("engine.kind", "%q is not postgresql or mysql", m.Engine.Kind)
@@ -160,6 +160,13 @@ func (m Manifest) Validate() error {
 		return bad("parts", "at least one data part is required")
 	case !isSHA256(m.RawSHA256):
 		return bad("raw-sha256", "not a SHA-256 in hex")
+	case m.Engine.Binlog != nil && m.Engine.Kind != engine.MySQL:
+		return bad("engine.binlog", "present in a %s backup", m.Engine.Kind)
+	}
+	if b := m.Engine.Binlog; b != nil {
+		if err := b.Validate(); err != nil {
+			return bad("engine.binlog", "%v", err)
+		}
 	}
 	var raw, stored int64
 	for i, p := range append(append([]Part(nil), m.Parts...), m.Log) {

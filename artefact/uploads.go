@@ -14,7 +14,7 @@ import (
 var ErrUploadsUnsupported = errors.New("the store cannot list unfinished uploads")
 
 // Uploads returns the unfinished uploads under prefix: "" for the whole
-// store, "<scope>/" for one scope, "<scope>/<job-id>/" for one backup. They
+// store, ScopeFolder for one scope, Ref.Path for one backup. They
 // are what a backup killed or failed midway left of the objects it was
 // writing: parts that cost storage and that no listing of objects shows.
 func Uploads(ctx context.Context, st store.Store, prefix string) ([]store.Upload, error) {
@@ -37,7 +37,7 @@ func Uploads(ctx context.Context, st store.Store, prefix string) ([]store.Upload
 // sure that no backup is writing there any more: a running backup's upload
 // is one of them.
 func AbortUploads(ctx context.Context, st store.Store, prefix string) (int, error) {
-	if f, ok := FolderOf(prefix + ManifestName); !ok || f != prefix {
+	if ref, ok := RefOf(prefix + ManifestName); !ok || ref.Path() != prefix {
 		return 0, fmt.Errorf("cannot abort the uploads of %q: not a backup folder (<scope>/<job-id>/)", prefix)
 	}
 	return abortFolderUploads(ctx, st, prefix)
@@ -62,15 +62,4 @@ func abortFolderUploads(ctx context.Context, st store.Store, prefix string) (int
 		n++
 	}
 	return n, nil
-}
-
-// FolderOf returns the backup folder (<scope>/<job-id>/) that holds
-// key, and false for a key outside any backup folder (a scope's catalog or
-// index, or a key of something else).
-func FolderOf(key string) (string, bool) {
-	parts := strings.SplitN(key, "/", 3)
-	if len(parts) < 3 || parts[2] == "" || !scopePattern.MatchString(parts[0]) || !scopePattern.MatchString(parts[1]) {
-		return "", false
-	}
-	return parts[0] + "/" + parts[1] + "/", true
 }

@@ -109,26 +109,6 @@ func TestUploadsOfAStoreWithout(t *testing.T) {
 	}
 }
 
-func TestFolderOf(t *testing.T) {
-	for _, tt := range []struct {
-		key, want string
-		ok        bool
-	}{
-		{"pg/job-1/data.zst", "pg/job-1/", true},
-		{"pg/job-1/sub/part", "pg/job-1/", true},
-		{"pg/job-1/", "", false},
-		{"pg/catalog.json", "", false},
-		{"pg/_index/job-1", "", false},
-		{"data.zst", "", false},
-		{"../job-1/x", "", false},
-	} {
-		got, ok := artefact.FolderOf(tt.key)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("FolderOf(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 // TestDeleteAbortsTheBackupsUploads: deleting a backup (from the bucket's
 // root, as the command line does) also aborts what its killed run was
 // still uploading, and only that: the upload of a neighbour stays.

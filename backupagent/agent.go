@@ -255,7 +255,7 @@ func (a Agent) prune(recs []runner.Record, requested dbbackup.List, table provid
 		listed[e.Job.ID] = true
 	}
 	for _, r := range recs {
-		if _, inTable := table.Find(r.JobID); !r.State.Terminal() || listed[r.JobID] || inTable {
+		if _, inTable := table.Find(r.JobID); !r.Status.Terminal() || listed[r.JobID] || inTable {
 			continue
 		}
 		if err := a.Journal.Forget(r.JobID); err != nil {

@@ -2,16 +2,13 @@ package backupagent
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 // CredentialsSecretKey is the storage-config field of the extension
@@ -73,20 +70,16 @@ func (a Agent) submit(job dbbackup.Job, now time.Time) error {
 	}
 	resolved, problem := ResolveCredentials(job, get)
 	if problem == "" {
+		resolved, problem = ResolveEncryption(resolved, get)
+	}
+	if problem == "" {
 		_, err := a.Journal.Submit(resolved, now)
 		return err
 	}
 	if _, err := a.Journal.Get(job.ID); err == nil {
-		return nil // already in the journal: never overwrite it
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
+		return nil // already in the journal: never overwrite it, nor log again
 	}
 	goops.LogWarningf("job %s: %s", job.ID, problem)
-	req, err := dbbackup.MarshalJobs([]dbbackup.Job{job.Redacted()}, dbbackup.Requirer)
-	if err != nil {
-		return fmt.Errorf("cannot record job %s: %w", job.ID, err)
-	}
-	now = now.UTC()
-	return a.Journal.Put(runner.Record{JobID: job.ID, Type: job.Type, State: runner.Error, Message: problem,
-		Submitted: now, Finished: now, Request: req})
+	_, err := a.Journal.Refuse(job, problem, now)
+	return err
 }

@@ -11,9 +11,9 @@ import (
 
 func TestResolveCredentials(t *testing.T) {
 	const uri = "secret:d0abc1234567890abcde"
-	plain := dbbackup.StorageConfig{Bucket: "b", AccessKey: "canary-ak", SecretKey: "canary-sk"}
+	plain := dbbackup.StorageConfig{Bucket: "b", Credentials: dbbackup.Credentials{AccessKey: "canary-ak", SecretKey: "canary-sk"}}
 	masked := func(extra string) dbbackup.StorageConfig {
-		c := dbbackup.StorageConfig{Bucket: "b", AccessKey: dbbackup.Mask, SecretKey: dbbackup.Mask}
+		c := dbbackup.StorageConfig{Bucket: "b", Credentials: dbbackup.Credentials{AccessKey: dbbackup.Mask, SecretKey: dbbackup.Mask}}
 		if extra != "" {
 			c.Extra = map[string]json.RawMessage{CredentialsSecretKey: json.RawMessage(extra)}
 		}

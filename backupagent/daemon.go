@@ -8,11 +8,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/dbbackup/dbbackup/internal/daemon"
 	"github.com/dbbackup/dbbackup/internal/jujuexec"
 	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store/s3"
@@ -22,76 +22,45 @@ import (
 // (see RunnerMain).
 const RunnerCommand = "runner"
 
+// runnerDaemon is the runner's process record in the journal folder: the
+// runner holds the journal's lock and records its pid (runner.Run).
+func runnerDaemon(j runner.Journal) daemon.Daemon {
+	return daemon.Daemon{Dir: j.Dir, Name: "the runner", LockFile: "lock", PIDFile: "pid", LogFile: "runner.log"}
+}
+
+// stopGrace is how long StopRunner lets the runner record its running jobs
+// as interrupted before it kills it.
+const stopGrace = 20 * time.Second
+
 // StartRunner starts the runner of unit (this very charm binary with
-// RunnerCommand) unless one holds the journal already: on a Juju machine
-// as a systemd service (ServiceUnit, restarted on failure), elsewhere (and
-// under jujusim) as a process in its own session that outlives the hook and
-// logs to runner.log in the journal folder (see ModeEnv). Either stops on
+// RunnerCommand) unless one holds the journal already: as a systemd
+// service (ServiceUnit, restarted on failure) or as a process in its own
+// session that outlives the hook and logs to runner.log in the journal
+// folder, as mode says (see RunnerMode and ModeEnv). Either stops on
 // SIGTERM (StopRunner) or when the journal folder is removed.
-func StartRunner(j runner.Journal, unit string) error {
-	if runner.Alive(j) {
+func StartRunner(j runner.Journal, unit string, mode RunnerMode) error {
+	d := runnerDaemon(j)
+	if d.Alive() {
 		return nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("cannot start the runner: %w", err)
 	}
-	if useSystemd() {
-		return startService(j, unit, exe)
+	if mode.systemd() {
+		return d.StartService(ServiceName(unit), ServiceUnit(exe, j.Dir, unit, os.Getenv("PATH")))
 	}
-	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
-		return fmt.Errorf("cannot start the runner: %w", err)
-	}
-	cmd, err := jujuexec.Start(exe, []string{RunnerCommand, "--state", j.Dir, "--unit", unit}, filepath.Join(j.Dir, "runner.log"))
-	if err != nil {
-		return fmt.Errorf("cannot start the runner: %w", err)
-	}
-	pid := cmd.Process.Pid
-	// Reap it if it exits while this hook lives (ErrLocked: another won).
-	go cmd.Wait()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if runner.PID(j) == pid && runner.Alive(j) {
-			return nil
-		}
-		if cmd.ProcessState != nil {
-			break
-		}
-	}
-	if runner.Alive(j) {
-		return nil
-	}
-	return fmt.Errorf("cannot start the runner: it did not take the journal (see %s)", filepath.Join(j.Dir, "runner.log"))
+	return d.Start(exe, []string{RunnerCommand, "--state", j.Dir, "--unit", unit})
 }
 
 // StopRunner stops the runner of the journal: SIGTERM (running jobs are
 // cancelled and recorded as interrupted), then SIGKILL after 20 seconds;
 // a systemd service is disabled and removed.
-func StopRunner(j runner.Journal) error {
-	if name, err := os.ReadFile(serviceFile(j)); err == nil {
-		return stopService(j, strings.TrimSpace(string(name)))
-	}
-	if !runner.Alive(j) {
-		return nil
-	}
-	pid := runner.PID(j)
-	if pid <= 0 {
-		return errors.New("cannot stop the runner: no pid recorded")
-	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("cannot stop the runner: %w", err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !runner.Alive(j) {
-			return nil
-		}
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
-	return nil
-}
+func StopRunner(j runner.Journal) error { return runnerDaemon(j).Stop(stopGrace) }
 
 // RunnerMain is the runner process: args are
 // "--state DIR --unit UNIT [--scope APP]". It runs the jobs of the journal
-// with the database the charm recorded (Journal.SetDatabase), checks the
+// with the database the charm recorded (SetDatabase), checks the
 // database every 30 seconds, and after each transition runs this binary
 // through "juju-exec UNIT" so that the charm reports at once. It returns
 // the process exit code.
@@ -120,23 +89,15 @@ func RunnerMain(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	x := &Executor{Scope: *scope, Database: func() (Database, error) { return ReadDatabase(j) }, Store: s3.Options{}}
+	defer ServeMetrics(ctx, j, stderr)()
 	err = runner.Run(ctx, runner.Options{
 		Journal:  j,
-		Executor: &runner.Engine{Scope: *scope, Database: j.ReadDatabase, Store: s3.Options{}},
+		Executor: x,
 		Notify:   jujuExec(*unit, exe),
-		Check: func(ctx context.Context) error {
-			db, err := j.ReadDatabase()
-			if err != nil {
-				return err
-			}
-			eng, err := db.Open()
-			if err != nil {
-				return err
-			}
-			return eng.Check(ctx)
-		},
-		Poll: *poll,
-		Log:  stampWriter{stderr},
+		Check:    x.Check,
+		Poll:     *poll,
+		Log:      stampWriter{stderr},
 	})
 	if errors.Is(err, runner.ErrLocked) {
 		return 0 // another runner serves this unit

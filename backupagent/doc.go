@@ -3,7 +3,9 @@
 // reads the requirer's jobs, lets the provider leader assign them
 // (dbbackup/provider), hands this unit's jobs to its runner (package
 // runner) and writes the unit's reports; StartRunner and StopRunner manage
-// the runner process; RunnerMain is that process; Status is the workload
+// the runner process; RunnerMain is that process, and Executor is what it
+// runs each job with: the composition root that picks the engine of the
+// recorded Database (SetDatabase) and opens the job's S3 store; Status is the workload
 // status a person reads at a glance. See docs/provider.md for a complete
 // minimal charm.
 //

@@ -30,11 +30,11 @@ func Example() {
 	}
 	err := func() error {
 		// Your charm knows its database and a user allowed to dump it.
-		db := runner.Database{Engine: engine.PostgreSQL, Host: "127.0.0.1", Port: 5432, User: "backup", Password: os.Getenv("X")}
-		if _, err := j.SetDatabase(db); err != nil {
+		db := backupagent.Database{Engine: engine.PostgreSQL, Host: "127.0.0.1", Port: 5432, User: "backup", Password: os.Getenv("X")}
+		if _, err := backupagent.SetDatabase(j, db); err != nil {
 			return err
 		}
-		if err := backupagent.StartRunner(j, env.UnitName); err != nil {
+		if err := backupagent.StartRunner(j, env.UnitName, backupagent.RunnerAuto); err != nil {
 			return err
 		}
 		if _, err := (backupagent.Agent{Journal: j}).Sync(); err != nil {

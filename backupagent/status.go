@@ -6,6 +6,8 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
+
 	"github.com/dbbackup/dbbackup/runner"
 )
 
@@ -29,10 +31,10 @@ func StatusFrom(j runner.Journal, recs []runner.Record, now time.Time) (goops.St
 	}
 	var running, waiting []runner.Record
 	for _, r := range recs {
-		switch r.State {
-		case runner.Running:
+		switch r.Status {
+		case dbbackup.Running:
 			running = append(running, r)
-		case runner.Pending:
+		case dbbackup.Pending:
 			waiting = append(waiting, r)
 		}
 	}

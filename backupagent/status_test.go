@@ -14,9 +14,9 @@ import (
 
 func TestStatusFrom(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	running := runner.Record{JobID: "j1", Type: dbbackup.Backup, State: runner.Running, Started: t0, Bytes: 120e6}
-	pending := runner.Record{JobID: "j2", Type: dbbackup.Backup, State: runner.Pending}
-	done := runner.Record{JobID: "j0", Type: dbbackup.Backup, State: runner.Success}
+	running := runner.Record{JobID: "j1", Type: dbbackup.Backup, Status: dbbackup.Running, Started: t0, Bytes: 120e6}
+	pending := runner.Record{JobID: "j2", Type: dbbackup.Backup, Status: dbbackup.Pending}
+	done := runner.Record{JobID: "j0", Type: dbbackup.Backup, Status: dbbackup.Success}
 	tests := []struct {
 		name    string
 		recs    []runner.Record

@@ -22,20 +22,32 @@ func TestServiceUnit(t *testing.T) {
 	}
 }
 
-func TestUseSystemd(t *testing.T) {
+// The runner's mode: ModeEnv wins, then the charm's mode, then the
+// machine (simulated here as having systemd, so the default would pick it).
+func TestRunnerMode(t *testing.T) {
+	old := systemdAvailable
+	systemdAvailable = func() bool { return true }
+	t.Cleanup(func() { systemdAvailable = old })
 	tests := []struct {
-		mode, socket string
-		want         bool
+		env  string
+		mode RunnerMode
+		want bool
 	}{
-		{"systemd", "", true},
-		{"process", "", false},
-		{"", "/tmp/jujusim/agent.socket", false},
+		{"systemd", RunnerProcess, true},
+		{"process", RunnerAuto, false},
+		{"", RunnerProcess, false}, // what the agent's main passes under jujusim
+		{"", RunnerSystemd, true},
+		{"", RunnerAuto, true},
 	}
 	for _, tt := range tests {
-		t.Setenv(ModeEnv, tt.mode)
-		t.Setenv("JUJUSIM_SOCKET", tt.socket)
-		if got := useSystemd(); got != tt.want {
-			t.Errorf("mode %q socket %q: useSystemd = %t, want %t", tt.mode, tt.socket, got, tt.want)
+		t.Setenv(ModeEnv, tt.env)
+		if got := tt.mode.systemd(); got != tt.want {
+			t.Errorf("%s=%q mode %d: systemd %t, want %t", ModeEnv, tt.env, tt.mode, got, tt.want)
 		}
+	}
+	systemdAvailable = func() bool { return false }
+	t.Setenv(ModeEnv, "")
+	if RunnerAuto.systemd() {
+		t.Error("RunnerAuto picks systemd on a machine without it")
 	}
 }

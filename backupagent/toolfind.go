@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 // ToolFinder finds the client tools of a database server on the unit's
@@ -259,7 +258,7 @@ func where(kind engine.Kind) string {
 // the server its version with them, and returns db with BinDir set to
 // their folder. Its error (wrapping ErrTools) is the unit's blocked
 // message.
-func WithTools(ctx context.Context, db runner.Database, f ToolFinder) (runner.Database, error) {
+func WithTools(ctx context.Context, db Database, f ToolFinder) (Database, error) {
 	tools, err := f.Find(ctx, db.Engine, func(ctx context.Context, binDir string) (string, error) {
 		probe := db
 		probe.BinDir = binDir

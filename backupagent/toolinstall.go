@@ -8,8 +8,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 // Installer installs Debian/Ubuntu packages with apt-get, as the agent's
@@ -96,7 +94,7 @@ func runCommand(ctx context.Context, argv ...string) error {
 // WithToolsInstalling is WithTools that, when the tools are missing or too
 // old, installs the packages its error names with in and looks again. The
 // error, when the tools are still not there, says what the install did.
-func WithToolsInstalling(ctx context.Context, db runner.Database, f ToolFinder, in Installer) (runner.Database, error) {
+func WithToolsInstalling(ctx context.Context, db Database, f ToolFinder, in Installer) (Database, error) {
 	out, err := WithTools(ctx, db, f)
 	var te *ToolsError
 	if !errors.As(err, &te) {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 func osRelease(t *testing.T, text string) string {
@@ -79,7 +78,7 @@ func TestWithToolsInstalling(t *testing.T) {
 		}
 		return nil
 	}
-	db := runner.Database{Engine: engine.MySQL, Host: "127.0.0.1", Port: 1, User: "u"}
+	db := Database{Engine: engine.MySQL, Host: "127.0.0.1", Port: 1, User: "u"}
 	got, err := WithToolsInstalling(context.Background(), db, f, Installer{Run: apt, OSRelease: osr})
 	if err != nil || got.BinDir != filepath.Join(root, "usr/bin") || !reflect.DeepEqual(installed, []string{"default-mysql-client"}) {
 		t.Errorf("got %q, %v after installing %q", got.BinDir, err, installed)

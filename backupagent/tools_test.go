@@ -11,7 +11,6 @@ import (
 
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/internal/testenv"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 func TestParseVersion(t *testing.T) {
@@ -178,7 +177,7 @@ func TestWithToolsReal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	pg := testenv.StartPostgres(t)
-	db, err := WithTools(ctx, runner.Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password}, ToolFinder{})
+	db, err := WithTools(ctx, Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password}, ToolFinder{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,13 +185,13 @@ func TestWithToolsReal(t *testing.T) {
 		t.Errorf("PostgreSQL tools in %q, want a /usr/lib/postgresql/<major>/bin folder", db.BinDir)
 	}
 	// PATH alone (no Debian folders): /usr/bin's pg_dump.
-	db, err = WithTools(ctx, runner.Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password},
+	db, err = WithTools(ctx, Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password},
 		ToolFinder{PostgresLibDir: t.TempDir(), SnapDir: t.TempDir()})
 	if err != nil || db.BinDir == "" {
 		t.Errorf("PostgreSQL tools on PATH: %q, %v", db.BinDir, err)
 	}
 	m := testenv.StartMariaDB(t)
-	db, err = WithTools(ctx, runner.Database{Engine: engine.MySQL, Host: m.Host, Port: m.Port, User: m.User, Password: m.Password}, ToolFinder{})
+	db, err = WithTools(ctx, Database{Engine: engine.MySQL, Host: m.Host, Port: m.Port, User: m.User, Password: m.Password}, ToolFinder{})
 	if err != nil || db.BinDir == "" {
 		t.Errorf("MariaDB tools: %q, %v", db.BinDir, err)
 	}

@@ -1,9 +1,14 @@
 // Package bench holds the end-to-end benchmarks of dbbackup: the dbbackup
-// binary, built once per run, timed as a subprocess against the baselines
-// measured in the same run on the same servers (pg_dump -Fc -Z0 to
-// /dev/null, pg_restore from a local file, mariadb-dump to /dev/null, and
-// pgBackRest's full backup to the same S3 server when installed). Each
-// benchmark prints its ratios against the targets of docs/performance.md.
+// binary, built once per run, timed as a subprocess against baselines
+// measured in the same run, on the same servers, in rounds whose order
+// alternates: pg_dump -Fc -Z0 and mariadb-dump to /dev/null, the floor
+// pipelines (the dump tool | zstd -1 -T1 | one streamed multipart upload to
+// the same S3 server), pg_restore and the mariadb client from a local file,
+// pgBackRest's full backup of a cluster of its own, and `dbbackup list` in
+// a fresh process. Every restore is checked by content checksums; peak RSS
+// is the sum of the command's process tree. Each benchmark prints its
+// ratios against the targets of docs/performance.md and fails on a missed
+// one unless BENCH_TARGETS=report.
 //
 //	DBBACKUP_BENCH_SCALE=10 go test -run '^$' -bench . -benchtime 1x -timeout 60m ./bench
 //

@@ -19,12 +19,29 @@ func pgBackRestPath() string {
 	return p
 }
 
-// benchPgBackRest times pgBackRest's full backup of the whole cluster
-// (compress-type=zst, process-max=2, start-fast, no WAL archive check) to
-// an HTTPS versitygw, against dbbackup's backup of every database (no
-// --database-url dbname: the whole cluster too) to the same server, in
-// alternating rounds.
-func benchPgBackRest(b *testing.B, p *testenv.Postgres, env []string, n int) {
+// pgBackRestDatasets are what the cluster of the pgBackRest comparison
+// holds: both datasets, each in a database of its own name, loaded into a
+// server of its own so that nothing another benchmark left is backed up.
+var pgBackRestDatasets = pgDatasets
+
+// benchPgBackRest starts a PostgreSQL server of its own, loads
+// pgBackRestDatasets into it, and times pgBackRest's full backup of the
+// cluster (compress-type=zst at compress-level=1, our compressor's level;
+// process-max=2, start-fast, no WAL archive check) to an HTTPS versitygw
+// against dbbackup's backup of every database (no dbname in
+// --database-url: the whole cluster too) to the same server, in
+// alternating rounds. Both peak RSS figures are measured the same way.
+func benchPgBackRest(b *testing.B, n int) {
+	p := testenv.StartPostgres(b)
+	var names []string
+	for _, ds := range pgBackRestDatasets {
+		ds.load(b, p, ds.name, n)
+		names = append(names, ds.name)
+	}
+	if got, want := strings.Join(userDatabases(b, p), " + "), strings.Join(names, " + "); got != want {
+		b.Fatalf("the pgBackRest cluster holds %s, want %s", got, want)
+	}
+	env := append(os.Environ(), "PGPASSWORD="+p.Password)
 	srv := testenv.StartVersityGWWith(b, testenv.S3Options{TLS: true})
 	srv.CreateBucket(b, "pgbackrest")
 	srv.CreateBucket(b, "bench")
@@ -32,7 +49,7 @@ func benchPgBackRest(b *testing.B, p *testenv.Postgres, env []string, n int) {
 	cfg.Path = "pg"
 	cfgFile := storageConfigFile(b, cfg)
 	conf := pgBackRestConfig(b, p, srv)
-	r := report{b: b, title: fmt.Sprintf("postgres/cluster scale %d (pgbench + text), HTTPS versitygw", n)}
+	r := report{b: b, title: fmt.Sprintf("postgres/cluster scale %d (%s), HTTPS versitygw", n, strings.Join(names, " + "))}
 	pgbr := func(args ...string) *exec.Cmd {
 		argv := append([]string{"-u", pgUser(p), "--", pgBackRestPath(), "--config=" + conf, "--stanza=bench"}, args...)
 		c := exec.Command("runuser", argv...)
@@ -41,16 +58,31 @@ func benchPgBackRest(b *testing.B, p *testenv.Postgres, env []string, n int) {
 		return c
 	}
 	timed(b, "pgbackrest stanza-create", pgbr("stanza-create"))
-	var theirs, ours series
-	for i := range rounds() {
-		theirs = append(theirs, timed(b, "pgbackrest backup", pgbr("--type=full", "backup")))
-		u := p.URL("")
-		ours = append(ours, timed(b, "dbbackup backup (cluster)", dbbackupCmd(b, env, "backup", "--engine", "postgresql",
-			"--database-url", strings.TrimSuffix(u, "/"), "--storage-config", cfgFile, "--job-id", fmt.Sprintf("cluster-%d-%d", i, b.N))))
-	}
-	r.line("pgbackrest backup (full, zst, process-max=2): %s, peak RSS %.1f MiB", theirs, mib(theirs.maxRSS()))
-	r.line("dbbackup backup (all databases):             %s, peak RSS %.1f MiB", ours, mib(ours.maxRSS()))
+	got := alternate(rounds(), []step{
+		{"pgbackrest", func(int) measured { return timed(b, "pgbackrest backup", pgbr("--type=full", "backup")) }},
+		{"dbbackup", func(i int) measured {
+			return timed(b, "dbbackup backup (cluster)", dbbackupCmd(b, env, "backup", "--engine", "postgresql",
+				"--database-url", strings.TrimSuffix(p.URL(""), "/"), "--storage-config", cfgFile, "--job-id", fmt.Sprintf("cluster-%d-%d", i, b.N)))
+		}},
+	})
+	theirs, ours := got[0], got[1]
+	r.line("pgbackrest backup (full, zst level 1, process-max=2): %s", theirs)
+	r.line("dbbackup backup (all databases):                     %s", ours)
 	r.ratio("pgbackrest/backup", theirs.median(), ours.median(), 2.0, false, "pgbackrest/backup")
+	r.line("peak RSS: pgBackRest %.1f MiB, dbbackup %.1f MiB (both the sum of the process tree)", mib(theirs.maxRSS()), mib(ours.maxRSS()))
+	b.ReportMetric(mib(theirs.maxRSS()), "pgbackrest-peak-RSS-MiB")
+	b.ReportMetric(mib(ours.maxRSS()), "cluster-peak-RSS-MiB")
+}
+
+// userDatabases lists p's databases but postgres, sorted.
+func userDatabases(b testing.TB, p *testenv.Postgres) []string {
+	var out []string
+	for _, db := range p.Databases(b) {
+		if db != "postgres" {
+			out = append(out, db)
+		}
+	}
+	return out
 }
 
 // pgUser is the OS user that owns the server's files: postgres when this
@@ -93,6 +125,7 @@ repo1-s3-key-secret=%s
 repo1-s3-uri-style=path
 repo1-retention-full=1000
 compress-type=zst
+compress-level=1
 process-max=2
 start-fast=y
 archive-check=n

@@ -13,7 +13,7 @@ func benchJobs(b *testing.B, n int) string {
 		jobs[i] = Job{
 			ID: fmt.Sprintf("job-20261125T%06dZ-%08x", i%240000, i), Type: Backup, Config: &JobConfig{Compression: true},
 			StorageInterface: StorageS3,
-			Storage:          StorageConfig{Bucket: "backups", AccessKey: "AKIAEXAMPLE", SecretKey: "secret-example", Endpoint: "https://s3.example.com", Path: "team/db", Region: "eu-west-1"},
+			Storage:          StorageConfig{Bucket: "backups", Credentials: Credentials{AccessKey: "AKIAEXAMPLE", SecretKey: "secret-example"}, Endpoint: "https://s3.example.com", Path: "team/db", Region: "eu-west-1"},
 		}
 	}
 	text, err := MarshalJobs(jobs, Requirer)

@@ -3,7 +3,10 @@
 // provider (database) reports them, their parsing, validation and writing.
 package dbbackup
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // JobType is what a job does.
 type JobType string
@@ -13,19 +16,6 @@ const (
 	Backup  JobType = "backup"
 	Restore JobType = "restore"
 )
-
-// Status is the state a provider reports for a job.
-type Status string
-
-// The statuses of v0.
-const (
-	Running Status = "running"
-	Success Status = "success"
-	Error   Status = "error"
-)
-
-// Terminal reports whether s is a final status (success or error).
-func (s Status) Terminal() bool { return s == Success || s == Error }
 
 // Side says which party wrote a databag: the rules differ per side.
 type Side string
@@ -74,4 +64,20 @@ type Job struct {
 func (j Job) Redacted() Job {
 	j.Storage = j.Storage.Redacted()
 	return j
+}
+
+// Format prints j with its credentials masked, whatever the verb. The job
+// masks them itself because fmt calls no method of what it prints after a
+// verb that does not fit (a *Job inside a struct printed with %s).
+func (j Job) Format(f fmt.State, verb rune) {
+	type plain Job // j's fields without this method
+	p := plain(j.Redacted())
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprintf(f, "%#v", p)
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%+v", p)
+	default:
+		fmt.Fprintf(f, "%v", p)
+	}
 }

@@ -3,6 +3,10 @@ package dbbackup
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
 	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
@@ -17,10 +21,9 @@ const Mask = secret.Mask
 type StorageConfig struct {
 	// Bucket is the bucket name (required).
 	Bucket string
-	// AccessKey is the S3 access key (required, secret).
-	AccessKey string
-	// SecretKey is the S3 secret key (required, secret).
-	SecretKey string
+	// Credentials are the access-key and secret-key (required, secret),
+	// which never print themselves.
+	Credentials
 	// Path is the key prefix inside the bucket.
 	Path string
 	// Endpoint is the S3 endpoint URL, http or https; empty means AWS.
@@ -45,36 +48,46 @@ type StorageConfig struct {
 // Redacted returns a copy of c whose credentials are replaced by Mask.
 // Empty credentials stay empty, so a missing key still shows as missing.
 func (c StorageConfig) Redacted() StorageConfig {
-	if c.AccessKey != "" {
-		c.AccessKey = Mask
-	}
-	if c.SecretKey != "" {
-		c.SecretKey = Mask
-	}
+	c.Credentials = c.Credentials.Redacted()
 	return c
 }
 
-// Secrets returns the credential values of c that are set, for callers that
-// scrub text before it leaves the process.
-func (c StorageConfig) Secrets() []string {
-	var s []string
-	for _, v := range []string{c.AccessKey, c.SecretKey} {
-		if v != "" && v != Mask {
-			s = append(s, v)
-		}
-	}
-	return s
-}
-
-// redactedConfig has StorageConfig's fields without its methods, for String.
-type redactedConfig StorageConfig
-
 // String returns c's fields with the credentials masked, so that a
 // configuration printed by mistake (%v, %+v, %s, or inside a Job) never
-// shows a credential.
+// shows a credential; of the fields this version does not know it shows
+// the names only, since one may hold a credential of its own. The fields
+// are written one by one: a conversion to a type without methods would
+// still carry the embedded Credentials' Format.
 func (c StorageConfig) String() string {
-	return fmt.Sprintf("%+v", redactedConfig(c.Redacted()))
+	extra := slices.Sorted(maps.Keys(c.Extra))
+	return fmt.Sprintf("{Bucket:%s Credentials:%s Path:%s Endpoint:%s Region:%s URIStyle:%s StorageClass:%s TLSCAChain:%d certificates APIVersion:%d Attributes:%q Extra:%v}",
+		c.Bucket, c.Credentials, c.Path, c.Endpoint, c.Region, c.URIStyle, c.StorageClass, len(c.TLSCAChain), c.APIVersion, c.Attributes, extra)
 }
 
 // GoString is String, for %#v.
 func (c StorageConfig) GoString() string { return c.String() }
+
+// Format writes String (quoted for %q) whatever the verb: without it the
+// embedded Credentials' Format would print the credentials alone.
+func (c StorageConfig) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprint(f, strconv.Quote(c.String()))
+		return
+	}
+	fmt.Fprint(f, c.String())
+}
+
+// MarshalJSON writes c as the wire's storage-config object with the
+// credentials masked, and the values of the fields this version does not
+// know masked too (as String shows only their names); the wire writer
+// (MarshalJobs) is the one that sends them.
+func (c StorageConfig) MarshalJSON() ([]byte, error) {
+	r := c.Redacted()
+	if len(r.Extra) > 0 {
+		r.Extra = make(map[string]json.RawMessage, len(c.Extra))
+		for k := range c.Extra {
+			r.Extra[k] = json.RawMessage(strconv.Quote(Mask))
+		}
+	}
+	return storageObject(r)
+}

@@ -136,6 +136,9 @@ type Result struct {
 	// may load it beside the target and swap the tables in. Set by the
 	// MariaDB engine for a single database; absent from older manifests.
 	TablesOnly bool `json:"tables-only,omitempty"`
+	// Binlog is where a MariaDB backup stands in the binary log, taken
+	// with the dump's snapshot; nil without binary logging.
+	Binlog *BinlogPosition `json:"binlog,omitempty"`
 	// Physical describes a physical backup (MethodPhysical): where its
 	// write-ahead log starts and ends. Absent from logical backups.
 	Physical *Physical `json:"physical,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 // run runs one job and records each of its transitions.
@@ -21,11 +22,11 @@ func (r *runner) run(ctx context.Context, rec Record) {
 	}()
 	job, err := rec.Job()
 	if err != nil {
-		rec.State, rec.Message, rec.Finished = Error, err.Error(), r.opts.Now().UTC()
+		rec.Status, rec.Message, rec.Finished = dbbackup.Error, err.Error(), r.opts.Now().UTC()
 		r.put(rec)
 		return
 	}
-	rec.State, rec.Started = Running, r.opts.Now().UTC()
+	rec.Status, rec.Started = dbbackup.Running, r.opts.Now().UTC()
 	if !r.put(rec) {
 		return
 	}
@@ -69,17 +70,17 @@ func (r *runner) run(ctx context.Context, rec Record) {
 	rec.Finished = r.opts.Now().UTC()
 	switch {
 	case err == nil:
-		rec.State, rec.Message, rec.ArtefactPath = Success, "", path
+		rec.Status, rec.Message, rec.ArtefactPath = dbbackup.Success, "", path
 	case ctx.Err() != nil:
-		rec.State, rec.Message = Error, "interrupted (the runner was stopped mid-job); nothing of it is restorable"
+		rec.Status, rec.Message = dbbackup.Error, MsgInterrupted
 	default:
-		rec.State, rec.Message = Error, Scrub(oneLine(err.Error()), job.Storage.Secrets())
+		rec.Status, rec.Message = dbbackup.Error, oneLine(secret.Guard(err, job.Storage.Secrets()).Error())
 		if job.Type == dbbackup.Restore {
 			rec.ArtefactPath = job.ArtefactPath
 		}
 	}
 	r.put(rec)
-	fmt.Fprintf(r.opts.Log, "job %s: %s %s\n", rec.JobID, rec.State, rec.Message)
+	fmt.Fprintf(r.opts.Log, "job %s: %s %s\n", rec.JobID, rec.Status, rec.Message)
 }
 
 // put writes rec and logs a failure.
@@ -90,9 +91,6 @@ func (r *runner) put(rec Record) bool {
 	}
 	return true
 }
-
-// Scrub masks every secret in text with dbbackup.Mask (see dbbackup.Scrub).
-func Scrub(text string, secrets []string) string { return dbbackup.Scrub(text, secrets) }
 
 // oneLine joins the lines of a message, for a databag and a status.
 func oneLine(s string) string {

@@ -13,20 +13,6 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
-// State is where a job is in the runner.
-type State string
-
-// The states of a job in the journal.
-const (
-	Pending State = "pending"
-	Running State = "running"
-	Success State = "success"
-	Error   State = "error"
-)
-
-// Terminal reports whether s is success or error.
-func (s State) Terminal() bool { return s == Success || s == Error }
-
 // MsgInterrupted is the message of a job a runner left running when it died.
 const MsgInterrupted = "interrupted (the runner stopped mid-job); nothing of it is restorable"
 
@@ -35,8 +21,9 @@ type Record struct {
 	// JobID and Type name the job.
 	JobID string           `json:"job-id"`
 	Type  dbbackup.JobType `json:"job-type"`
-	// State is pending, running, success or error.
-	State State `json:"state"`
+	// Status is pending, running, success or error ("state" in the
+	// file, as the previous version wrote it).
+	Status dbbackup.Status `json:"state"`
 	// Message explains an error, or shows progress while running.
 	Message string `json:"message,omitempty"`
 	// ArtefactPath is where a backup landed, or what a restore read.
@@ -49,19 +36,9 @@ type Record struct {
 	// total when known (a restore), else 0.
 	Bytes int64 `json:"bytes,omitempty"`
 	Total int64 `json:"total,omitempty"`
-	// Request is the job as requested, credentials included, in the
-	// requirer's wire form: only the runner reads it. The file is 0600.
-	Request string `json:"request"`
-}
-
-// Job returns the requested job.
-func (r Record) Job() (dbbackup.Job, error) {
-	l := dbbackup.ParseJobs(r.Request, dbbackup.Requirer)
-	jobs := l.Jobs()
-	if len(jobs) != 1 {
-		return dbbackup.Job{}, fmt.Errorf("cannot read job %q from the journal: %v", r.JobID, l.AllProblems())
-	}
-	return jobs[0], nil
+	// Request is the job as requested, credentials included, as typed
+	// fields (see Job): only the runner reads it. The file is 0600.
+	Request request `json:"request"`
 }
 
 // Journal is the folder hooks and the runner share.
@@ -89,11 +66,26 @@ func (j Journal) Submit(job dbbackup.Job, now time.Time) (bool, error) {
 	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
 		return false, fmt.Errorf("cannot submit job %s: %w", job.ID, err)
 	}
-	req, err := dbbackup.MarshalJobs([]dbbackup.Job{job}, dbbackup.Requirer)
-	if err != nil {
-		return false, fmt.Errorf("cannot submit job %s: %w", job.ID, err)
+	r := Record{JobID: job.ID, Type: job.Type, Status: dbbackup.Pending, Submitted: now.UTC(), Request: request{job: job}}
+	return true, j.Put(r)
+}
+
+// Refuse records job as failed with message before it ran, so that it is
+// reported and never blocks the other jobs; the journal keeps the job with
+// its credentials masked. A job the journal already holds is left as it
+// is. It reports whether the job was new.
+func (j Journal) Refuse(job dbbackup.Job, message string, now time.Time) (bool, error) {
+	if !dbbackup.ValidJobID(job.ID) {
+		return false, fmt.Errorf("cannot record job: invalid job-id %q", job.ID)
 	}
-	r := Record{JobID: job.ID, Type: job.Type, State: Pending, Submitted: now.UTC(), Request: req}
+	if _, err := os.Stat(j.path(job.ID)); err == nil {
+		return false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("cannot record job %s: %w", job.ID, err)
+	}
+	now = now.UTC()
+	r := Record{JobID: job.ID, Type: job.Type, Status: dbbackup.Error, Message: message, Submitted: now, Finished: now,
+		Request: request{job: job.Redacted()}}
 	return true, j.Put(r)
 }
 
@@ -174,8 +166,8 @@ func (j Journal) Forget(id string) error {
 	if err != nil {
 		return err
 	}
-	if !r.State.Terminal() {
-		return fmt.Errorf("cannot forget job %s: it is %s", id, r.State)
+	if !r.Status.Terminal() {
+		return fmt.Errorf("cannot forget job %s: it is %s", id, r.Status)
 	}
 	if err := os.Remove(j.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("cannot forget job %s: %w", id, err)

@@ -3,13 +3,15 @@ package runner
 import (
 	"fmt"
 	"time"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
 // Progress is the message of a running job: "backup job-x 120 MB at 45
 // MB/s", with a percentage when the total is known.
 func Progress(r Record, now time.Time) string {
 	s := fmt.Sprintf("%s %s", r.Type, r.JobID)
-	if r.State == Pending {
+	if r.Status == dbbackup.Pending {
 		return s + " waiting"
 	}
 	secs := now.Sub(r.Started).Seconds()

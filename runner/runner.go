@@ -163,10 +163,10 @@ func (r *runner) recover() error {
 		return err
 	}
 	for _, rec := range recs {
-		if rec.State != Running {
+		if rec.Status != dbbackup.Running {
 			continue
 		}
-		rec.State, rec.Message, rec.Finished = Error, MsgInterrupted, r.opts.Now().UTC()
+		rec.Status, rec.Message, rec.Finished = dbbackup.Error, MsgInterrupted, r.opts.Now().UTC()
 		if err := r.opts.Journal.Put(rec); err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func (r *runner) scan(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rec := range recs {
-		if rec.State != Pending || r.active[rec.JobID] != "" {
+		if rec.Status != dbbackup.Pending || r.active[rec.JobID] != "" {
 			continue
 		}
 		if !r.admit(rec.Type) {

@@ -21,7 +21,7 @@ const canary = "CANARY-secret-7f3a"
 
 func job(id string, t dbbackup.JobType) dbbackup.Job {
 	j := dbbackup.Job{ID: id, Type: t, StorageInterface: dbbackup.StorageS3, Config: &dbbackup.JobConfig{Compression: true},
-		Storage: dbbackup.StorageConfig{Bucket: "bk", AccessKey: "AK", SecretKey: canary}}
+		Storage: dbbackup.StorageConfig{Bucket: "bk", Credentials: dbbackup.Credentials{AccessKey: "AK", SecretKey: canary}}}
 	if t == dbbackup.Restore {
 		j.ArtefactPath = "agent/b0/"
 	}
@@ -160,16 +160,16 @@ func (h *harness) notStarted(d time.Duration) {
 	}
 }
 
-func (h *harness) waitState(id string, want runner.State) runner.Record {
+func (h *harness) waitState(id string, want dbbackup.Status) runner.Record {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r, err := h.j.Get(id)
-		if err == nil && r.State == want {
+		if err == nil && r.Status == want {
 			return r
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("job %s: state %q (%v), want %s", id, r.State, err, want)
+			h.t.Fatalf("job %s: state %q (%v), want %s", id, r.Status, err, want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -179,19 +179,19 @@ func TestRunSuccessAndError(t *testing.T) {
 	h := start(t, t.TempDir())
 	h.submit(job("b1", dbbackup.Backup))
 	h.waitStarted("b1")
-	r := h.waitState("b1", runner.Running)
+	r := h.waitState("b1", dbbackup.Running)
 	if r.Started.IsZero() {
 		t.Error("running job without a start time")
 	}
 	h.f.gate("b1") <- nil
-	r = h.waitState("b1", runner.Success)
+	r = h.waitState("b1", dbbackup.Success)
 	if r.ArtefactPath != "agent/b1/" || r.Finished.IsZero() || r.Bytes != 120e6 {
 		t.Errorf("record = %+v", r)
 	}
 	h.submit(job("b2", dbbackup.Backup))
 	h.waitStarted("b2")
 	h.f.gate("b2") <- fmt.Errorf("cannot upload with key %s:\nAccess Denied", canary)
-	r = h.waitState("b2", runner.Error)
+	r = h.waitState("b2", dbbackup.Error)
 	if want := "cannot upload with key ***: Access Denied"; r.Message != want {
 		t.Errorf("message = %q, want %q", r.Message, want)
 	}
@@ -212,7 +212,7 @@ func TestSubmitTwiceRunsOnce(t *testing.T) {
 	h.waitStarted("b1")
 	h.submit(job("b1", dbbackup.Backup))
 	h.f.gate("b1") <- nil
-	h.waitState("b1", runner.Success)
+	h.waitState("b1", dbbackup.Success)
 	h.submit(job("b1", dbbackup.Backup))
 	h.notStarted(100 * time.Millisecond)
 }
@@ -242,7 +242,7 @@ func TestBackupsOverlapRestoresDoNot(t *testing.T) {
 	h.f.gate("r2") <- nil
 	h.waitStarted("b3")
 	h.f.gate("b3") <- nil
-	h.waitState("b3", runner.Success)
+	h.waitState("b3", dbbackup.Success)
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	if len(h.f.overlaps) > 0 {
@@ -261,7 +261,7 @@ func TestRecoverInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := j.Get("b1")
-	r.State, r.Started = runner.Running, time.Now()
+	r.Status, r.Started = dbbackup.Running, time.Now()
 	if err := j.Put(r); err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +269,13 @@ func TestRecoverInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, dir)
-	got := h.waitState("b1", runner.Error)
+	got := h.waitState("b1", dbbackup.Error)
 	if got.Message != runner.MsgInterrupted {
 		t.Errorf("message = %q", got.Message)
 	}
 	h.waitStarted("b2")
 	h.f.gate("b2") <- nil
-	h.waitState("b2", runner.Success)
+	h.waitState("b2", dbbackup.Success)
 }
 
 func TestStopInterruptsRunningJobs(t *testing.T) {
@@ -284,8 +284,12 @@ func TestStopInterruptsRunningJobs(t *testing.T) {
 	h.waitStarted("b1")
 	h.stop()
 	r, err := h.j.Get("b1")
-	if err != nil || r.State != runner.Error || !strings.Contains(r.Message, "interrupted") {
+	if err != nil || r.Status != dbbackup.Error || !strings.Contains(r.Message, "interrupted") {
 		t.Errorf("record = %+v, %v", r, err)
+	}
+	// One wording: a runner stopped mid-job and a runner that died say the same.
+	if r.Message != runner.MsgInterrupted {
+		t.Errorf("message = %q, want %q", r.Message, runner.MsgInterrupted)
 	}
 }
 
@@ -342,7 +346,7 @@ func TestForget(t *testing.T) {
 		t.Error("Forget of a pending job succeeded")
 	}
 	r, _ := j.Get("b1")
-	r.State = runner.Success
+	r.Status = dbbackup.Success
 	if err := j.Put(r); err != nil {
 		t.Fatal(err)
 	}
@@ -393,10 +397,10 @@ func TestProgress(t *testing.T) {
 		now  time.Time
 		want string
 	}{
-		{runner.Record{JobID: "j1", Type: dbbackup.Backup, State: runner.Running, Started: t0, Bytes: 120e6}, t0.Add(2 * time.Second), "backup j1 120 MB at 60 MB/s"},
-		{runner.Record{JobID: "j1", Type: dbbackup.Restore, State: runner.Running, Started: t0, Bytes: 43, Total: 100}, t0.Add(time.Second), "restore j1 43% 43 B at 43 B/s"},
-		{runner.Record{JobID: "j1", Type: dbbackup.Backup, State: runner.Running, Started: t0, Bytes: 3_200_000_000}, t0, "backup j1 3.2 GB"},
-		{runner.Record{JobID: "j1", Type: dbbackup.Backup, State: runner.Pending}, t0, "backup j1 waiting"},
+		{runner.Record{JobID: "j1", Type: dbbackup.Backup, Status: dbbackup.Running, Started: t0, Bytes: 120e6}, t0.Add(2 * time.Second), "backup j1 120 MB at 60 MB/s"},
+		{runner.Record{JobID: "j1", Type: dbbackup.Restore, Status: dbbackup.Running, Started: t0, Bytes: 43, Total: 100}, t0.Add(time.Second), "restore j1 43% 43 B at 43 B/s"},
+		{runner.Record{JobID: "j1", Type: dbbackup.Backup, Status: dbbackup.Running, Started: t0, Bytes: 3_200_000_000}, t0, "backup j1 3.2 GB"},
+		{runner.Record{JobID: "j1", Type: dbbackup.Backup, Status: dbbackup.Pending}, t0, "backup j1 waiting"},
 	}
 	for _, tt := range tests {
 		if got := runner.Progress(tt.r, tt.now); got != tt.want {
@@ -407,13 +411,14 @@ func TestProgress(t *testing.T) {
 
 func TestRunStates(t *testing.T) {
 	recs := []runner.Record{
-		{JobID: "p", Type: dbbackup.Backup, State: runner.Pending},
-		{JobID: "r", Type: dbbackup.Backup, State: runner.Running, Message: "backup r 1 MB"},
-		{JobID: "s", Type: dbbackup.Backup, State: runner.Success, ArtefactPath: "a/s/"},
-		{JobID: "e", Type: dbbackup.Restore, State: runner.Error, Message: "boom"},
+		{JobID: "p", Type: dbbackup.Backup, Status: dbbackup.Pending},
+		{JobID: "r", Type: dbbackup.Backup, Status: dbbackup.Running, Message: "backup r 1 MB"},
+		{JobID: "s", Type: dbbackup.Backup, Status: dbbackup.Success, ArtefactPath: "a/s/"},
+		{JobID: "e", Type: dbbackup.Restore, Status: dbbackup.Error, Message: "boom"},
+		{JobID: "u", Type: dbbackup.Backup, Status: "paused"},
 	}
 	got := runner.RunStates(recs)
-	want := map[string]dbbackup.Status{"p": dbbackup.Running, "r": dbbackup.Running, "s": dbbackup.Success, "e": dbbackup.Error}
+	want := map[string]dbbackup.Status{"u": dbbackup.Running, "p": dbbackup.Running, "r": dbbackup.Running, "s": dbbackup.Success, "e": dbbackup.Error}
 	for id, st := range want {
 		if got[id].Status != st || !got[id].Started() {
 			t.Errorf("%s: %+v, want %s", id, got[id], st)
@@ -441,7 +446,7 @@ func TestSIGKILLMidJob(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		r, _ := j.Get("b1")
-		if r.State == runner.Running {
+		if r.Status == dbbackup.Running {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -457,12 +462,12 @@ func TestSIGKILLMidJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, dir)
-	if r := h.waitState("b1", runner.Error); r.Message != runner.MsgInterrupted {
+	if r := h.waitState("b1", dbbackup.Error); r.Message != runner.MsgInterrupted {
 		t.Errorf("b1 message = %q", r.Message)
 	}
 	h.waitStarted("b2")
 	h.f.gate("b2") <- nil
-	h.waitState("b2", runner.Success)
+	h.waitState("b2", dbbackup.Success)
 }
 
 // TestMain runs this test binary as the runner process TestSIGKILLMidJob
@@ -543,7 +548,7 @@ func TestProgressWhileRunning(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	h.f.gate("b1") <- nil
-	if r := h.waitState("b1", runner.Success); r.Message != "" {
+	if r := h.waitState("b1", dbbackup.Success); r.Message != "" {
 		t.Errorf("finished job keeps message %q", r.Message)
 	}
 }

@@ -6,22 +6,18 @@ import (
 )
 
 // RunStates turns journal records into what dbbackup/provider's UnitPlan
-// expects: a job the journal holds has started, from the plan's point of
-// view (pending counts as running: it will run and must never be handed out
-// again).
+// expects: each record's status as the wire says it (dbbackup.Status.Wire).
+// A job the journal holds has started, from the plan's point of view:
+// pending is running (it will run and must never be handed out again), and
+// so is a status this version does not know.
 func RunStates(recs []Record) map[string]provider.RunState {
 	out := make(map[string]provider.RunState, len(recs))
 	for _, r := range recs {
-		rs := provider.RunState{Type: r.Type, ArtefactPath: r.ArtefactPath}
-		switch r.State {
-		case Success:
-			rs.Status = dbbackup.Success
-		case Error:
-			rs.Status, rs.Message = dbbackup.Error, r.Message
-		default:
-			rs.Status, rs.Message = dbbackup.Running, r.Message
+		st := r.Status.Wire()
+		if st == "" {
+			st = dbbackup.Running
 		}
-		out[r.JobID] = rs
+		out[r.JobID] = provider.RunState{Type: r.Type, Status: st, Message: r.Message, ArtefactPath: r.ArtefactPath}
 	}
 	return out
 }

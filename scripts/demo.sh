@@ -6,7 +6,7 @@
 #  2. the wire: validate the published v0 examples and the seed's (whose
 #     requirer example is invalid JSON, rejected with the byte offset), and
 #     the merged job table of a manager unit's `juju show-unit` output;
-#  3. the engine room from a shell (internal/clidemo): dbbackup backup,
+#  3. the engine room from a shell (demo shell): dbbackup backup,
 #     list, verify, restore, and a damaged backup refused.
 # make demo installs what is missing first (PostgreSQL, versitygw).
 set -uo pipefail
@@ -32,7 +32,7 @@ expect 1 "$bin" validate --side requirer internal/bagfile/testdata/show-unit-pro
 expect 0 "$bin" jobs internal/bagfile/testdata/show-unit-manager.yaml
 echo
 echo "== 3. the engine room from a shell"
-if ! go run ./internal/clidemo "$bin"; then fail=1; fi
+if ! go run ./cmd/demo shell "$bin"; then fail=1; fi
 echo
 if [[ $fail -ne 0 ]]; then echo "demo: FAILED"; exit 1; fi
 echo "demo: every step behaved as expected"

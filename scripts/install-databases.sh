@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # install-databases.sh installs the PostgreSQL and MariaDB servers and tools
 # the real-database tests drive (initdb, pg_dump, pg_restore, mariadbd,
-# mariadb-dump, mariadb, mariadb-backup). It installs only the Debian
-# packages whose programs are missing (postgresql, mariadb-server,
-# mariadb-backup, mariadb-client) and upgrades nothing: it runs apt-get
+# mariadb-dump, mariadb, mariadb-backup), and Prometheus with promtool, which
+# the metrics tests scrape and query. It installs only the Debian packages
+# whose programs are missing (postgresql, mariadb-server, mariadb-backup,
+# mariadb-client, prometheus) and upgrades nothing: it runs apt-get
 # update only when a package is missing, installs with --no-upgrade, and
 # stops before the install if apt would upgrade an installed package (set
 # ALLOW_UPGRADES=yes to let it). It never starts a service (a policy-rc.d
-# during the install) and leaves none enabled at boot (the services the
+# during the install) and leaves none running or enabled at boot (the services the
 # new packages enable are disabled again): the tests start throwaway
 # servers of their own in temporary folders.
 set -euo pipefail
@@ -30,8 +31,12 @@ if ! command -v mariadb-dump >/dev/null && ! command -v mysqldump >/dev/null; th
 	missing+=(mariadb-client)
 fi
 
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+	missing+=(prometheus)
+fi
+
 if [[ ${#missing[@]} -eq 0 ]]; then
-	echo "install-databases: PostgreSQL and MariaDB tools already installed"
+	echo "install-databases: PostgreSQL, MariaDB and Prometheus tools already installed"
 	exit 0
 fi
 
@@ -68,8 +73,9 @@ if [[ -n $upgrades && ${ALLOW_UPGRADES:-} != yes ]]; then
 	exit 1
 fi
 # The service units present before the install keep their state; those the
-# new packages bring are disabled after it.
-units=(postgresql.service mariadb.service mysql.service)
+# new packages bring are disabled after it, and stopped in case one started
+# despite the policy.
+units=(postgresql.service mariadb.service mysql.service prometheus.service prometheus-node-exporter.service)
 had=()
 for u in "${units[@]}"; do
 	if [[ -e /lib/systemd/system/$u || -e /etc/systemd/system/$u ]]; then had+=("$u"); fi
@@ -79,7 +85,8 @@ for u in "${units[@]}"; do
 	if [[ " ${had[*]} " == *" $u "* ]]; then continue; fi
 	if [[ -e /lib/systemd/system/$u ]] && command -v systemctl >/dev/null; then
 		systemctl disable "$u" >/dev/null 2>&1 || true
-		echo "install-databases: $u disabled at boot (the tests start their own servers)"
+		systemctl stop "$u" >/dev/null 2>&1 || true
+		echo "install-databases: $u stopped and disabled at boot (the tests start their own servers)"
 	fi
 done
 echo "install-databases: installed ${missing[*]}"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/backupagent"
-	"github.com/dbbackup/dbbackup/charms/e2e"
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/runner"
 )
@@ -34,10 +34,10 @@ func BenchmarkHook1000Jobs(b *testing.B) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := m.Deploy(ctx, "agent", e2e.Charm(b, "database-backup-agent"), 1); err != nil {
+	if err := m.Deploy(ctx, "agent", model.Charm(b, "database-backup-agent"), 1); err != nil {
 		b.Fatal(err)
 	}
-	if err := m.Deploy(ctx, "manager", e2e.Charm(b, "database-backup-agent/testdata/requirer"), 1); err != nil {
+	if err := m.Deploy(ctx, "manager", model.Charm(b, "database-backup-agent/testdata/requirer"), 1); err != nil {
 		b.Fatal(err)
 	}
 	uri, err := m.AddSecret(map[string]string{"password": "bench-password"}, "agent")
@@ -55,7 +55,7 @@ func BenchmarkHook1000Jobs(b *testing.B) {
 	jobs := make([]dbbackup.Job, n)
 	for i := range jobs {
 		jobs[i] = dbbackup.Job{ID: fmt.Sprintf("job-%04d", i), Type: dbbackup.Backup, Config: &dbbackup.JobConfig{Compression: true},
-			StorageInterface: dbbackup.StorageS3, Storage: dbbackup.StorageConfig{Bucket: "bk", AccessKey: "AK", SecretKey: "SK",
+			StorageInterface: dbbackup.StorageS3, Storage: dbbackup.StorageConfig{Bucket: "bk", Credentials: dbbackup.Credentials{AccessKey: "AK", SecretKey: "SK"},
 				Endpoint: "http://127.0.0.1:1"}}
 	}
 	text, err := dbbackup.MarshalJobs(jobs, dbbackup.Requirer)

@@ -165,7 +165,7 @@ func TestRestoreRequestedDuringBackupWaits(t *testing.T) {
 		if _, err := w.m.Step(w.ctx); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := j.Get("b1"); err == nil && r.State == runner.Running {
+		if r, err := j.Get("b1"); err == nil && r.Status == dbbackup.Running {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 // config is the charm's config.
@@ -19,12 +19,19 @@ type config struct {
 	PasswordSecret    string `json:"password-secret"`
 	MaxBackupsPerUnit int    `json:"max-backups-per-unit"`
 	ExtraUserRoles    string `json:"extra-user-roles"`
+	MetricsAddress    string `json:"metrics-address"`
+	BackupMaxAge      string `json:"backup-max-age"`
+}
+
+// metrics is the metrics part of the config.
+func (c config) metrics() backupagent.MetricsConfig {
+	return backupagent.MetricsConfig{Address: c.MetricsAddress, MaxAge: c.BackupMaxAge}
 }
 
 // database turns the config into the runner's database, or says what a
 // person must fix (never repeating the password).
-func database(c config) (runner.Database, string) {
-	db := runner.Database{Engine: engine.Kind(c.Engine), Host: c.Host, Port: c.Port, User: c.User}
+func database(c config) (backupagent.Database, string) {
+	db := backupagent.Database{Engine: engine.Kind(c.Engine), Host: c.Host, Port: c.Port, User: c.User}
 	if strings.ContainsAny(c.Databases, ", ") {
 		return db, "config databases: give one database or none (all databases)"
 	}

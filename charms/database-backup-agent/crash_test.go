@@ -28,7 +28,7 @@ func TestRunnerKilledMidBackup(t *testing.T) {
 		if _, err := w.m.Step(w.ctx); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := j.Get("k1"); err == nil && r.State == runner.Running {
+		if r, err := j.Get("k1"); err == nil && r.Status == dbbackup.Running {
 			pid = runner.PID(j)
 		}
 		if time.Now().After(deadline) {
@@ -42,8 +42,8 @@ func TestRunnerKilledMidBackup(t *testing.T) {
 	for runner.Alive(j) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if r, _ := j.Get("k1"); r.State != runner.Running {
-		t.Fatalf("k1 finished before the kill (%s); make the database bigger", r.State)
+	if r, _ := j.Get("k1"); r.Status != dbbackup.Running {
+		t.Fatalf("k1 finished before the kill (%s); make the database bigger", r.Status)
 	}
 	w.m.UpdateStatus()
 	k1 := w.wait("k1")["k1"]

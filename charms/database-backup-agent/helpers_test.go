@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/backupagent"
-	"github.com/dbbackup/dbbackup/charms/e2e"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/runner"
 )
@@ -94,14 +94,14 @@ func newWorldWith(t *testing.T, db dbServer, opts worldOptions) *world {
 	if opts.subordinate {
 		agent, units = "database-backup-agent/subordinate", 0
 	}
-	if err := m.Deploy(ctx, "agent", e2e.Charm(t, agent), units); err != nil {
+	if err := m.Deploy(ctx, "agent", model.Charm(t, agent), units); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Deploy(ctx, "manager", e2e.Charm(t, "database-backup-agent/testdata/requirer"), 1); err != nil {
+	if err := m.Deploy(ctx, "manager", model.Charm(t, "database-backup-agent/testdata/requirer"), 1); err != nil {
 		t.Fatal(err)
 	}
 	if opts.related {
-		if err := m.Deploy(ctx, "db", e2e.Charm(t, "database-backup-agent/testdata/dbcharm"), 1); err != nil {
+		if err := m.Deploy(ctx, "db", model.Charm(t, "database-backup-agent/testdata/dbcharm"), 1); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.Config(ctx, "db", map[string]string{"engine": db.engine, "host": db.host, "port": fmt.Sprint(db.port),

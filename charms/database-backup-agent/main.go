@@ -17,6 +17,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/internal/bounded"
+	"github.com/dbbackup/dbbackup/internal/charmenv"
 	"github.com/dbbackup/dbbackup/runner"
 )
 
@@ -28,13 +29,17 @@ func main() {
 		os.Exit(backupagent.RunnerMain(os.Args[2:], os.Stderr))
 	}
 	env := goops.ReadEnv()
+	mode := backupagent.RunnerAuto
+	if charmenv.Read().Simulated {
+		mode = backupagent.RunnerProcess // jujusim's units share one machine
+	}
 	j := journal(env)
 	var err error
 	switch env.HookName {
 	case "stop", "remove":
 		err = backupagent.StopRunner(j)
 	default:
-		err = reconcile(env, j)
+		err = reconcile(env, j, mode)
 	}
 	if err != nil {
 		goops.LogErrorf("%s: %v", env.HookName, err)
@@ -42,13 +47,16 @@ func main() {
 	}
 }
 
+// charmName names the charm in the Juju topology of its alerts.
+const charmName = "database-backup-agent"
+
 // journal is the runner's folder: beside the charm folder, so that it
 // survives charm upgrades.
 func journal(env goops.Environment) runner.Journal {
 	return runner.Journal{Dir: filepath.Join(filepath.Dir(env.CharmDir), "dbbackup-runner")}
 }
 
-func reconcile(env goops.Environment, j runner.Journal) error {
+func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerMode) error {
 	var c config
 	if err := goops.GetConfig(&c); err != nil {
 		return fmt.Errorf("cannot read the config: %w", err)
@@ -68,13 +76,13 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 	if problem != "" {
 		// Jobs fail with "no database is configured yet" rather than wait
 		// for a fix that may never come; the status says what to fix.
-		db = runner.Database{}
+		db = backupagent.Database{}
 	}
-	changed, err := j.SetDatabase(db)
+	changed, err := backupagent.SetDatabase(j, db)
 	if err != nil {
 		return err
 	}
-	if err := backupagent.StartRunner(j, env.UnitName); err != nil {
+	if err := backupagent.StartRunner(j, env.UnitName, mode); err != nil {
 		return err
 	}
 	if changed {
@@ -82,10 +90,23 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 			return err
 		}
 	}
+	if err := advertise(); err != nil {
+		return err
+	}
 	agent := backupagent.Agent{Journal: j, MaxBackupsPerUnit: c.MaxBackupsPerUnit}
 	res, err := agent.Sync()
 	if err != nil {
 		return err
+	}
+	// Metrics never fail a hook: the next one tries again.
+	if err := backupagent.PublishMetrics(j, env.UnitName, res.Records, c.metrics()); err != nil {
+		goops.LogWarningf("%v", err)
+	}
+	if err := backupagent.SyncCosAgent(env, charmName, c.metrics()); err != nil {
+		goops.LogWarningf("%v", err)
+	}
+	if _, _, err := c.metrics().Check(); err != nil && problem == "" {
+		problem = "invalid config: " + err.Error()
 	}
 	if problem != "" {
 		return goops.SetUnitStatus(goops.StatusBlocked, problem)
@@ -103,8 +124,8 @@ func reconcile(env goops.Environment, j runner.Journal) error {
 // tools are gone, and in the hooks that follow an install, an upgrade or a
 // config change; the other hooks (update-status, relation traffic, the
 // runner's juju-exec calls) keep the recorded folder.
-func withTools(env goops.Environment, j runner.Journal, db runner.Database) (runner.Database, error) {
-	if old, err := j.ReadDatabase(); err == nil && old.BinDir != "" {
+func withTools(env goops.Environment, j runner.Journal, db backupagent.Database) (backupagent.Database, error) {
+	if old, err := backupagent.ReadDatabase(j); err == nil && old.BinDir != "" {
 		cached := db
 		cached.BinDir = old.BinDir
 		_, statErr := os.Stat(old.BinDir)

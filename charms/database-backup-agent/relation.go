@@ -9,8 +9,8 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/dbbackup/dbbackup/backupagent"
 	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/runner"
 )
 
 // The endpoints that bring a database with no manual credentials: Charmed
@@ -34,7 +34,7 @@ var databaseEndpoints = []struct {
 
 // relatedDatabase reads the database a related database charm gives. ok is
 // false when no such relation exists; problem says what is still missing.
-func relatedDatabase(c config) (db runner.Database, ok bool, problem string, err error) {
+func relatedDatabase(c config) (db backupagent.Database, ok bool, problem string, err error) {
 	for _, ep := range databaseEndpoints {
 		ids, err := goops.GetRelationIDs(ep.name)
 		if err != nil {
@@ -53,8 +53,8 @@ func relatedDatabase(c config) (db runner.Database, ok bool, problem string, err
 // database, extra-user-roles and requested-secrets) and reads the answer
 // (database, endpoints, and username/password in the secret-user secret
 // or, from a provider without secrets, in the databag).
-func fromRelation(c config, endpoint string, kind engine.Kind, roles, id string) (runner.Database, string, error) {
-	db := runner.Database{Engine: kind}
+func fromRelation(c config, endpoint string, kind engine.Kind, roles, id string) (backupagent.Database, string, error) {
+	db := backupagent.Database{Engine: kind}
 	env := goops.ReadEnv()
 	name := firstDatabase(c.Databases)
 	if name == "" {

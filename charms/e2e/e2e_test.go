@@ -1,4 +1,4 @@
-package e2e
+package e2e_test
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
 
@@ -21,17 +23,17 @@ func TestMain(m *testing.M) {
 }
 
 // start starts a stack for a test and prints what happened on failure.
-func start(t *testing.T, opts Options) *Stack {
+func start(t *testing.T, opts model.Options) *model.Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	s := Start(ctx, t, opts)
+	s := model.Start(ctx, t, opts)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("timeline:\n%s\nstatus:\n%s", s.M.TimelineString("hook", "data", "exec", "log", "action"), s.M.Status())
-			for _, app := range []string{Postgres, MariaDB} {
+			for _, app := range []string{model.Postgres, model.MariaDB} {
 				for _, u := range s.M.Units(app) {
-					log, _ := os.ReadFile(filepath.Join(s.journal(u).Dir, "runner.log"))
+					log, _ := os.ReadFile(filepath.Join(s.Journal(u).Dir, "runner.log"))
 					t.Logf("%s runner.log:\n%s", u, log)
 				}
 			}
@@ -40,7 +42,7 @@ func start(t *testing.T, opts Options) *Stack {
 	return s
 }
 
-func ok(t *testing.T, s *Stack, unit, action string, params map[string]any) map[string]any {
+func ok(t *testing.T, s *model.Stack, unit, action string, params map[string]any) map[string]any {
 	t.Helper()
 	res, err := s.Run(unit, action, params)
 	if err != nil {
@@ -52,7 +54,7 @@ func ok(t *testing.T, s *Stack, unit, action string, params map[string]any) map[
 	return res.Results
 }
 
-func refused(t *testing.T, s *Stack, unit, action string, params map[string]any, want string) {
+func refused(t *testing.T, s *model.Stack, unit, action string, params map[string]any, want string) {
 	t.Helper()
 	res, err := s.Run(unit, action, params)
 	if err != nil || res.Status != "failed" || !strings.Contains(res.Message, want) {
@@ -60,7 +62,7 @@ func refused(t *testing.T, s *Stack, unit, action string, params map[string]any,
 	}
 }
 
-func wait(t *testing.T, s *Stack, id string) map[string]any {
+func wait(t *testing.T, s *model.Stack, id string) map[string]any {
 	t.Helper()
 	res, err := s.Wait(id, 2*time.Minute)
 	if err != nil {
@@ -76,7 +78,7 @@ func wait(t *testing.T, s *Stack, id string) map[string]any {
 // the real agent: a backup of each; a restore of one leaves the other
 // untouched; a restore across engines is refused; no credential shows.
 func TestPostgresAndMariaDBTogether(t *testing.T) {
-	s := start(t, Options{Postgres: true, MariaDB: true})
+	s := start(t, model.Options{Postgres: true, MariaDB: true})
 	s.PG.SQL(t, "postgres", "CREATE DATABASE shop")
 	s.PG.SQL(t, "shop", "CREATE TABLE items (id int primary key, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 300) g")
 	s.Maria.SQL(t, "", "CREATE DATABASE crm; CREATE TABLE crm.people (id int primary key, name text); INSERT INTO crm.people VALUES (1,'Zoë'),(2,'Ana')")
@@ -84,8 +86,8 @@ func TestPostgresAndMariaDBTogether(t *testing.T) {
 	leader := s.Leader()
 
 	refused(t, s, leader, "create-backup", nil, "several database applications are related (mariadb, postgresql)")
-	pgID := ok(t, s, leader, "create-backup", map[string]any{"application": Postgres})["job-id"].(string)
-	mariaID := ok(t, s, leader, "create-backup", map[string]any{"application": MariaDB})["job-id"].(string)
+	pgID := ok(t, s, leader, "create-backup", map[string]any{"application": model.Postgres})["job-id"].(string)
+	mariaID := ok(t, s, leader, "create-backup", map[string]any{"application": model.MariaDB})["job-id"].(string)
 	wait(t, s, pgID)
 	wait(t, s, mariaID)
 
@@ -95,7 +97,7 @@ func TestPostgresAndMariaDBTogether(t *testing.T) {
 			t.Errorf("list-backups lacks %q:\n%s", want, list)
 		}
 	}
-	refused(t, s, leader, "restore", map[string]any{"backup-id": mariaID, "application": Postgres}, "is a mysql backup, but postgresql runs postgresql")
+	refused(t, s, leader, "restore", map[string]any{"backup-id": mariaID, "application": model.Postgres}, "is a mysql backup, but postgresql runs postgresql")
 
 	s.PG.SQL(t, "shop", "DELETE FROM items WHERE id > 10")
 	s.Maria.SQL(t, "", "INSERT INTO crm.people VALUES (3,'after the backup')")
@@ -127,7 +129,7 @@ func TestPostgresAndMariaDBTogether(t *testing.T) {
 // A leader change mid-backup: the job completes, the new leader reports
 // it, nothing is requested twice.
 func TestLeaderChangeMidBackup(t *testing.T) {
-	s := start(t, Options{Postgres: true, ManagerUnits: 2})
+	s := start(t, model.Options{Postgres: true, ManagerUnits: 2})
 	s.PG.SQL(t, "postgres", "CREATE DATABASE shop")
 	s.PG.SQL(t, "shop", "CREATE TABLE items (id int primary key, name text); INSERT INTO items SELECT g, repeat('item ' || g, 20) FROM generate_series(1, 100000) g")
 	old := s.Leader()
@@ -139,7 +141,7 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 	if st := historyStatus(t, s, id); st.Terminal() {
 		t.Fatalf("the backup finished before the leader change (%s): the test needs more data", st)
 	}
-	if err := s.M.SetLeader(s.ctx, next); err != nil {
+	if err := s.M.SetLeader(s.Ctx, next); err != nil {
 		t.Fatal(err)
 	}
 	res := wait(t, s, id)
@@ -159,10 +161,10 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 	}
 	// The history survives the removal of the old leader and of the
 	// database relation; clear-history then empties it.
-	if err := s.M.RemoveUnit(s.ctx, old); err != nil {
+	if err := s.M.RemoveUnit(s.Ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.M.RemoveRelation(s.ctx, s.Relations[Postgres]); err != nil {
+	if err := s.M.RemoveRelation(s.Ctx, s.Relations[model.Postgres]); err != nil {
 		t.Fatal(err)
 	}
 	s.Settle()
@@ -182,7 +184,7 @@ func TestLeaderChangeMidBackup(t *testing.T) {
 }
 
 // historyStatus returns the status of job id in the manager's history.
-func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
+func historyStatus(t *testing.T, s *model.Stack, id string) dbbackup.Status {
 	t.Helper()
 	r, found := history(t, s).Find(id)
 	if !found {
@@ -192,7 +194,7 @@ func historyStatus(t *testing.T, s *Stack, id string) requirer.Status {
 }
 
 // history reads the manager's job history from its peer databag.
-func history(t *testing.T, s *Stack) requirer.History {
+func history(t *testing.T, s *model.Stack) requirer.History {
 	t.Helper()
 	h, err := s.History()
 	if err != nil {
@@ -204,16 +206,16 @@ func history(t *testing.T, s *Stack) requirer.History {
 // noCanary fails when a credential appears in the manager's outputs:
 // status, logs, action results, hook output, and every databag it writes,
 // the jobs it requests included (the S3 keys travel as a Juju secret).
-func noCanary(t *testing.T, s *Stack) {
+func noCanary(t *testing.T, s *model.Stack) {
 	t.Helper()
 	texts := []string{s.M.Status()}
 	for _, e := range s.M.Timeline() {
-		if strings.HasPrefix(e.Unit, Manager+"/") {
+		if strings.HasPrefix(e.Unit, model.Manager+"/") {
 			texts = append(texts, e.Text)
 		}
 	}
 	for _, id := range s.Relations {
-		texts = append(texts, fmt.Sprint(s.M.RelationData(id, Manager)))
+		texts = append(texts, fmt.Sprint(s.M.RelationData(id, model.Manager)))
 	}
 	for _, secret := range s.Secrets() {
 		for _, text := range texts {

@@ -1,4 +1,4 @@
-package e2e
+package e2e_test
 
 import (
 	"slices"
@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/jujusim"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // scheduledJobs returns the ids of the backups the schedule requested.
-func scheduledJobs(t *testing.T, s *Stack) []string {
+func scheduledJobs(t *testing.T, s *model.Stack) []string {
 	t.Helper()
 	ids, err := s.Scheduled()
 	if err != nil {
@@ -23,14 +24,14 @@ func scheduledJobs(t *testing.T, s *Stack) []string {
 }
 
 // backupsInBucket returns the job ids with a manifest under scope, sorted.
-func backupsInBucket(t *testing.T, s *Stack, scope string) []string {
+func backupsInBucket(t *testing.T, s *model.Stack, scope string) []string {
 	t.Helper()
-	st, err := s3.New(s.S3.StorageConfig(Bucket), s3.Options{})
+	st, err := s3.New(s.S3.StorageConfig(model.Bucket), s3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for obj, err := range st.List(s.ctx, scope+"/", store.ListOptions{Recursive: true}) {
+	for obj, err := range st.List(s.Ctx, scope+"/", store.ListOptions{Recursive: true}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,11 +50,11 @@ func backupsInBucket(t *testing.T, s *Stack, scope string) []string {
 // ones succeed; the catch-up backup restores the database.
 func TestScheduleAndRetentionOnPostgres(t *testing.T) {
 	clock := jujusim.NewManualClock(time.Date(2026, 11, 25, 2, 59, 0, 0, time.UTC))
-	s := start(t, Options{Postgres: true, Model: jujusim.Options{Clock: clock}})
+	s := start(t, model.Options{Postgres: true, Model: jujusim.Options{Clock: clock}})
 	s.PG.SQL(t, "postgres", "CREATE DATABASE shop")
 	s.PG.SQL(t, "shop", "CREATE TABLE items (id int primary key, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) g")
 	leader := s.Leader()
-	s.must(s.M.Config(s.ctx, Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}))
+	s.Must(s.M.Config(s.Ctx, model.Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}))
 	s.Settle()
 	if st, msg := s.M.UnitStatus(leader); st != "active" || !strings.HasPrefix(msg, "next backup of postgresql 2026-11-25T03:00Z") {
 		t.Errorf("status = %s %q", st, msg)
@@ -77,13 +78,13 @@ func TestScheduleAndRetentionOnPostgres(t *testing.T) {
 		ids = append(ids, tick(24*time.Hour)) // 26th, 27th
 	}
 	s.Settle()
-	if got := backupsInBucket(t, s, Postgres); !slices.Equal(got, ids[1:]) {
+	if got := backupsInBucket(t, s, model.Postgres); !slices.Equal(got, ids[1:]) {
 		t.Errorf("after three daily backups the bucket holds %v, want %v (retention-count=2)", got, ids[1:])
 	}
 	want := s.PG.Checksums(t, "shop")
 	// Down from the 27th to the 30th 03:00:30: the 28th, 29th and 30th passed.
 	ids = append(ids, tick(72*time.Hour))
-	if got := backupsInBucket(t, s, Postgres); !slices.Equal(got, ids[2:]) {
+	if got := backupsInBucket(t, s, model.Postgres); !slices.Equal(got, ids[2:]) {
 		t.Errorf("after the catch-up the bucket holds %v, want %v", got, ids[2:])
 	}
 	if n := len(scheduledJobs(t, s)); n != 4 {

@@ -1,4 +1,4 @@
-package e2e
+package e2e_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/store"
 	"github.com/dbbackup/dbbackup/store/s3"
 	"github.com/dbbackup/dbbackup/store/storetest"
@@ -19,11 +20,11 @@ import (
 // a damaged backup fails the restore job with the database untouched;
 // nothing is left behind.
 func TestMariaDBOneDatabaseStagedRestore(t *testing.T) {
-	s := start(t, Options{MariaDB: true})
+	s := start(t, model.Options{MariaDB: true})
 	s.Maria.SQL(t, "", `CREATE DATABASE crm; USE crm; CREATE TABLE crm.people (id int PRIMARY KEY, name text) ENGINE=InnoDB;
 INSERT INTO crm.people SELECT seq, CONCAT('Zoë ', seq) FROM seq_1_to_5000;
 CREATE TABLE crm.notes (id int, t text); INSERT INTO crm.notes VALUES (1, 'ä'), (2, NULL);`)
-	if err := s.Config(MariaDB, map[string]string{"databases": "crm"}); err != nil {
+	if err := s.Config(model.MariaDB, map[string]string{"databases": "crm"}); err != nil {
 		t.Fatal(err)
 	}
 	want := s.Maria.Checksums(t, "crm")
@@ -31,7 +32,7 @@ CREATE TABLE crm.notes (id int, t text); INSERT INTO crm.notes VALUES (1, 'ä'),
 	id := ok(t, s, leader, "create-backup", nil)["job-id"].(string)
 	path, _ := wait(t, s, id)["artefact-path"].(string)
 	ctx := context.Background()
-	st, err := s3.New(s.S3.StorageConfig(Bucket), s3.Options{})
+	st, err := s3.New(s.S3.StorageConfig(model.Bucket), s3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func openArtefact(cfgPath, path, keyFile string, stderr io.Writer, cmd string) (
 		fmt.Fprintf(stderr, "dbbackup %s: %v\n", cmd, err)
 		return nil, "", nil, exitUsage
 	}
-	prefix, err := artefact.CleanPath(path)
+	ref, err := artefact.ParseRef(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup %s: --%v\n", cmd, err)
 		return nil, "", nil, exitUsage
@@ -29,11 +29,10 @@ func openArtefact(cfgPath, path, keyFile string, stderr io.Writer, cmd string) (
 			return nil, "", nil, exitUsage
 		}
 	}
-	cfg.Path = ""
-	st, err := s3.New(cfg, s3.Options{})
+	st, err := s3.NewRoot(cfg, s3.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup %s: %v\n", cmd, err)
 		return nil, "", nil, exitUsage
 	}
-	return st, prefix, key, -1
+	return st, ref.Path(), key, -1
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 )
 
@@ -75,7 +76,7 @@ func TestNoCredentialInCLIOutput(t *testing.T) {
 						t.Errorf("%s printed a credential:\n%s", args[0], all)
 					}
 				}
-				if got := dbbackup.Scrub(all, secrets); got != all {
+				if got := secret.Scrub(all, secrets); got != all {
 					t.Errorf("%s printed a credential standing alone:\n%s", args[0], all)
 				}
 				if garbled.MatchString(all) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"io"
 	"os"
 	"path/filepath"
@@ -108,7 +109,7 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		WarnRetained: *warnMiB << 20,
 		Log:          &scrubWriter{w: stderr, secrets: secrets}}, walArchive{st: st, scope: *scope, key: key})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup archive-wal: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup archive-wal: %v\n", secret.Scrub(err.Error(), secrets))
 		return exitFail
 	}
 	return exitOK

@@ -10,6 +10,7 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 const backupAbout = `
@@ -123,11 +124,11 @@ func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return eng.Backup(ctx, engine.BackupSpec{Method: engine.Method(*method), Log: log, Progress: prog.update}, w)
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup backup: %v\n", scrub(err.Error(), append(cfg.Secrets(), conn.Password)))
+		fmt.Fprintf(stderr, "dbbackup backup: %v\n", secret.Guard(err, append(cfg.Secrets(), conn.Password)))
 		return exitFail
 	}
 	prog.done()
-	path := artefact.PathOf(cfg.Path, *scope+"/"+*jobID+"/")
+	path := m.Ref().Under(cfg.Path).Path()
 	if *asJSON {
 		return writeJSON(stdout, backupReport{
 			JobID: m.JobID, ArtefactPath: path, Engine: string(m.Engine.Kind), Databases: m.Engine.Databases,

@@ -11,6 +11,7 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/bagfile"
 	"github.com/dbbackup/dbbackup/internal/bounded"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 const jobsAbout = `
@@ -18,7 +19,7 @@ Prints the merged job table of a relation from one snapshot: the jobs the
 manager requests (application data) and what each provider unit reports
 (unit data), as 'juju show-unit' of a manager unit prints them (any unit of
 the relation will do; so will several FILEs). A requested job that no unit
-reports yet shows as "requested". Databag problems follow the table. '-'
+reports yet shows as "waiting". Databag problems follow the table. '-'
 reads standard input. Credentials never appear in the output. Each FILE may
 be at most 16 MiB, all of them together 64 MiB.
 
@@ -124,7 +125,7 @@ func mergeBags(bags []bagfile.Bag) ([]jobRow, []string) {
 			rows = append(rows, jobRow{
 				JobID: r.JobID, Type: string(r.Type), Status: string(r.Status), Unit: r.Unit,
 				Application: r.Application, ArtefactPath: r.ArtefactPath,
-				Message: scrub(r.Message, secrets), RelationID: id,
+				Message: secret.Scrub(r.Message, secrets), RelationID: id,
 			})
 		}
 	}
@@ -137,9 +138,6 @@ func appendProblems(out []string, where string, ps dbbackup.Problems) []string {
 	}
 	return out
 }
-
-// scrub masks every known credential in text (see dbbackup.Scrub).
-func scrub(text string, secrets []string) string { return dbbackup.Scrub(text, secrets) }
 
 func printJobs(w io.Writer, rows []jobRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

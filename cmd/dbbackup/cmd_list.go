@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
-	"github.com/dbbackup/dbbackup/engine/postgres"
 	"github.com/dbbackup/dbbackup/internal/bytesize"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -28,10 +28,17 @@ they are stored (and paid for) until aborted; the backup manager's retention
 aborts those of backups that ended. The table counts them; --json gives
 each one (key, upload id, initiated time) in its backup's entry.
 
+A MariaDB backup with a binary log position, whose scope's binary logs
+archive-binlog archives, can be restored to any second from its end until
+the time the archive's last file of the unbroken run from its position
+was stored: the table is followed by these recoverable windows, merged
+per scope, and --json gives each backup's window ("recoverable"). The
+windows are judged from the listing; the restore checks every file.
+
 For physical PostgreSQL backups it shows the recoverable window of each:
 from the moment the base was consistent to the newest WAL archived after
-it by 'dbbackup archive-wal' without a gap ("recoverable-window" in
---json), and why a window ends early (a missing segment). Reading the
+it by 'dbbackup archive-wal' without a gap ("recoverable" in
+--json, with its timeline and a note), and why a window ends early (a missing segment). Reading the
 timeline history of an encrypted WAL archive needs its key
 (--encryption-key-file).
 
@@ -67,27 +74,28 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 		return exitFail
 	}
 	rows := make([]listedBackup, len(backups))
 	for i, b := range backups {
-		rows[i] = listedBackup{ArtefactPath: artefact.PathOf(cfg.Path, b.Prefix), Summary: b}
+		rows[i] = listedBackup{ArtefactPath: b.Ref().Under(cfg.Path).Path(), Summary: b}
 	}
 	prefix := ""
 	if *scope != "" {
-		prefix = *scope + "/"
+		prefix = artefact.ScopeFolder(*scope)
 	}
 	ups, err := artefact.Uploads(ctx, st, prefix)
 	if err != nil {
 		// The backups were listed; a store that refuses to list uploads
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
-	for _, err := range addWindows(ctx, st, rows, key) {
-		fmt.Fprintf(stderr, "dbbackup list: %v\n", scrub(err.Error(), cfg.Secrets()))
+	for _, err := range addPGWindows(ctx, st, rows, key) {
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
+	addWindows(ctx, st, rows, stderr, cfg.Secrets())
 	for _, u := range outside {
 		fmt.Fprintf(stderr, "dbbackup list: unfinished upload %s (id %s, initiated %s) is outside any backup folder\n",
 			u.Key, u.ID, u.Initiated.UTC().Format(time.RFC3339))
@@ -96,8 +104,9 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return writeJSON(stdout, rows)
 	}
 	printBackups(stdout, rows)
-	printWindows(stdout, rows)
 	printUploads(stdout, rows, len(outside))
+	printWindows(stdout, rows)
+	printPGWindows(stdout, rows)
 	return exitOK
 }
 
@@ -108,9 +117,10 @@ type listedBackup struct {
 	ArtefactPath string `json:"artefact-path"`
 	artefact.Summary
 	Uploads []listedUpload `json:"unfinished-uploads,omitempty"`
-	// Window is what a physical PostgreSQL backup recovers to with the
-	// scope's WAL archive as it is.
-	Window *postgres.Window `json:"recoverable-window,omitempty"`
+	// Recoverable is the span a restore to a time can reach from this
+	// backup and the scope's archived binary logs (MariaDB) or WAL
+	// (a physical PostgreSQL backup).
+	Recoverable *window `json:"recoverable,omitempty"`
 }
 
 // listedUpload is an unfinished upload as list prints it: its key in the
@@ -132,18 +142,18 @@ func addUploads(rows []listedBackup, ups []store.Upload, storagePath string) ([]
 	}
 	var outside []store.Upload
 	for _, u := range ups {
-		key := artefact.PathOf(storagePath, u.Key)
-		folder, ok := artefact.FolderOf(u.Key)
+		key := artefact.InBucket(storagePath, u.Key)
+		ref, ok := artefact.RefOf(u.Key)
 		if !ok {
 			u.Key = key
 			outside = append(outside, u)
 			continue
 		}
+		folder := ref.Path()
 		i, ok := at[folder]
 		if !ok {
-			scope, job, _ := strings.Cut(strings.TrimSuffix(folder, "/"), "/")
-			rows = append(rows, listedBackup{ArtefactPath: artefact.PathOf(storagePath, folder),
-				Summary: artefact.Summary{Scope: scope, JobID: job, Prefix: folder, LastModified: u.Initiated}})
+			rows = append(rows, listedBackup{ArtefactPath: ref.Under(storagePath).Path(),
+				Summary: artefact.Summary{Scope: ref.Scope, JobID: ref.JobID, Prefix: folder, LastModified: u.Initiated}})
 			i = len(rows) - 1
 			at[folder] = i
 		}

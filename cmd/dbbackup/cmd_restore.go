@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/secret"
 )
 
 const restoreAbout = `
@@ -54,7 +55,23 @@ archive-wal' wrote: see the end of this text.
 The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
 
-Point-in-time restore, --pgdata DIR [--restore-to-time RFC3339]: with
+With --restore-to-time (MariaDB), the state at that time: the backup named
+by --artefact-path, or else the newest backup of --scope finished before
+the time, then the binary logs archive-binlog stored for the scope,
+replayed from the backup's binary log position up to the time (events of
+the time's own second included, later ones not). Every binary log needed
+is downloaded and checked first (its checksums and key, every event's
+place and CRC-32, each file naming the next, the archive reaching the
+time): a missing or damaged one is refused before any statement reaches
+the server. The replay runs with sql_log_bin=0, so that it is not
+archived a second time: take a new backup after a restore to a time, as
+the archive from then on holds the server's new history. It needs a
+backup of one database, restored under its own name, made by a dbbackup
+that records binary log positions, and an account that may replay
+binary logs (BINLOG REPLAY) and turn off its session's binary log
+(BINLOG ADMIN).
+
+PostgreSQL point-in-time restore, --pgdata DIR [--restore-to-time RFC3339]: with
 --artefact-path, that physical backup; with --scope instead, the newest
 physical backup of the scope that was consistent at the target. Before
 DIR is written, the base backup is verified whole, and so is every WAL
@@ -92,22 +109,25 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	kind := fs.String("engine", "", "postgresql or mysql (required)")
 	dbURL := fs.String("database-url", "", "the database to restore into, without password (required)")
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
-	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required but with --pgdata --scope)")
+	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required, but for --restore-to-time or --pgdata with --scope)")
 	keyFile := fs.String("encryption-key-file", "", "file holding the key of an encrypted backup")
 	asJSON := fs.Bool("json", false, "print a JSON report")
 	pgdata := fs.String("pgdata", "", "restore a physical PostgreSQL backup into this data directory (absolute, absent or empty) instead of a database")
-	toTime := fs.String("restore-to-time", "", "with --pgdata: the moment to recover to, RFC 3339 (default: the end of the WAL archive)")
-	scope := fs.String("scope", "", "with --pgdata and no --artefact-path: choose the newest physical backup of this scope before the target")
+	toTime := fs.String("restore-to-time", "", "restore the state at this time (RFC 3339, e.g. 2026-01-02T15:04:05Z): MariaDB from a backup and the archived binary logs; PostgreSQL, with --pgdata, from a physical backup and the archived WAL (default there: the end of the archive)")
+	scope := fs.String("scope", "", "with --restore-to-time or --pgdata and no --artefact-path: take the newest backup of this scope before the time")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
-	if *pgdata != "" || *toTime != "" || *scope != "" {
+	if *pgdata != "" || (*kind == string(engine.PostgreSQL) && (*toTime != "" || *scope != "")) {
 		return restorePhysical(physicalRestore{kind: *kind, dbURL: *dbURL, cfgPath: *cfgPath, path: *path, keyFile: *keyFile,
 			pgdata: *pgdata, toTime: *toTime, scope: *scope, asJSON: *asJSON}, stdout, stderr)
 	}
 	eng, conn, err := openEngine(*kind, *dbURL) // openEngine refuses a password in the URL
 	if err != nil {
 		return usageError(stderr, "restore", err)
+	}
+	if *toTime != "" || *scope != "" {
+		return runRestoreToTime(pitrFlags{toTime: *toTime, scope: *scope, path: *path, cfgPath: *cfgPath, keyFile: *keyFile, dbURL: *dbURL, asJSON: *asJSON}, eng, conn, stdout, stderr)
 	}
 	st, prefix, key, code := openArtefact(*cfgPath, *path, *keyFile, stderr, "restore")
 	if code >= 0 {
@@ -119,7 +139,7 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	m, err := artefact.Open(ctx, st, prefix, key)
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", secret.Guard(err, secrets))
 		return exitFail
 	}
 	if m.Engine.Kind != eng.Kind() {
@@ -131,7 +151,7 @@ func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	_, res, err := artefact.RestoreInto(ctx, st, prefix, artefact.RestoreOptions{Key: key}, eng,
 		engine.RestoreSpec{Method: m.Engine.Method, Log: stderr, Progress: prog.update})
 	if err != nil {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", secret.Guard(err, secrets))
 		return exitFail
 	}
 	prog.done()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,8 +24,8 @@ type physicalRestore struct {
 	asJSON                              bool
 }
 
-// pitrReport is the --json output of a point-in-time restore.
-type pitrReport struct {
+// physicalReport is the --json output of a point-in-time restore.
+type physicalReport struct {
 	ArtefactPath string    `json:"artefact-path"`
 	JobID        string    `json:"job-id"`
 	PGData       string    `json:"pgdata"`
@@ -42,7 +43,7 @@ func (o *physicalRestore) check() (time.Time, error) {
 	case o.kind != string(engine.PostgreSQL):
 		return target, fmt.Errorf("--pgdata, --restore-to-time and --scope are for --engine postgresql, got %q", o.kind)
 	case o.dbURL != "":
-		return target, fmt.Errorf("--database-url is not taken with --pgdata: a physical backup is restored into a data directory with the server stopped")
+		return target, fmt.Errorf("--database-url is not taken by a physical restore (--pgdata, --restore-to-time or --scope with --engine postgresql): it writes the data directory --pgdata DIR with the server stopped")
 	case o.pgdata == "":
 		return target, fmt.Errorf("--pgdata DIR is required with --restore-to-time or --scope")
 	case (o.path == "") == (o.scope == ""):
@@ -90,19 +91,19 @@ func restorePhysical(o physicalRestore, stdout, stderr io.Writer) int {
 	}
 	prefix := ""
 	if o.path != "" {
-		full, err := artefact.CleanPath(o.path)
+		ref, err := artefact.ParseRef(o.path)
 		if err != nil {
 			return usageError(stderr, "restore", fmt.Errorf("--%v", err))
 		}
-		root := artefact.PathOf(cfg.Path, "")
-		if !strings.HasPrefix(full, root) {
+		if ref.Root != strings.Trim(cfg.Path, "/") {
 			return usageError(stderr, "restore", fmt.Errorf("--artefact-path %s is not under the storage configuration's path %q, where the WAL archive is read", o.path, cfg.Path))
 		}
-		prefix = strings.TrimPrefix(full, root)
+		ref.Root = ""
+		prefix = ref.Path()
 	}
 	secrets := cfg.Secrets()
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "dbbackup restore: %v\n", scrub(err.Error(), secrets))
+		fmt.Fprintf(stderr, "dbbackup restore: %v\n", secret.Scrub(err.Error(), secrets))
 		return exitFail
 	}
 	ctx, cancel := signalContext()
@@ -118,13 +119,13 @@ func restorePhysical(o physicalRestore, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if m.Engine.Kind != engine.PostgreSQL || m.Engine.Method != engine.MethodPhysical || m.Engine.Physical == nil {
-		return fail(fmt.Errorf("%s is a %s %s backup, not a physical PostgreSQL one: restore it without --pgdata", artefact.PathOf(cfg.Path, prefix), m.Engine.Method, m.Engine.Kind))
+		return fail(fmt.Errorf("%s is a %s %s backup, not a physical PostgreSQL one: restore it without --pgdata", artefact.InBucket(cfg.Path, prefix), m.Engine.Method, m.Engine.Kind))
 	}
 	arch := walArchive{st: st, scope: m.Scope, key: key}
-	fmt.Fprintf(stderr, "dbbackup restore: verifying the WAL archive of scope %s from base %s\n", m.Scope, artefact.PathOf(cfg.Path, prefix))
+	fmt.Fprintf(stderr, "dbbackup restore: verifying the WAL archive of scope %s from base %s\n", m.Scope, artefact.InBucket(cfg.Path, prefix))
 	plan, err := postgres.PrepareRecovery(ctx, *m.Engine.Physical, target, arch)
 	if err != nil {
-		return fail(fmt.Errorf("cannot restore %s: %w", artefact.PathOf(cfg.Path, prefix), err))
+		return fail(fmt.Errorf("cannot restore %s: %w", artefact.InBucket(cfg.Path, prefix), err))
 	}
 	cmdline, err := restoreCommand(o.cfgPath, m.Scope, o.keyFile)
 	if err != nil {
@@ -138,11 +139,11 @@ func restorePhysical(o physicalRestore, stdout, stderr io.Writer) int {
 			return m.Engine, eng.RestoreBase(ctx, spec, r)
 		})
 	if err != nil {
-		return fail(fmt.Errorf("cannot restore %s: %w", artefact.PathOf(cfg.Path, prefix), err))
+		return fail(fmt.Errorf("cannot restore %s: %w", artefact.InBucket(cfg.Path, prefix), err))
 	}
-	path := artefact.PathOf(cfg.Path, prefix)
+	path := artefact.InBucket(cfg.Path, prefix)
 	if o.asJSON {
-		return writeJSON(stdout, pitrReport{ArtefactPath: path, JobID: m.JobID, PGData: o.pgdata, Target: target,
+		return writeJSON(stdout, physicalReport{ArtefactPath: path, JobID: m.JobID, PGData: o.pgdata, Target: target,
 			Timeline: plan.Timeline, WALSegments: len(plan.Segments), ArchiveEnd: plan.End, Seconds: time.Since(start).Seconds()})
 	}
 	to := "the end of the WAL archive (" + plan.End.UTC().Format(time.RFC3339) + ")"

@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/store"
@@ -93,7 +93,7 @@ func runWALFetch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "dbbackup wal-fetch: %s is not in the archive\n", name)
 			return exitFail
 		}
-		fmt.Fprintf(stderr, "dbbackup wal-fetch: cannot fetch %s%s: %v\n", name, map[bool]string{true: " (partial)"}[partial], scrub(err.Error(), cfg.Secrets()))
+		fmt.Fprintf(stderr, "dbbackup wal-fetch: cannot fetch %s%s: %v\n", name, map[bool]string{true: " (partial)"}[partial], secret.Scrub(err.Error(), cfg.Secrets()))
 		return exitFetchFailed
 	}
 	if err := os.Rename(tmp, dest); err != nil {
@@ -102,21 +102,4 @@ func runWALFetch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFetchFailed
 	}
 	return exitOK
-}
-
-// scrubWriter masks secrets in what is written through it, a line at a
-// time.
-type scrubWriter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	secrets []string
-}
-
-func (s *scrubWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := io.WriteString(s.w, scrub(string(p), s.secrets)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

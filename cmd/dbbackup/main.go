@@ -48,15 +48,16 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"validate":    {"check databags against the database_backup v0 rules", runValidate},
-	"jobs":        {"print the merged job table of a manager unit's show-unit output", runJobs},
-	"backup":      {"back up a database to S3 (streamed, compressed, checksummed, optionally encrypted)", runBackup},
-	"restore":     {"restore a backup into a database, verified before a byte reaches it", runRestore},
-	"list":        {"list the backups in a bucket, newest first, complete or incomplete", runList},
-	"verify":      {"check a backup's manifest, key and checksums without a database", runVerify},
-	"delete":      {"delete every object of one backup", runDelete},
-	"archive-wal": {"archive a PostgreSQL server's WAL to S3 continuously, for point-in-time restores", runArchiveWAL},
-	"wal-fetch":   {"fetch one archived WAL file (the restore_command of a point-in-time restore)", runWALFetch},
+	"validate":       {"check databags against the database_backup v0 rules", runValidate},
+	"jobs":           {"print the merged job table of a manager unit's show-unit output", runJobs},
+	"backup":         {"back up a database to S3 (streamed, compressed, checksummed, optionally encrypted)", runBackup},
+	"restore":        {"restore a backup into a database, verified before a byte reaches it", runRestore},
+	"list":           {"list the backups in a bucket, newest first, complete or incomplete", runList},
+	"verify":         {"check a backup's manifest, key and checksums without a database", runVerify},
+	"delete":         {"delete every object of one backup", runDelete},
+	"archive-binlog": {"archive a MariaDB server's binary logs to S3 until stopped, for restores to a time", runArchiveBinlog},
+	"archive-wal":    {"archive a PostgreSQL server's WAL to S3 continuously, for point-in-time restores", runArchiveWAL},
+	"wal-fetch":      {"fetch one archived WAL file (the restore_command of a point-in-time restore)", runWALFetch},
 }
 
 func main() {
@@ -94,7 +95,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprint(w, "\nRun 'dbbackup COMMAND --help' for a command's flags.\n\n"+exitCodesText)
 }

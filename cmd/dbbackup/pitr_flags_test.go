@@ -48,7 +48,7 @@ func TestPITRExitCodes(t *testing.T) {
 		{"restore: garbage --restore-to-time", rs("--artefact-path", "p/s/j", "--pgdata", empty, "--restore-to-time", "yesterday"), `--restore-to-time "yesterday" is not an RFC 3339 time`},
 		{"restore: time without zone", rs("--artefact-path", "p/s/j", "--pgdata", empty, "--restore-to-time", "2026-12-04 12:00:00"), "is not an RFC 3339 time"},
 		{"restore: --restore-to-time without --pgdata", rs("--artefact-path", "p/s/j", "--restore-to-time", "2026-12-04T12:00:00Z"), "--pgdata DIR is required"},
-		{"restore: --pgdata and --database-url", rs("--artefact-path", "p/s/j", "--pgdata", empty, "--database-url", pgURL), "--database-url is not taken with --pgdata"},
+		{"restore: --pgdata and --database-url", rs("--artefact-path", "p/s/j", "--pgdata", empty, "--database-url", pgURL), "--database-url is not taken by a physical restore"},
 		{"restore: --pgdata for MariaDB", []string{"restore", "--engine", "mysql", "--storage-config", cfg, "--artefact-path", "p/s/j", "--pgdata", empty}, "are for --engine postgresql"},
 		{"restore: neither --artefact-path nor --scope", rs("--pgdata", empty), "give exactly one of --artefact-path and --scope"},
 		{"restore: both --artefact-path and --scope", rs("--pgdata", empty, "--artefact-path", "p/s/j", "--scope", "s"), "give exactly one of"},

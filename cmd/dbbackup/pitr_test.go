@@ -1,452 +1,344 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/store"
 )
 
-// pitrKit is a PostgreSQL server, a bucket and the dbbackup binary, its
-// storage configuration and a key, all where the server's user can read
-// them (the restored server runs dbbackup wal-fetch as that user).
-type pitrKit struct {
-	pg      *testenv.Postgres
-	s       s3Fixture
-	bin     string
-	cfg     string // readable by the server's user
-	key     string
-	secrets []string
-}
-
-func newPITRKit(t *testing.T) *pitrKit {
-	t.Helper()
-	pg := testenv.StartPostgres(t)
-	s := newS3Fixture(t)
-	built := buildCommand(t, ".", "dbbackup")
-	client := filepath.Join(pg.Dir, "client")
-	if err := os.Mkdir(client, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	k := &pitrKit{pg: pg, s: s, bin: filepath.Join(client, "dbbackup"), cfg: filepath.Join(client, "s3.yaml"),
-		key: filepath.Join(client, "key"), secrets: append(s.secrets, pg.Password)}
-	for src, dst := range map[string]string{built: k.bin, s.cfgFile: k.cfg} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw)
-	if err := os.WriteFile(k.key, []byte(hex.EncodeToString(raw)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// run runs dbbackup to its end (bounded) and returns its exit code and
-// outputs; no output may hold a secret.
-func (k *pitrKit) run(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	cmd := exec.Command(k.bin, args...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+k.pg.Password)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Minute):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("dbbackup %s ran over 5 minutes", args[0])
-	}
-	mustNotLeak(t, k.secrets, out.String(), errb.String())
-	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
-}
-
-// archiver is a running dbbackup archive-wal.
-type archiver struct {
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan error
-}
-
-type syncBuffer struct {
+// lockedBuffer collects a child's output for the test to read while it runs.
+type lockedBuffer struct {
 	mu sync.Mutex
-	b  bytes.Buffer
+	b  strings.Builder
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
-// startArchiver starts archive-wal against server pg and waits until it
-// streams.
-func (k *pitrKit) startArchiver(t *testing.T, pg *testenv.Postgres, scope, spool string, extra ...string) *archiver {
+// archiverProc is a running "dbbackup archive-binlog".
+type archiverProc struct {
+	cmd    *exec.Cmd
+	out    *lockedBuffer
+	exited chan error
+}
+
+// startArchiver starts the built binary archiving db's binary logs into
+// scope; the test's end kills it if it still runs.
+func startArchiver(t *testing.T, bin, password string, args ...string) *archiverProc {
 	t.Helper()
-	args := append([]string{"archive-wal", "--database-url", pg.URL(""), "--storage-config", k.cfg, "--scope", scope,
-		"--spool-dir", spool, "--partial-interval", "1s"}, extra...)
-	a := &archiver{cmd: exec.Command(k.bin, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
-	a.cmd.Env = append(os.Environ(), "PGPASSWORD="+pg.Password)
-	a.cmd.Stderr = a.stderr
-	if err := a.cmd.Start(); err != nil {
+	p := &archiverProc{out: &lockedBuffer{}, exited: make(chan error, 1)}
+	p.cmd = exec.Command(bin, append([]string{"archive-binlog"}, args...)...)
+	p.cmd.Env = append(os.Environ(), "MYSQL_PWD="+password)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { a.done <- a.cmd.Wait() }()
-	t.Cleanup(func() {
-		if a.cmd.ProcessState == nil {
-			_ = a.cmd.Process.Kill()
-			<-a.done
-		}
-	})
-	pg.WaitReceived(t)
-	return a
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	return p
 }
 
-// stop sends sig and waits (2 minutes at most) for the exit code.
-func (a *archiver) stop(t *testing.T, sig syscall.Signal) int {
+// stop sends sig and returns the exit code, failing after 60 s.
+func (p *archiverProc) stop(t *testing.T, sig syscall.Signal) int {
 	t.Helper()
-	_ = a.cmd.Process.Signal(sig)
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
 	select {
-	case <-a.done:
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("archive-wal did not stop within 2 minutes of %v:\n%s", sig, a.stderr.String())
+	case <-p.exited:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(60 * time.Second):
+		t.Fatalf("archive-binlog did not stop in 60 s after %v:\n%s", sig, p.out.String())
+		return -1
 	}
-	return a.cmd.ProcessState.ExitCode()
 }
 
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
-func rows(t *testing.T, p *testenv.Postgres) string {
+// waitStored waits until the archive holds name (complete, or partial
+// when partial), failing after 30 s.
+func waitStored(t *testing.T, s s3Fixture, scope, name string, partial bool, p *archiverProc) {
 	t.Helper()
-	return strings.TrimSpace(p.SQL(t, "postgres", "SELECT string_agg(b, ',' ORDER BY b) FROM batches"))
+	key := "prod/" + scope + "/_logs/binlog/" + name
+	if partial {
+		key += ".partial"
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := s.root.Stat(context.Background(), key); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s was not stored in 30 s:\n%s", key, p.out.String())
 }
 
-// pause leaves a second between two writes, so that a moment between
-// them is a clear target.
-func pause() time.Time {
-	time.Sleep(1100 * time.Millisecond)
-	t := time.Now()
-	time.Sleep(1100 * time.Millisecond)
-	return t
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dbbackup")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
-// TestPointInTimeRestoreOnRealParts writes batches A, B, C with a physical
-// base before B, and restores through the command line to a time between
-// B and C (exactly A+B), to the end (A+B+C), then, on the server of the
-// first restore (a new timeline, archived by its own archiver), writes D
-// and E and restores to a time between them (A+B+D).
-func TestPointInTimeRestoreOnRealParts(t *testing.T) {
-	k := newPITRKit(t)
-	pg := k.pg
-	arch := k.startArchiver(t, pg, "app", filepath.Join(pg.Dir, "spool-app"))
-	pg.SQL(t, "postgres", "CREATE TABLE batches (b text); INSERT INTO batches VALUES ('A')")
-	code, out, errs := k.run(t, "backup", "--engine", "postgresql", "--method", "physical", "--database-url", pg.URL(""),
-		"--storage-config", k.cfg, "--scope", "app", "--json")
+// currentBinlog returns the file the server writes.
+func currentBinlog(t *testing.T, db *testenv.MariaDB) string {
+	t.Helper()
+	f := strings.Fields(db.SQL(t, "", "SHOW MASTER STATUS"))
+	if len(f) == 0 {
+		t.Fatal("SHOW MASTER STATUS is empty")
+	}
+	return f[0]
+}
+
+// TestMariaDBRestoreToTime is the acceptance test of point-in-time
+// recovery through the command line, on a MariaDB with a binary log and
+// versitygw: batches A, B (with DDL) and C over time, a backup before B,
+// the archiver killed with SIGKILL while B is written and started again,
+// then restores to a time between B and C and after C, each compared
+// with a dump taken at that time; a damaged and a missing binary log
+// object are refused before any statement reaches the server.
+func TestMariaDBRestoreToTime(t *testing.T) {
+	db := testenv.StartMariaDBWith(t, testenv.MariaDBOptions{Binlog: true})
+	s := newS3Fixture(t)
+	bin := buildCLI(t)
+	t.Setenv("MYSQL_PWD", db.Password)
+	secrets := append(s.secrets, db.Password)
+	// Backup and binary logs encrypted under one key.
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("5a", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	archive := func() *archiverProc {
+		return startArchiver(t, bin, db.Password, "--database-url", db.URL(""), "--storage-config", s.cfgFile, "--scope", "my", "--encryption-key-file", keyFile)
+	}
+
+	db.SQL(t, "", "CREATE DATABASE shop")
+	db.SQL(t, "shop", "CREATE TABLE t (id int PRIMARY KEY, batch char(1), note varchar(50)); INSERT INTO t SELECT seq, 'A', CONCAT('a', seq) FROM seq_1_to_100")
+	arch := archive()
+	code, out, errOut := runCLI(t, "", "backup", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile, "--scope", "my", "--job-id", "base", "--encryption-key-file", keyFile, "--json")
 	if code != 0 {
-		t.Fatalf("physical backup: exit %d\n%s", code, errs)
+		t.Fatalf("backup: code %d\n%s%s", code, out, errOut)
 	}
-	var rep struct {
-		ArtefactPath string `json:"artefact-path"`
-		Method       string `json:"method"`
-		Physical     struct {
-			SystemID string    `json:"system-identifier"`
-			StartLSN string    `json:"start-lsn"`
-			EndTime  time.Time `json:"end-time"`
-		} `json:"physical"`
-	}
+	var rep backupReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("backup --json: %v\n%s", err, out)
-	}
-	if rep.Method != "physical" || rep.Physical.SystemID == "" || rep.Physical.StartLSN == "" || rep.Physical.EndTime.IsZero() {
-		t.Errorf("backup --json: %s", out)
-	}
-	base := rep.ArtefactPath
-	pause()
-	pg.SQL(t, "postgres", "INSERT INTO batches VALUES ('B')")
-	betweenBC := pause()
-	pg.SQL(t, "postgres", "INSERT INTO batches VALUES ('C')")
-	pg.WaitReceived(t)
-	if code := arch.stop(t, syscall.SIGTERM); code != 0 {
-		t.Fatalf("archive-wal after SIGTERM: exit %d\n%s", code, arch.stderr.String())
+		t.Fatal(err)
 	}
 
-	restore := func(t *testing.T, name string, args ...string) *testenv.Postgres {
-		t.Helper()
-		dir := pg.NewDataDir(t, name)
-		code, out, errs := k.run(t, append([]string{"restore", "--engine", "postgresql", "--storage-config", k.cfg, "--pgdata", dir}, args...)...)
-		if code != 0 {
-			t.Fatalf("restore %v: exit %d\n%s\n%s", args, code, out, errs)
-		}
-		return pg.StartFromDataDir(t, dir)
-	}
-	// To a time between B and C; the server runs on for the second restore.
-	first := restore(t, "to-time", "--scope", "app", "--restore-to-time", betweenBC.UTC().Format(time.RFC3339Nano))
-	if got := rows(t, first); got != "A,B" {
-		t.Errorf("restored to a time between B and C: rows %q, want A,B", got)
-	}
-	t.Run("to the end", func(t *testing.T) {
-		r := restore(t, "to-end", "--artefact-path", base)
-		if got := rows(t, r); got != "A,B,C" {
-			t.Errorf("rows %q, want A,B,C", got)
-		}
-		r.SQL(t, "postgres", "INSERT INTO batches VALUES ('read-write')")
-	})
-	t.Run("list shows the window", func(t *testing.T) {
-		code, out, errs := k.run(t, "list", "--storage-config", k.cfg, "--json")
-		if code != 0 {
-			t.Fatalf("list: exit %d\n%s", code, errs)
-		}
-		var rows []struct {
-			ArtefactPath string `json:"artefact-path"`
-			Window       *struct {
-				From, To time.Time
-				Timeline uint32
-			} `json:"recoverable-window"`
-		}
-		if err := json.Unmarshal([]byte(out), &rows); err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != 1 || rows[0].Window == nil {
-			t.Fatalf("list --json: %s", out)
-		}
-		w := rows[0].Window
-		if !w.From.Equal(rep.Physical.EndTime) || !w.To.After(betweenBC) || w.Timeline != 1 {
-			t.Errorf("window %+v, want from %s to after %s on timeline 1", *w, rep.Physical.EndTime, betweenBC)
-		}
-		code, out, _ = k.run(t, "list", "--storage-config", k.cfg)
-		if code != 0 || !strings.Contains(out, "Recoverable windows") || !strings.Contains(out, base) {
-			t.Errorf("list: exit %d\n%s", code, out)
-		}
-	})
-	t.Run("second restore after the first", func(t *testing.T) {
-		arch := k.startArchiver(t, first, "app", filepath.Join(pg.Dir, "spool-first"))
-		first.SQL(t, "postgres", "INSERT INTO batches VALUES ('D')")
-		betweenDE := pause()
-		first.SQL(t, "postgres", "INSERT INTO batches VALUES ('E')")
-		first.WaitReceived(t)
-		if code := arch.stop(t, syscall.SIGINT); code != 0 {
-			t.Fatalf("archive-wal after SIGINT: exit %d\n%s", code, arch.stderr.String())
-		}
-		r := restore(t, "second", "--scope", "app", "--restore-to-time", betweenDE.UTC().Format(time.RFC3339Nano))
-		if got := rows(t, r); got != "A,B,D" {
-			t.Errorf("rows %q, want A,B,D", got)
-		}
-	})
-}
-
-// TestArchiverKilledAndRestartedLosesNothing writes rows without pause
-// while archive-wal (encrypting) is killed with SIGKILL and started again:
-// the restore to the end has every committed row. It then damages, removes
-// and swaps archived files: each is refused, naming the file, with the
-// data directory left empty.
-func TestArchiverKilledAndRestartedLosesNothing(t *testing.T) {
-	k := newPITRKit(t)
-	pg := k.pg
-	spool := filepath.Join(pg.Dir, "spool-kill")
-	enc := []string{"--encryption-key-file", k.key}
-	arch := k.startArchiver(t, pg, "kill", spool, enc...)
-	pg.SQL(t, "postgres", "CREATE TABLE batches (b text); CREATE TABLE n (i int)")
-	code, out, errs := k.run(t, append([]string{"backup", "--engine", "postgresql", "--method", "physical", "--database-url", pg.URL(""),
-		"--storage-config", k.cfg, "--scope", "kill"}, enc...)...)
-	if code != 0 {
-		t.Fatalf("physical backup: exit %d\n%s", code, errs)
-	}
-	base := lastLine(out)
-
-	stopWrites := make(chan struct{})
-	var committed int
+	// Batch B: rows one transaction at a time, DDL, a rotation, while the
+	// archiver is killed with SIGKILL and started again.
 	var wg sync.WaitGroup
+	var loadErr error
+	var loaded atomic.Int64
+	stopLoad := make(chan struct{})
 	wg.Go(func() {
-		for i := 1; ; i++ {
+		for i := 101; i <= 2000 && loadErr == nil; i++ {
 			select {
-			case <-stopWrites:
+			case <-stopLoad:
 				return
-			default:
+			case <-time.After(30 * time.Millisecond):
 			}
-			if _, err := pg.Exec("postgres", fmt.Sprintf("INSERT INTO n SELECT %d FROM generate_series(1, 200); SELECT pg_switch_wal() WHERE %d %% 40 = 0", i, i)); err != nil {
-				t.Errorf("insert %d: %v", i, err)
-				return
-			}
-			committed = i
+			_, loadErr = db.Exec("shop", fmt.Sprintf("INSERT INTO t VALUES (%d, 'B', 'b%d')", i, i))
+			loaded.Add(1)
 		}
 	})
-	time.Sleep(3 * time.Second)
-	if code := arch.stop(t, syscall.SIGKILL); code != -1 {
-		t.Errorf("archive-wal after SIGKILL: exit %d, want killed", code)
+	db.SQL(t, "shop", "CREATE TABLE extra (x int); INSERT INTO extra VALUES (1), (2); ALTER TABLE extra ADD COLUMN y varchar(10) DEFAULT 'why'")
+	db.SQL(t, "shop", "CREATE TABLE gone (x int); INSERT INTO gone VALUES (9); DROP TABLE gone; UPDATE t SET note = 'changed' WHERE id <= 10; DELETE FROM t WHERE id BETWEEN 11 AND 15")
+	waitStored(t, s, "my", currentBinlog(t, db), true, arch)
+	db.SQL(t, "", "FLUSH BINARY LOGS")
+	time.Sleep(1200 * time.Millisecond)
+	if err := arch.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second)
-	arch = k.startArchiver(t, pg, "kill", spool, enc...)
-	time.Sleep(3 * time.Second)
-	close(stopWrites)
+	<-arch.exited
+	atKill := loaded.Load()
+	arch = archive()
+	time.Sleep(1500 * time.Millisecond)
+	close(stopLoad)
 	wg.Wait()
-	pg.WaitReceived(t)
+	if loadErr != nil {
+		t.Fatal(loadErr)
+	}
+	if n := loaded.Load(); n == atKill || atKill == 0 {
+		t.Fatalf("the archiver was not killed while rows were written (%d rows before the kill, %d in all)", atKill, n)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	target := time.Now().UTC()
+	atTarget := db.Dump(t, "shop")
+	time.Sleep(1100 * time.Millisecond)
+	db.SQL(t, "shop", "INSERT INTO t SELECT seq, 'C', 'c' FROM seq_5000_to_5060; DROP TABLE extra; ALTER TABLE t ADD COLUMN late int")
+	atEnd := db.Dump(t, "shop")
+	time.Sleep(1100 * time.Millisecond)
+	afterEnd := time.Now().UTC()
+	db.SQL(t, "", "FLUSH BINARY LOGS")
+	waitStored(t, s, "my", currentBinlog(t, db), true, arch)
+	time.Sleep(1100 * time.Millisecond)
+	// A row written just before SIGTERM is stored by the last upload:
+	// the partial file then holds the server's file whole.
+	db.SQL(t, "shop", "INSERT INTO t (id, batch) VALUES (9000, 'D')")
+	time.Sleep(300 * time.Millisecond)
+	status := strings.Fields(db.SQL(t, "", "SHOW MASTER STATUS"))
 	if code := arch.stop(t, syscall.SIGTERM); code != 0 {
-		t.Fatalf("archive-wal after SIGTERM: exit %d\n%s", code, arch.stderr.String())
+		t.Fatalf("archive-binlog after SIGTERM: exit %d\n%s", code, arch.out.String())
 	}
-	if committed < 10 {
-		t.Fatalf("only %d inserts committed", committed)
+	k, err := artefact.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := strings.TrimSpace(pg.SQL(t, "postgres", "SELECT count(*) || '/' || count(DISTINCT i) || '/' || max(i) FROM n"))
-	if want != fmt.Sprintf("%d/%d/%d", committed*200, committed, committed) {
-		t.Fatalf("the source holds %s rows/inserts/max, want %d inserts", want, committed)
+	st, _, err := openStore(s.cfgFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-
-	dir := pg.NewDataDir(t, "after-kill")
-	code, out, errs = k.run(t, append([]string{"restore", "--engine", "postgresql", "--storage-config", k.cfg,
-		"--artefact-path", base, "--pgdata", dir, "--json"}, enc...)...)
-	if code != 0 {
-		t.Fatalf("restore: exit %d\n%s\n%s", code, out, errs)
+	lf, err := artefact.GetLog(context.Background(), st, "my", artefact.LogStreamBinlog, status[0], true, k, io.Discard)
+	if err != nil || strconv.FormatInt(lf.Size, 10) != status[1] {
+		t.Fatalf("after SIGTERM the archive holds %s.partial of %d bytes (%v); the server's file has %s", status[0], lf.Size, err, status[1])
 	}
-	r := pg.StartFromDataDir(t, dir)
-	if got := strings.TrimSpace(r.SQL(t, "postgres", "SELECT count(*) || '/' || count(DISTINCT i) || '/' || max(i) FROM n")); got != want {
-		t.Errorf("restored %s rows/inserts/max, want %s", got, want)
+	mustNotLeak(t, secrets, arch.out.String())
+	if resumed := arch.out.String(); !strings.Contains(resumed, "archiving binary logs from mariadb-bin.") || strings.Contains(resumed, "from mariadb-bin.000001") {
+		t.Fatalf("the archiver started again did not resume after what was stored:\n%s", resumed)
 	}
 
-	damageMatrix(t, k, base, enc)
+	// list shows the window from the backup's end to the last stored file.
+	code, out, errOut = runCLI(t, "", "list", "--storage-config", s.cfgFile, "--json")
+	var rows []listedBackup
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil {
+		t.Fatalf("list --json: code %d\n%s%s", code, out, errOut)
+	}
+	var w *window
+	for _, r := range rows {
+		if r.JobID == "base" {
+			w = r.Recoverable
+		}
+	}
+	if w == nil || w.Until.Before(target) || w.From.After(target) {
+		t.Fatalf("recoverable window of the base = %+v, want one around %s\n%s", w, target, out)
+	}
+	code, out, _ = runCLI(t, "", "list", "--storage-config", s.cfgFile)
+	if code != 0 || !strings.Contains(out, "Recoverable windows") || !strings.Contains(squeeze(out), "my "+w.From.Format(time.RFC3339)+" "+w.Until.Format(time.RFC3339)) {
+		t.Fatalf("list: code %d\n%s", code, out)
+	}
+
+	restore := func(extra ...string) (int, string) {
+		args := append([]string{"restore", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile, "--encryption-key-file", keyFile}, extra...)
+		code, out, errOut := runCLI(t, "", args...)
+		mustNotLeak(t, secrets, out, errOut)
+		return code, out + errOut
+	}
+	if code, out := restore("--scope", "my", "--restore-to-time", target.Format(time.RFC3339Nano)); code != 0 {
+		t.Fatalf("restore to %s: code %d\n%s", target, code, out)
+	}
+	if got := db.Dump(t, "shop"); got != atTarget {
+		t.Fatalf("restored to the time between B and C:\n%s\nwant\n%s", got, atTarget)
+	}
+	if code, out := restore("--artefact-path", rep.ArtefactPath, "--restore-to-time", afterEnd.Format(time.RFC3339)); code != 0 {
+		t.Fatalf("restore to after C: code %d\n%s", code, out)
+	}
+	if got := db.Dump(t, "shop"); got != atEnd {
+		t.Fatalf("restored to after C:\n%s\nwant\n%s", got, atEnd)
+	}
+
+	// Refusals leave the database as it is.
+	db.SQL(t, "shop", "INSERT INTO t (id, batch) VALUES (999, 'Z')")
+	before := db.Dump(t, "shop")
+	refused := func(what, want string, extra ...string) {
+		t.Helper()
+		code, out := restore(extra...)
+		t.Logf("%s: %s", what, strings.TrimSpace(out))
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("%s: code %d, want 1 and %q\n%s", what, code, want, out)
+		}
+		if got := db.Dump(t, "shop"); got != before {
+			t.Fatalf("%s: the refused restore changed the database", what)
+		}
+	}
+	toEnd := []string{"--scope", "my", "--restore-to-time", afterEnd.Format(time.RFC3339)}
+	refused("a time before every backup", "holds no backup", "--scope", "my", "--restore-to-time", "2001-01-01T00:00:00Z")
+	code, out, errOut = runCLI(t, "", "restore", "--engine", "mysql", "--database-url", db.URL("shop"), "--storage-config", s.cfgFile,
+		"--scope", "my", "--restore-to-time", afterEnd.Format(time.RFC3339))
+	if code != 1 || db.Dump(t, "shop") != before {
+		t.Fatalf("restore to a time without the key: code %d, want 1 and the database unchanged\n%s%s", code, out, errOut)
+	}
+	refused("a time the archive does not reach", "reaches only", "--scope", "my", "--restore-to-time", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	keys := binlogKeys(t, s, "my")
+	if len(keys) < 3 {
+		t.Fatalf("archive holds %v; want at least 3 files", keys)
+	}
+	middle := keys[1]
+	s.tamper(t, middle, func(b []byte) []byte { b[len(b)/2] ^= 1; return b })
+	refused("a damaged binary log", strings.TrimPrefix(middle, "prod/my/_logs/binlog/"), toEnd...)
+	s.tamper(t, middle, func(b []byte) []byte { b[len(b)/2] ^= 1; return b })
+	if err := s.root.Delete(context.Background(), middle); err != nil {
+		t.Fatal(err)
+	}
+	refused("a missing binary log", "is missing from the archive", toEnd...)
+
+	// A file purged before it was archived is a gap the archiver names.
+	db.SQL(t, "shop", "INSERT INTO t (id, batch) VALUES (1000, 'D')")
+	db.SQL(t, "", "FLUSH BINARY LOGS; FLUSH BINARY LOGS")
+	// The server keeps a file a replication thread still reads: the dump
+	// threads of the stopped archivers may not have noticed yet.
+	for _, id := range strings.Fields(db.SQL(t, "", "SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'")) {
+		_, _ = db.Exec("", "KILL "+id)
+	}
+	// It also keeps a file until InnoDB made its transactions durable
+	// (the binary log checkpoint): purge again until it is gone.
+	current := currentBinlog(t, db)
+	for i := 0; ; i++ {
+		db.SQL(t, "", "PURGE BINARY LOGS TO '"+current+"'")
+		oldest := strings.Fields(db.SQL(t, "", "SHOW BINARY LOGS"))[0]
+		if oldest == current {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("PURGE BINARY LOGS TO %s left %s for 20 s", current, oldest)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	gap := archive()
+	select {
+	case <-gap.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("archive-binlog did not stop at the gap:\n%s", gap.out.String())
+	}
+	if code := gap.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(gap.out.String(), "purged before it was archived") ||
+		!regexp.MustCompile(`mariadb-bin\.[0-9]{6} is no longer on the server \(its oldest is mariadb-bin\.[0-9]{6}\)`).MatchString(gap.out.String()) {
+		t.Fatalf("archive-binlog after a purge: exit %d\n%s", code, gap.out.String())
+	}
 }
 
-// damageMatrix damages the archive of base's scope and the base itself,
-// one way at a time: each restore is refused (exit 1) naming what is
-// wrong, and leaves its data directory empty.
-func damageMatrix(t *testing.T, k *pitrKit, base string, enc []string) {
-	ctx := context.Background()
-	scope := strings.Split(strings.TrimSuffix(base, "/"), "/")[1]
-	walDir := "prod/" + scope + "/_logs/wal/"
-	var segs []string
-	for obj, err := range k.s.root.List(ctx, walDir, store.ListOptions{Recursive: true}) {
+// binlogKeys lists the archived binary log objects of scope, in order.
+func binlogKeys(t *testing.T, s s3Fixture, scope string) []string {
+	t.Helper()
+	var keys []string
+	for obj, err := range s.root.List(context.Background(), "prod/"+scope+"/_logs/binlog/", store.ListOptions{Recursive: true}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if name := strings.TrimPrefix(obj.Key, walDir); len(name) == 24 {
-			segs = append(segs, name)
-		}
+		keys = append(keys, obj.Key)
 	}
-	if len(segs) < 4 {
-		t.Fatalf("only %d segments archived: %v", len(segs), segs)
-	}
-	victim := segs[len(segs)-2]
-	key := walDir + victim
-	get := func() []byte {
-		rc, err := k.s.root.Get(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		b, err := io.ReadAll(rc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	good := get()
-	putBack := func() {
-		if _, err := k.s.root.Put(ctx, key, bytes.NewReader(good), store.PutOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	refused := func(t *testing.T, name, want string) {
-		t.Helper()
-		dir := k.pg.NewDataDir(t, "refused-"+name)
-		code, out, errs := k.run(t, append([]string{"restore", "--engine", "postgresql", "--storage-config", k.cfg,
-			"--artefact-path", base, "--pgdata", dir}, enc...)...)
-		if code != 1 || !strings.Contains(errs, want) {
-			t.Errorf("exit %d, want 1 with %q in:\n%s%s", code, want, out, errs)
-		}
-		if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
-			t.Errorf("the data directory holds %d entries (%v) after a refused restore", len(ents), err)
-		}
-	}
-	walFetch := func(t *testing.T, name string) (int, string) {
-		t.Helper()
-		dest := filepath.Join(t.TempDir(), "RECOVERYXLOG")
-		code, _, errs := k.run(t, append([]string{"wal-fetch", "--storage-config", k.cfg, "--scope", scope}, append(enc, name, dest)...)...)
-		if _, err := os.Stat(dest); (code == 0) != (err == nil) {
-			t.Errorf("wal-fetch %s: exit %d, and the destination exists: %v", name, code, err == nil)
-		}
-		return code, errs
-	}
-	t.Run("wal-fetch", func(t *testing.T) {
-		if code, errs := walFetch(t, victim); code != 0 {
-			t.Errorf("wal-fetch of an archived segment: exit %d\n%s", code, errs)
-		}
-		if code, errs := walFetch(t, "0000000900000000000000FF"); code != 1 || !strings.Contains(errs, "not in the archive") {
-			t.Errorf("wal-fetch of a segment not archived: exit %d, want 1\n%s", code, errs)
-		}
-		if code, errs := walFetch(t, "00000009.history"); code != 1 {
-			t.Errorf("wal-fetch of a history file not archived: exit %d, want 1\n%s", code, errs)
-		}
-	})
-	t.Run("damaged segment", func(t *testing.T) {
-		k.s.tamper(t, key, func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b })
-		defer putBack()
-		refused(t, "damaged", victim)
-		if code, errs := walFetch(t, victim); code != exitFetchFailed || !strings.Contains(errs, victim) {
-			t.Errorf("wal-fetch of a damaged segment: exit %d, want %d naming it\n%s", code, exitFetchFailed, errs)
-		}
-	})
-	t.Run("no key", func(t *testing.T) {
-		saved := enc
-		enc = nil
-		defer func() { enc = saved }()
-		refused(t, "nokey", "key")
-	})
-	t.Run("missing segment", func(t *testing.T) {
-		if err := k.s.root.Delete(ctx, key); err != nil {
-			t.Fatal(err)
-		}
-		defer putBack()
-		refused(t, "missing", victim)
-	})
-	t.Run("segment under another name", func(t *testing.T) {
-		other := walDir + segs[len(segs)-3]
-		k.s.tamper(t, key, func([]byte) []byte {
-			rc, err := k.s.root.Get(ctx, other)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rc.Close()
-			b, _ := io.ReadAll(rc)
-			return b
-		})
-		defer putBack()
-		refused(t, "swapped", victim)
-	})
-	t.Run("damaged base", func(t *testing.T) {
-		data := k.s.dataKey(t, base)
-		k.s.tamper(t, data, func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b })
-		refused(t, "base", "")
-	})
+	return keys
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/dbbackup/dbbackup/internal/bytesize"
 )
 
 // progress reports bytes moved: a redrawn bar (bytes, rate, ETA when the
@@ -61,8 +63,7 @@ func (p *progress) draw(now time.Time, final bool) {
 	if p.total > 0 {
 		pct := min(100*float64(p.n)/float64(p.total), 100)
 		line = fmt.Sprintf("%s %5.1f%% %s of %s at %s/s", p.verb, pct, humanBytes(p.n), humanBytes(p.total), humanBytes(int64(rate)))
-		if rate > 0 && !final {
-			eta := time.Duration(float64(p.total-p.n) / rate * float64(time.Second)).Round(time.Second)
+		if eta, ok := bytesize.ETA(p.n, p.total, now.Sub(p.start)); ok && !final {
 			line += fmt.Sprintf(", ETA %s", eta)
 		}
 	}

@@ -49,7 +49,7 @@ func openStore(path string) (*s3.Store, dbbackup.StorageConfig, error) {
 
 // checkScope refuses a --scope that cannot name a folder of backups.
 func checkScope(scope string) error {
-	if _, err := artefact.Prefix(scope, "job"); err != nil {
+	if err := artefact.CheckScope(scope); err != nil {
 		return fmt.Errorf("invalid --scope: %w", err)
 	}
 	return nil
@@ -57,7 +57,7 @@ func checkScope(scope string) error {
 
 // checkJobID refuses a --job-id that cannot name a backup.
 func checkJobID(id string) error {
-	if _, err := artefact.Prefix("scope", id); err != nil {
+	if err := artefact.CheckJobID(id); err != nil {
 		return fmt.Errorf("invalid --job-id: %w", err)
 	}
 	return nil

@@ -82,7 +82,7 @@ func TestListVerifyDeleteOnRealS3(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 || listed[0].JobID != "job-2" || listed[0].ArtefactPath != "team/a/postgresql/job-2/" {
 		t.Fatalf("list --json: code %d\n%s", code, out)
 	}
-	path := artefact.PathOf(cfg.Path, "postgresql/job-1/")
+	path := artefact.Ref{Scope: "postgresql", JobID: "job-1"}.Under(cfg.Path).Path()
 	if code, out, errOut := runCLI(t, "", "verify", "--storage-config", cfgFile, "--artefact-path", path); code != 0 || !strings.Contains(out, "checksums match") {
 		t.Fatalf("verify: code %d\n%s%s", code, out, errOut)
 	}
@@ -122,11 +122,16 @@ func TestDeleteAndVerifyOfNoBackup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, p := range []string{"team/a/postgresql/", "/team/a/postgresql", "team/a/", "team/"} {
+	for _, p := range []string{"team/a/postgresql/", "/team/a/postgresql", "team/a/"} {
 		code, out, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", p)
 		if code != 1 || strings.Contains(out, "deleted") {
 			t.Errorf("delete %s: code %d, want 1\n%s%s", p, code, out, errOut)
 		}
+	}
+	// One segment cannot name a backup: refused as a usage error, before
+	// the store is asked anything.
+	if code, out, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", "team/"); code != 2 || !strings.Contains(errOut, "must end in <scope>/<job-id>/") || strings.Contains(out, "deleted") {
+		t.Errorf("delete team/: code %d, want 2 and the path refused\n%s%s", code, out, errOut)
 	}
 	if _, _, errOut := runCLI(t, "", "delete", "--storage-config", cfgFile, "--artefact-path", "team/a/postgresql/"); !strings.Contains(errOut, "team/a/postgresql/ is not one backup: it holds folders") {
 		t.Errorf("delete of a scope: %s, want it refused as not one backup", errOut)

@@ -4,74 +4,98 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
-	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/engine/postgres"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
-// addWindows sets the recoverable window of every complete physical
-// PostgreSQL backup in rows, scope by scope, from the scope's WAL
-// archive. It returns what it could not work out; those rows keep no
-// window.
-func addWindows(ctx context.Context, st store.Store, rows []listedBackup, key []byte) []error {
-	byScope := map[string][]int{}
-	var scopes []string
-	for i, r := range rows {
-		if r.Complete && r.Engine == engine.PostgreSQL && r.Method == engine.MethodPhysical {
-			if byScope[r.Scope] == nil {
-				scopes = append(scopes, r.Scope)
-			}
-			byScope[r.Scope] = append(byScope[r.Scope], i)
-		}
-	}
-	var errs []error
-	for _, scope := range scopes {
-		var bases []engine.Physical
-		var at []int
-		for _, i := range byScope[scope] {
-			m, err := artefact.ReadManifest(ctx, st, rows[i].Prefix)
-			if err != nil || m.Engine.Physical == nil {
-				errs = append(errs, fmt.Errorf("cannot read the WAL positions of %s: %v", rows[i].ArtefactPath, err))
-				continue
-			}
-			bases = append(bases, *m.Engine.Physical)
-			at = append(at, i)
-		}
-		ws, err := postgres.Windows(ctx, bases, walArchive{st: st, scope: scope, key: key})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("cannot work out the recoverable windows of scope %s: %w", scope, err))
-			continue
-		}
-		for j, i := range at {
-			w := ws[j]
-			rows[i].Window = &w
-		}
-	}
-	return errs
+// window is a span of time a restore to a time can reach.
+type window struct {
+	From  time.Time `json:"from"`
+	Until time.Time `json:"until"`
+	// Timeline is the PostgreSQL timeline a physical backup's window is
+	// on, and Note why it ends early (a gap in the WAL archive); a
+	// MariaDB window has neither.
+	Timeline uint32 `json:"timeline,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
-// printWindows prints the recoverable windows, if any backup has one.
-func printWindows(w io.Writer, rows []listedBackup) {
-	var any bool
-	for _, r := range rows {
-		any = any || r.Window != nil
-	}
-	if !any {
-		return
-	}
-	fmt.Fprintln(w, "\nRecoverable windows (restore --pgdata DIR --restore-to-time T):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARTEFACT PATH\tFROM\tTO\tTIMELINE\tNOTE")
-	for _, r := range rows {
-		if r.Window == nil {
+// scopeWindow is a window of one scope, as list prints it.
+type scopeWindow struct {
+	Scope string `json:"scope"`
+	window
+}
+
+// addWindows sets the recoverable window of every MariaDB backup with a
+// binary log position whose scope's archive holds its file: from its end
+// to the time the last file of the unbroken run from there was stored.
+// A scope whose archive cannot be listed is reported on stderr and
+// skipped.
+func addWindows(ctx context.Context, st store.Store, rows []listedBackup, stderr io.Writer, secrets []string) {
+	archives := map[string]map[string]artefact.LogFile{}
+	for i, r := range rows {
+		if !r.Complete || r.Binlog == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.ArtefactPath, r.Window.From.UTC().Format(time.RFC3339),
-			r.Window.To.UTC().Format(time.RFC3339), r.Window.Timeline, orDash(r.Window.Problem))
+		archived, ok := archives[r.Scope]
+		if !ok {
+			var err error
+			if archived, err = archivedBinlogs(ctx, st, r.Scope); err != nil {
+				fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, secrets))
+			}
+			archives[r.Scope] = archived
+		}
+		if until := recoverableUntil(archived, *r.Binlog); until.After(r.FinishedAt) {
+			rows[i].Recoverable = &window{From: r.FinishedAt.UTC(), Until: until.UTC()}
+		}
+	}
+}
+
+// mergedWindows returns each scope's windows, overlapping ones merged,
+// by scope and time.
+func mergedWindows(rows []listedBackup) []scopeWindow {
+	var ws []scopeWindow
+	for _, r := range rows {
+		// Windows on PostgreSQL timelines are not merged: the same time
+		// may be on two of them (printPGWindows).
+		if r.Recoverable != nil && r.Recoverable.Timeline == 0 {
+			ws = append(ws, scopeWindow{Scope: r.Scope, window: *r.Recoverable})
+		}
+	}
+	sort.Slice(ws, func(i, j int) bool {
+		if ws[i].Scope != ws[j].Scope {
+			return ws[i].Scope < ws[j].Scope
+		}
+		return ws[i].From.Before(ws[j].From)
+	})
+	var out []scopeWindow
+	for _, w := range ws {
+		if n := len(out); n > 0 && out[n-1].Scope == w.Scope && !w.From.After(out[n-1].Until) {
+			if w.Until.After(out[n-1].Until) {
+				out[n-1].Until = w.Until
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// printWindows prints the recoverable windows, when there are any.
+func printWindows(w io.Writer, rows []listedBackup) {
+	ws := mergedWindows(rows)
+	if len(ws) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nRecoverable windows (restore --restore-to-time, from a backup and the archived binary logs):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCOPE\tFROM\tUNTIL")
+	for _, s := range ws {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Scope, s.From.Format(time.RFC3339), s.Until.Format(time.RFC3339))
 	}
 	tw.Flush()
 }

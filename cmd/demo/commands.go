@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/dbbackup/dbbackup/charms/e2e"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 )
 
 // target is what the printed deploy commands point at.
@@ -20,16 +20,16 @@ type target struct {
 // are masked; TestPrintedCommands checks each line with Juju's rules.
 func deployCommands(t target) []string {
 	return []string{
-		fmt.Sprintf("juju deploy ./dist/database-backup-manager.charm %s", e2e.Manager),
-		fmt.Sprintf("juju deploy %s", e2e.S3),
-		fmt.Sprintf("juju config %s bucket=%s endpoint=%s region=%s s3-uri-style=path   # jujusim: a stand-in publishing the same s3 fields", e2e.S3, t.Bucket, t.Endpoint, t.Region),
-		fmt.Sprintf("juju run %s/leader sync-s3-credentials access-key=*** secret-key=***", e2e.S3),
-		fmt.Sprintf("juju add-secret %s-password password=***   # prints the secret id", e2e.Postgres),
+		fmt.Sprintf("juju deploy ./dist/database-backup-manager.charm %s", model.Manager),
+		fmt.Sprintf("juju deploy %s", model.S3),
+		fmt.Sprintf("juju config %s bucket=%s endpoint=%s region=%s s3-uri-style=path   # jujusim: a stand-in publishing the same s3 fields", model.S3, t.Bucket, t.Endpoint, t.Region),
+		fmt.Sprintf("juju run %s/leader sync-s3-credentials access-key=*** secret-key=***", model.S3),
+		fmt.Sprintf("juju add-secret %s-password password=***   # prints the secret id", model.Postgres),
 		fmt.Sprintf("juju deploy ./dist/database-backup-agent.charm %s --config engine=postgresql --config host=%s --config port=%d --config user=%s --config password-secret=secret:<id>",
-			e2e.Postgres, t.Host, t.Port, t.User),
-		fmt.Sprintf("juju grant-secret %s-password %s", e2e.Postgres, e2e.Postgres),
-		fmt.Sprintf("juju integrate %s:s3-credentials %s", e2e.Manager, e2e.S3),
-		fmt.Sprintf("juju integrate %s:database-backup %s:database-backup", e2e.Postgres, e2e.Manager),
+			model.Postgres, t.Host, t.Port, t.User),
+		fmt.Sprintf("juju grant-secret %s-password %s", model.Postgres, model.Postgres),
+		fmt.Sprintf("juju integrate %s:s3-credentials %s", model.Manager, model.S3),
+		fmt.Sprintf("juju integrate %s:database-backup %s:database-backup", model.Postgres, model.Manager),
 	}
 }
 
@@ -45,5 +45,5 @@ func runCommand(unit, name string, params map[string]any) string {
 
 // scheduleCommand is the `juju config` line that sets the demo's schedule.
 func scheduleCommand() string {
-	return fmt.Sprintf(`juju config %s backup-schedule="0 3 * * *" retention-count=2`, e2e.Manager)
+	return fmt.Sprintf(`juju config %s backup-schedule="0 3 * * *" retention-count=2`, model.Manager)
 }

@@ -20,30 +20,37 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dbbackup/dbbackup/charms/e2e"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/internal/testenv/model"
 	"github.com/dbbackup/dbbackup/jujusim"
 )
 
 const usageText = `Usage: demo
+       demo shell PATH-TO-DBBACKUP
 
-Runs the main job on embedded defaults in a jujusim model: deploys
+demo runs the main job on embedded defaults in a jujusim model: deploys
 PostgreSQL with the database-backup-agent charm and the
 database-backup-manager charm with a versitygw S3 server, backs up, lists,
 breaks the data and restores it, printing each step as an admin sees it.
 Needs PostgreSQL's server binaries and versitygw (make demo installs them).
-It takes no arguments.
+
+demo shell shows the engine room from a shell with the dbbackup binary
+given: a throwaway PostgreSQL and versitygw, dbbackup backup, list, verify
+and restore, and a damaged backup refused with the database untouched.
 
 Exit codes: 0 every step behaved as expected; 1 a step failed; 2 unusable
 command line.
 `
 
-// usage handles the command line: the demo takes none but --help. It
-// returns the exit code to stop with, or -1 to run the demo.
+// usage handles the command line: the demo takes none but --help, or
+// "shell" and a binary. It returns the exit code to stop with, or -1 to
+// run the demo.
 func usage(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(args) == 0:
 		return -1
+	case len(args) == 2 && args[0] == "shell" && args[1] != "":
+		return shellMain(args[1])
 	case len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help"):
 		fmt.Fprint(stdout, usageText)
 		return 0
@@ -84,7 +91,7 @@ type demo struct {
 	clock   *jujusim.ManualClock
 	p       *testenv.Program
 	w       io.Writer
-	s       *e2e.Stack
+	s       *model.Stack
 	secrets []string
 	ops     int
 }
@@ -97,19 +104,19 @@ func (d *demo) run() error {
 	d.printf("== building the charms and starting PostgreSQL and a versitygw S3 server on 127.0.0.1\n")
 	built := time.Now()
 	for _, c := range []string{"database-backup-manager", "database-backup-manager/testdata/s3stub", "database-backup-agent"} {
-		e2e.Charm(d.p, c)
+		model.Charm(d.p, c)
 	}
 	d.printf("charms built in %s\n", time.Since(built).Round(time.Millisecond))
 	began := time.Now()
 	// A manual clock, set to now, lets the schedule's part move days in
 	// seconds; the agent's runner does its work on the wall clock.
 	d.clock = jujusim.NewManualClock(time.Now().UTC().Truncate(time.Second))
-	d.s = e2e.Start(ctx, d.p, e2e.Options{Postgres: true, Model: jujusim.Options{Clock: d.clock}})
+	d.s = model.Start(ctx, d.p, model.Options{Postgres: true, Model: jujusim.Options{Clock: d.clock}})
 	s := d.s
 	d.secrets = s.Secrets()
 	pg := s.PG
 	d.printf("\n")
-	for _, line := range deployCommands(target{Bucket: e2e.Bucket, Endpoint: s.S3.Endpoint, Region: s.S3.Region, Host: pg.Host, Port: pg.Port, User: pg.User}) {
+	for _, line := range deployCommands(target{Bucket: model.Bucket, Endpoint: s.S3.Endpoint, Region: s.S3.Region, Host: pg.Host, Port: pg.Port, User: pg.User}) {
 		d.printf("$ %s\n", line)
 	}
 	d.status()
@@ -178,7 +185,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 func (d *demo) schedule(leader string) error {
 	d.printf("\n== scheduled backups and retention\n")
 	d.printf("$ %s\n", scheduleCommand())
-	if err := d.s.Config(e2e.Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}); err != nil {
+	if err := d.s.Config(model.Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}); err != nil {
 		return err
 	}
 	d.status()
@@ -287,5 +294,5 @@ func (d *demo) statusOnceRunning() {
 // status prints `juju status` as a table.
 func (d *demo) status() {
 	d.printf("\n$ juju status\n")
-	printStatus(d.w, d.s.M, []string{e2e.Manager, e2e.Postgres, e2e.S3})
+	printStatus(d.w, d.s.M, []string{model.Manager, model.Postgres, model.S3})
 }

@@ -18,6 +18,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"-h"}, 0, "Usage: demo", ""},
 		{[]string{"--frob"}, 2, "", `unexpected argument(s) ["--frob"]`},
 		{[]string{"--help", "x"}, 2, "", "Usage: demo"},
+		{[]string{"shell"}, 2, "", `unexpected argument(s) ["shell"]`},
+		{[]string{"shell", ""}, 2, "", "Usage: demo"},
+		{[]string{"shell", "a", "b"}, 2, "", "Usage: demo"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -11,7 +11,7 @@ const (
 	// unit reports it (v0 has no "waiting" status). It has no unit yet.
 	Waiting State = "waiting"
 	// Released: the job is released to its unit, which acknowledges it
-	// (peer status Accepted) but does not start it yet; it holds its lock
+	// (peer status dbbackup.Accepted) but does not start it yet; it holds its lock
 	// from this moment until its unit reports it terminal. If the unit
 	// departs now, the job has certainly not started.
 	Released State = "released"

@@ -131,7 +131,7 @@ func (a Assignment) validate() error {
 		return fmt.Errorf("outcome: required in state %s", a.State)
 	case !final && a.Outcome != nil:
 		return fmt.Errorf("outcome: not allowed in state %s", a.State)
-	case final && !a.Outcome.Status.Terminal():
+	case final && (!a.Outcome.Status.OnWire() || !a.Outcome.Status.Terminal()):
 		return fmt.Errorf("outcome.status: must be %q or %q, got %q", dbbackup.Success, dbbackup.Error, a.Outcome.Status)
 	}
 	return nil
@@ -145,8 +145,8 @@ func (r Report) validate() error {
 	if err := validType(r.Type); err != nil {
 		return err
 	}
-	if r.Status != Accepted && r.Status != dbbackup.Running && !r.Status.Terminal() {
-		return fmt.Errorf("status: must be %q, %q, %q or %q, got %q", Accepted, dbbackup.Running, dbbackup.Success, dbbackup.Error, r.Status)
+	if r.Status != dbbackup.Accepted && !r.Status.OnWire() {
+		return fmt.Errorf("status: must be %q, %q, %q or %q, got %q", dbbackup.Accepted, dbbackup.Running, dbbackup.Success, dbbackup.Error, r.Status)
 	}
 	return nil
 }

@@ -56,6 +56,7 @@ func TestParseAssignments(t *testing.T) {
 		{"done without outcome", `{"version":1,"assignments":[{"job-id":"a","job-type":"backup","state":"done","unit":"db/0"}]}`, "outcome: required in state done", 0},
 		{"running with outcome", `{"version":1,"assignments":[{"job-id":"a","job-type":"backup","state":"running","unit":"db/0","outcome":{"status":"error"}}]}`, "outcome: not allowed in state running", 0},
 		{"outcome not terminal", `{"version":1,"assignments":[{"job-id":"a","job-type":"backup","state":"settled","unit":"db/0","outcome":{"status":"running"}}]}`, "outcome.status: must be", 0},
+		{"outcome lost", `{"version":1,"assignments":[{"job-id":"a","job-type":"backup","state":"settled","unit":"db/0","outcome":{"status":"lost"}}]}`, "outcome.status: must be", 0},
 		{"duplicate", `{"version":1,"assignments":[{"job-id":"a","job-type":"backup","state":"waiting"},{"job-id":"a","job-type":"backup","state":"waiting"}]}`, `assignments[1]: duplicate job-id "a"`, 0},
 	}
 	for _, c := range cases {
@@ -90,6 +91,9 @@ func TestReportsRoundTrip(t *testing.T) {
 	for text, wantErr := range map[string]string{
 		"": "",
 		`{"version":1,"reports":[{"job-id":"j1","job-type":"backup","status":"queued"}]}`:                                                       "status: must be",
+		`{"version":1,"reports":[{"job-id":"j1","job-type":"backup","status":"lost"}]}`:                                                         "status: must be",
+		`{"version":1,"reports":[{"job-id":"j1","job-type":"backup","status":"pending"}]}`:                                                      "status: must be",
+		`{"version":1,"reports":[{"job-id":"j1","job-type":"backup","status":"waiting"}]}`:                                                      "status: must be",
 		`{"version":1,"reports":[{"job-id":"","job-type":"backup","status":"running"}]}`:                                                        "job-id: invalid",
 		`{"version":1,"reports":[{"job-id":"a","job-type":"x","status":"running"}]}`:                                                            "job-type: must be",
 		`{"version":1,"reports":[{"job-id":"a","job-type":"backup","status":"running"},{"job-id":"a","job-type":"backup","status":"running"}]}`: "duplicate",

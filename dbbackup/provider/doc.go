@@ -42,7 +42,7 @@
 // Waiting jobs have no unit and are not reported (v0 has no "waiting"
 // status); New lists the requested jobs the table does not hold yet.
 // A released job is named to one unit, which acknowledges it in its peer
-// databag (status Accepted) without starting it; once the leader has seen
+// databag (status dbbackup.Accepted) without starting it; once the leader has seen
 // that, it marks the job running and the unit starts it. This extra round
 // trip is what makes a departure safe to judge: the leader cannot read a
 // departed unit's databag, so a "running" report written just before the

@@ -17,7 +17,7 @@ const (
 func request(id string, t dbbackup.JobType) dbbackup.Job {
 	j := dbbackup.Job{
 		ID: id, Type: t, Config: &dbbackup.JobConfig{Compression: true}, StorageInterface: dbbackup.StorageS3,
-		Storage: dbbackup.StorageConfig{Bucket: "bkt", AccessKey: canaryAccess, SecretKey: canarySecret},
+		Storage: dbbackup.StorageConfig{Bucket: "bkt", Credentials: dbbackup.Credentials{AccessKey: canaryAccess, SecretKey: canarySecret}},
 	}
 	if t == dbbackup.Restore {
 		j.ArtefactPath = "backups/" + id

@@ -159,7 +159,7 @@ func (l *leader) observe() {
 		case r.Status.Terminal():
 			a.State, a.Outcome = Done, r.outcome()
 			l.log(EventFinished, id, a.Unit, string(r.Status))
-		case (r.Status == Accepted || r.Status == dbbackup.Running) && a.State == Released:
+		case (r.Status == dbbackup.Accepted || r.Status == dbbackup.Running) && a.State == Released:
 			a.State = Running
 			l.log(EventStarted, id, a.Unit, "the unit acknowledged the job; it may start it")
 		}

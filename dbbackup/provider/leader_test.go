@@ -73,8 +73,8 @@ func TestAssign(t *testing.T) {
 		in: LeaderInput{Leader: "db/0", Units: []string{"db/1"}, Requested: list("b:j1", "b:j2", "b:j3", "b:j4"),
 			Table: Assignments{row("j1", B, Released, "db/0"), row("j2", B, Running, "db/1"), row("j3", B, Released, "db/1"), row("j4", B, Running, "db/1")},
 			Reports: map[string][]Report{
-				"db/0": {rep("j1", B, Accepted)},
-				"db/1": {{JobID: "j2", Type: B, Status: dbbackup.Error, Message: "pg_dump: boom"}, rep("j3", B, dbbackup.Running), rep("j4", B, Accepted)}}},
+				"db/0": {rep("j1", B, dbbackup.Accepted)},
+				"db/1": {{JobID: "j2", Type: B, Status: dbbackup.Error, Message: "pg_dump: boom"}, rep("j3", B, dbbackup.Running), rep("j4", B, dbbackup.Accepted)}}},
 		want:   []string{"j1 backup running db/0", "j2 backup done db/1 [error: pg_dump: boom]", "j3 backup running db/1", "j4 backup running db/1"},
 		events: []string{"started j1", "finished j2", "started j3"},
 	}, {

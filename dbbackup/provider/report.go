@@ -6,12 +6,6 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
-// Accepted is the peer-only status of a job released to a unit that has
-// not started it: the unit acknowledges the release and waits for the
-// leader to clear it to start (state Running). It never appears on the
-// database_backup relation.
-const Accepted dbbackup.Status = "accepted"
-
 // Report is what a unit says about one of its jobs in its own peer unit
 // databag, for the leader to read: the mirror of its runner's state. It never
 // holds storage configuration or credentials.
@@ -21,7 +15,8 @@ type Report struct {
 	// Type is the job's type, so that a running job holds the right lock
 	// even when the assignment table has lost it.
 	Type dbbackup.JobType `json:"job-type"`
-	// Status is accepted, running, success or error.
+	// Status is accepted, running, success or error (dbbackup.Accepted is
+	// peer-only: it never appears on the database_backup relation).
 	Status dbbackup.Status `json:"status"`
 	// Message explains an error.
 	Message string `json:"message,omitempty"`

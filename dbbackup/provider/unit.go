@@ -113,7 +113,7 @@ func decide(a Assignment, rs RunState, e *dbbackup.Entry, listed bool) (report *
 	case !e.Valid():
 		return nil, peerOf(Outcome{Status: dbbackup.Error, Message: "not started: " + problemText(e)}), false
 	case a.State == Released:
-		return nil, &Report{JobID: a.JobID, Type: a.Type, Status: Accepted}, false
+		return nil, &Report{JobID: a.JobID, Type: a.Type, Status: dbbackup.Accepted}, false
 	default:
 		return nil, nil, true
 	}

@@ -172,7 +172,7 @@ func TestInvalidRequestReportIsValid(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	d := UnitPlan(UnitInput{Unit: "db/0", Requested: l, Table: p.Table})
-	if len(d.Reports) != 2 || len(d.Start) != 0 || len(d.Peer) != 1 || d.Peer[0].Status != Accepted {
+	if len(d.Reports) != 2 || len(d.Start) != 0 || len(d.Peer) != 1 || d.Peer[0].Status != dbbackup.Accepted {
 		t.Fatalf("got %d reports, %d starts and peer %v; want 2, 0 and j3 accepted", len(d.Reports), len(d.Start), d.Peer)
 	}
 	p = Assign(LeaderInput{Leader: "db/0", Requested: l, Table: p.Table, Reports: map[string][]Report{"db/0": d.Peer}})

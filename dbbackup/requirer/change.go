@@ -1,6 +1,10 @@
 package requirer
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
+)
 
 // ChangeKind says what Merge did or declined to do.
 type ChangeKind string
@@ -31,7 +35,7 @@ type Change struct {
 	// Unit is the unit whose report caused the change, if any.
 	Unit string
 	// From and To are the statuses before and after (equal when ignored).
-	From, To Status
+	From, To dbbackup.Status
 	// Note explains the change in words.
 	Note string
 }

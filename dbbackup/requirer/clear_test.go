@@ -12,9 +12,9 @@ import (
 func TestClearHistory(t *testing.T) {
 	w := waiting("job-1", "mysql", dbbackup.Backup, 0)
 	r := running(waiting("job-2", "pg", dbbackup.Restore, 0), "pg/0", time.Minute)
-	s := finished(waiting("job-3", "mysql", dbbackup.Backup, 0), requirer.Success, "mysql/0", time.Minute)
-	e := finished(waiting("job-4", "mysql", dbbackup.Backup, 0), requirer.Error, "mysql/0", time.Minute)
-	l := finished(waiting("job-5", "mysql", dbbackup.Backup, 0), requirer.Lost, "", time.Minute)
+	s := finished(waiting("job-3", "mysql", dbbackup.Backup, 0), dbbackup.Success, "mysql/0", time.Minute)
+	e := finished(waiting("job-4", "mysql", dbbackup.Backup, 0), dbbackup.Error, "mysql/0", time.Minute)
+	l := finished(waiting("job-5", "mysql", dbbackup.Backup, 0), dbbackup.Lost, "", time.Minute)
 	dropped := []requirer.Dropped{{Application: "mysql", Success: 3, FinishedThrough: t0}}
 	cases := []struct {
 		name        string

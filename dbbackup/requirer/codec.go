@@ -38,6 +38,8 @@ type recordJSON struct {
 	Status       string  `json:"status"`
 	Message      string  `json:"message,omitempty"`
 	ArtefactPath string  `json:"artefact-path,omitempty"`
+	// KeyFingerprint is absent in histories written before encryption.
+	KeyFingerprint string `json:"key-fingerprint,omitempty"`
 }
 
 // Marshal returns h as the JSON value stored under HistoryKey. The same
@@ -58,6 +60,7 @@ func (h History) Marshal() (string, error) {
 			RequestedAt: timeText(r.RequestedAt), StartedAt: timeText(r.StartedAt),
 			SeenAt: timeText(r.SeenAt), FinishedAt: timeText(r.FinishedAt),
 			Unit: r.Unit, Status: string(r.Status), Message: r.Message, ArtefactPath: r.ArtefactPath,
+			KeyFingerprint: r.KeyFingerprint,
 		}
 	}
 	var b bytes.Buffer
@@ -130,7 +133,8 @@ func ParseHistory(text string) (History, error) {
 			StartedAt:   parseTime(rj.StartedAt, path+".started-at", &c),
 			SeenAt:      parseTime(rj.SeenAt, path+".seen-at", &c),
 			FinishedAt:  parseTime(rj.FinishedAt, path+".finished-at", &c),
-			Unit:        rj.Unit, Status: Status(rj.Status), Message: rj.Message, ArtefactPath: rj.ArtefactPath,
+			Unit:        rj.Unit, Status: dbbackup.Status(rj.Status), Message: rj.Message, ArtefactPath: rj.ArtefactPath,
+			KeyFingerprint: rj.KeyFingerprint,
 		}
 	}
 	slices.SortStableFunc(h.Records, func(a, b Record) int { return strings.Compare(a.JobID, b.JobID) })

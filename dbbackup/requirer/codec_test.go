@@ -15,13 +15,14 @@ func sampleHistory() requirer.History {
 		Records: []requirer.Record{
 			waiting("job-20261125T130000Z-00000001", "mysql", dbbackup.Backup, 0),
 			running(waiting("job-20261125T130000Z-00000002", "mysql", dbbackup.Restore, 0), "mysql/0", time.Minute),
-			with(finished(waiting("job-20261125T130000Z-00000003", "pg", dbbackup.Backup, 0), requirer.Success, "pg/1", time.Hour),
+			with(finished(waiting("job-20261125T130000Z-00000003", "pg", dbbackup.Backup, 0), dbbackup.Success, "pg/1", time.Hour),
 				func(r *requirer.Record) {
 					r.ArtefactPath, r.Compression, r.Source = "prod/pg/job-3/", true, requirer.FromSchedule
+					r.KeyFingerprint = "0123456789abcdef"
 				}),
-			with(finished(waiting("job-20261125T130000Z-00000004", "pg", dbbackup.Backup, 0), requirer.Error, "pg/0", time.Hour),
+			with(finished(waiting("job-20261125T130000Z-00000004", "pg", dbbackup.Backup, 0), dbbackup.Error, "pg/0", time.Hour),
 				func(r *requirer.Record) { r.Message = `pg_dump: error: "quoted" <html> & more` }),
-			finished(waiting("job-20261125T130000Z-00000005", "pg", dbbackup.Backup, 0), requirer.Lost, "", 2*time.Hour),
+			finished(waiting("job-20261125T130000Z-00000005", "pg", dbbackup.Backup, 0), dbbackup.Lost, "", 2*time.Hour),
 		},
 		Dropped: []requirer.Dropped{{Application: "mysql", Success: 2, Error: 1, FinishedThrough: t0}, {Application: "pg", Lost: 1}},
 	}
@@ -48,6 +49,9 @@ func TestHistoryRoundTrip(t *testing.T) {
 	again, err := got.Marshal()
 	if err != nil || again != text {
 		t.Errorf("second Marshal differs (err %v)\n got %s\nwant %s", err, again, text)
+	}
+	if !strings.Contains(text, `"key-fingerprint":"0123456789abcdef"`) {
+		t.Errorf("key fingerprint not written: %s", text)
 	}
 	if !strings.Contains(text, `"message":"pg_dump: error: \"quoted\" <html> & more"`) {
 		t.Errorf("message not written plainly: %s", text)
@@ -103,6 +107,9 @@ func TestParseHistoryProblems(t *testing.T) {
 			[]string{"records[0].job-id", "records[0].application: required", "records[0].job-type", "records[0].source", "records[0].storage.bucket: required", "records[0].requested-at: required"}},
 		{"duplicate ids", `{"version":1,"records":[` + strings.TrimSuffix(strings.TrimPrefix(rec(`,"status":"waiting"`), `{"version":1,"records":[`), "]}") + "," +
 			strings.TrimSuffix(strings.TrimPrefix(rec(`,"status":"waiting"`), `{"version":1,"records":[`), "]}") + "]}", []string{"records[1].job-id: must sort after"}},
+		{"bad key fingerprint", rec(`,"status":"waiting","key-fingerprint":"0123456789ABCDEF"`), []string{`records[0].key-fingerprint: must be 16 lowercase hex digits`}},
+		{"key fingerprint of a restore", `{"version":1,"records":[{"job-id":"job-1","application":"a","job-type":"restore","source":"action","storage":{"bucket":"b"},"requested-at":"2026-11-25T13:00:00Z","artefact-path":"b/a/job-0/","status":"waiting","key-fingerprint":"0123456789abcdef"}]}`,
+			[]string{"records[0].key-fingerprint: only a backup has one"}},
 		{"duplicate dropped", `{"version":1,"records":[],"dropped":[{"application":"a"},{"application":"a"}]}`, []string{"dropped[1].application"}},
 		{"negative count", `{"version":1,"records":[],"dropped":[{"application":"a","lost":-1}]}`, []string{"dropped[0]: counts must not be negative"}},
 	}
@@ -128,7 +135,7 @@ func TestParseHistoryProblems(t *testing.T) {
 }
 
 func TestMarshalRefusesInvalid(t *testing.T) {
-	h := hist(with(waiting("job-1", "mysql", dbbackup.Backup, 0), func(r *requirer.Record) { r.Status = requirer.Requested }))
+	h := hist(with(waiting("job-1", "mysql", dbbackup.Backup, 0), func(r *requirer.Record) { r.Status = dbbackup.Status("requested") }))
 	if _, err := h.Marshal(); err == nil || !strings.Contains(err.Error(), "cannot write job history: records[0].status") {
 		t.Errorf("Marshal() error = %v, want a status problem", err)
 	}

@@ -13,7 +13,7 @@ import (
 // writes the relation databag, a unit reports it, the next hook merges.
 func Example() {
 	now := time.Date(2026, 11, 25, 13, 1, 2, 0, time.UTC)
-	s3 := dbbackup.StorageConfig{Bucket: "backups", AccessKey: "AKIA...", SecretKey: "..."}
+	s3 := dbbackup.StorageConfig{Bucket: "backups", Credentials: dbbackup.Credentials{AccessKey: "AKIA...", SecretKey: "..."}}
 	var h requirer.History // ParseHistory(peer app databag[HistoryKey])
 
 	// create-backup action (leader): check, then record the request.

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
 
 func storageConfig() dbbackup.StorageConfig {
 	return dbbackup.StorageConfig{
-		Bucket: "backups", AccessKey: canaryAccess, SecretKey: canarySecret,
+		Bucket: "backups", Credentials: dbbackup.Credentials{AccessKey: canaryAccess, SecretKey: canarySecret},
 		Path: "prod", Endpoint: "https://s3.example.com", Region: "eu-west-1",
 		Attributes: []string{"x-amz-server-side-encryption-customer-key=" + canarySecret},
 	}
@@ -27,7 +27,7 @@ func storageConfig() dbbackup.StorageConfig {
 func waiting(id, app string, typ dbbackup.JobType, at time.Duration) requirer.Record {
 	r := requirer.Record{
 		JobID: id, Application: app, Type: typ, Source: requirer.FromAction,
-		Storage: requirer.StorageOf(storageConfig()), RequestedAt: t0.Add(at), Status: requirer.Waiting,
+		Storage: requirer.StorageOf(storageConfig()), RequestedAt: t0.Add(at), Status: dbbackup.Waiting,
 	}
 	if typ == dbbackup.Restore {
 		r.ArtefactPath = "prod/mysql/job-old"
@@ -44,12 +44,12 @@ func with(r requirer.Record, f func(*requirer.Record)) requirer.Record {
 // running returns r running on unit since t0+at.
 func running(r requirer.Record, unit string, at time.Duration) requirer.Record {
 	return with(r, func(r *requirer.Record) {
-		r.Status, r.Unit, r.StartedAt, r.SeenAt = requirer.Running, unit, t0.Add(at), t0.Add(at)
+		r.Status, r.Unit, r.StartedAt, r.SeenAt = dbbackup.Running, unit, t0.Add(at), t0.Add(at)
 	})
 }
 
 // finished returns r terminal with status s on unit at t0+at.
-func finished(r requirer.Record, s requirer.Status, unit string, at time.Duration) requirer.Record {
+func finished(r requirer.Record, s dbbackup.Status, unit string, at time.Duration) requirer.Record {
 	return with(r, func(r *requirer.Record) {
 		r.Status, r.Unit, r.FinishedAt, r.SeenAt = s, unit, t0.Add(at), t0.Add(at)
 	})

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
 // HistoryKey is the key of the history in the manager's peer application
@@ -128,9 +130,9 @@ func countDropped(ds []Dropped, r Record) []Dropped {
 	}
 	d := &ds[i]
 	switch r.Status {
-	case Success:
+	case dbbackup.Success:
 		d.Success++
-	case Error:
+	case dbbackup.Error:
 		d.Error++
 	default:
 		d.Lost++

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -38,3 +39,14 @@ func NewJobID(now time.Time, entropy io.Reader) string {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// JobIDTime returns the time a job id of NewJobID's form holds, and false
+// for any other id.
+func JobIDTime(id string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(id, "job-")
+	if !ok || len(rest) < len(jobIDTime) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(jobIDTime, rest[:len(jobIDTime)])
+	return t, err == nil
+}

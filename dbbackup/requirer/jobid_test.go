@@ -85,3 +85,15 @@ func TestNewJobIDUniqueAndSortable(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+func TestJobIDTime(t *testing.T) {
+	at := time.Date(2026, 11, 25, 13, 1, 2, 0, time.UTC)
+	if got, ok := requirer.JobIDTime(requirer.NewJobID(at, nil)); !ok || !got.Equal(at) {
+		t.Errorf("JobIDTime(NewJobID(%v)) = %v, %v", at, got, ok)
+	}
+	for _, id := range []string{"", "job-", "job-x", "job-20261325T000000Z-00000000", "backup-20261125T130102Z-0"} {
+		if got, ok := requirer.JobIDTime(id); ok {
+			t.Errorf("JobIDTime(%q) = %v, true", id, got)
+		}
+	}
+}

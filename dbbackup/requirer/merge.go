@@ -92,7 +92,7 @@ func observe(h History, app string, reports map[string][]dbbackup.Job) ([]observ
 				ignore("not a job this manager requested for " + app)
 			case j.Type != h.Records[i].Type:
 				ignore(fmt.Sprintf("reported as a %s, requested as a %s", j.Type, h.Records[i].Type))
-			case j.Status != dbbackup.Running && !j.Status.Terminal():
+			case !j.Status.OnWire():
 				ignore(fmt.Sprintf("unknown status %q", clipID(string(j.Status))))
 			default:
 				obs = append(obs, observation{rec: i, unit: u, job: j})
@@ -121,7 +121,7 @@ func ignoredReport(rec Record, o observation, k int, obs []observation, best []i
 	c := Change{Kind: Ignored, JobID: rec.JobID, Application: rec.Application, Unit: o.unit, From: rec.Status, To: rec.Status}
 	switch {
 	case rec.Status.Terminal():
-		if Status(o.job.Status) == rec.Status {
+		if o.job.Status == rec.Status {
 			return c, false
 		}
 		c.Note = fmt.Sprintf("reports %s, but the job is already %s", o.job.Status, rec.Status)
@@ -145,10 +145,10 @@ func apply(rec Record, o observation, now time.Time) (Record, Change, bool) {
 	}
 	switch {
 	case o.job.Status.Terminal():
-		rec.Status, rec.FinishedAt = Status(o.job.Status), now
+		rec.Status, rec.FinishedAt = o.job.Status, now
 		c.Kind, c.Note = Finished, rec.Message
-	case rec.Status == Waiting:
-		rec.Status, rec.StartedAt = Running, now
+	case rec.Status == dbbackup.Waiting:
+		rec.Status, rec.StartedAt = dbbackup.Running, now
 		c.Kind = Started
 	case prevUnit != o.unit:
 		c.Kind = Moved
@@ -170,14 +170,14 @@ func expire(rec Record, now time.Time, lostAfter time.Duration) (Record, Change,
 	if lostAfter <= 0 || now.Sub(last) <= lostAfter {
 		return rec, Change{}, false
 	}
-	c := Change{Kind: MarkedLost, JobID: rec.JobID, Application: rec.Application, From: rec.Status, To: Lost}
-	if rec.Status == Waiting {
+	c := Change{Kind: MarkedLost, JobID: rec.JobID, Application: rec.Application, From: rec.Status, To: dbbackup.Lost}
+	if rec.Status == dbbackup.Waiting {
 		rec.Message = fmt.Sprintf("no unit of %s picked it up within %s of the request", rec.Application, lostAfter)
 	} else {
 		rec.Message = fmt.Sprintf("last reported running by %s at %s; no unit has reported it for more than %s",
 			rec.Unit, timeText(rec.SeenAt), lostAfter)
 	}
 	c.Note = rec.Message
-	rec.Status, rec.FinishedAt = Lost, now
+	rec.Status, rec.FinishedAt = dbbackup.Lost, now
 	return rec, c, true
 }

@@ -36,7 +36,7 @@ func TestMerge(t *testing.T) {
 		name:        "waiting, reported success: finished, never seen running",
 		h:           hist(w1),
 		reports:     reports{"mysql/0": {report("job-1", B, dbbackup.Success, "", "prod/job-1/")}},
-		want:        with(finished(w1, requirer.Success, "mysql/0", now), func(r *requirer.Record) { r.ArtefactPath = "prod/job-1/" }),
+		want:        with(finished(w1, dbbackup.Success, "mysql/0", now), func(r *requirer.Record) { r.ArtefactPath = "prod/job-1/" }),
 		wantChanges: []string{"job job-1 of mysql: finished (waiting -> success) by mysql/0"},
 	}, {
 		name:    "running, same unit still running: no change",
@@ -47,7 +47,7 @@ func TestMerge(t *testing.T) {
 		name:        "running, error",
 		h:           hist(r1),
 		reports:     reports{"mysql/1": {report("job-1", B, dbbackup.Error, "mysqldump: access denied", "")}},
-		want:        with(finished(r1, requirer.Error, "mysql/1", now), func(r *requirer.Record) { r.Message = "mysqldump: access denied" }),
+		want:        with(finished(r1, dbbackup.Error, "mysql/1", now), func(r *requirer.Record) { r.Message = "mysqldump: access denied" }),
 		wantChanges: []string{"job job-1 of mysql: finished (running -> error) by mysql/1: mysqldump: access denied"},
 	}, {
 		name: "terminal beats running from another unit",
@@ -56,7 +56,7 @@ func TestMerge(t *testing.T) {
 			"mysql/0": {report("job-1", B, dbbackup.Success, "", "p/")},
 			"mysql/1": {report("job-1", B, dbbackup.Running, "", "")},
 		},
-		want: with(finished(r1, requirer.Success, "mysql/0", now), func(r *requirer.Record) { r.ArtefactPath = "p/" }),
+		want: with(finished(r1, dbbackup.Success, "mysql/0", now), func(r *requirer.Record) { r.ArtefactPath = "p/" }),
 		wantChanges: []string{
 			"job job-1 of mysql: ignored by mysql/1: reports running; mysql/0's report (success) is preferred",
 			"job job-1 of mysql: finished (running -> success) by mysql/0",
@@ -68,7 +68,7 @@ func TestMerge(t *testing.T) {
 			"mysql/0": {report("job-1", B, dbbackup.Success, "", "p/")},
 			"mysql/1": {report("job-1", B, dbbackup.Error, "disk full", "")},
 		},
-		want: with(finished(r1, requirer.Error, "mysql/1", now), func(r *requirer.Record) { r.Message = "disk full" }),
+		want: with(finished(r1, dbbackup.Error, "mysql/1", now), func(r *requirer.Record) { r.Message = "disk full" }),
 		wantChanges: []string{
 			"job job-1 of mysql: ignored by mysql/0: reports success; mysql/1's report (error) is preferred",
 			"job job-1 of mysql: finished (running -> error) by mysql/1: disk full",
@@ -80,7 +80,7 @@ func TestMerge(t *testing.T) {
 			"mysql/10": {report("job-1", B, dbbackup.Success, "", "p/")},
 			"mysql/2":  {report("job-1", B, dbbackup.Error, "boom", "")},
 		},
-		want: with(finished(w1, requirer.Error, "mysql/2", now), func(r *requirer.Record) { r.Message = "boom" }),
+		want: with(finished(w1, dbbackup.Error, "mysql/2", now), func(r *requirer.Record) { r.Message = "boom" }),
 		wantChanges: []string{
 			"job job-1 of mysql: ignored by mysql/10: reports success; mysql/2's report (error) is preferred",
 			"job job-1 of mysql: finished (waiting -> error) by mysql/2: boom",
@@ -93,15 +93,15 @@ func TestMerge(t *testing.T) {
 		wantChanges: []string{"job job-1 of mysql: moved by mysql/2: was running on mysql/1"},
 	}, {
 		name:        "terminal never changes",
-		h:           hist(finished(w1, requirer.Success, "mysql/0", time.Minute)),
+		h:           hist(finished(w1, dbbackup.Success, "mysql/0", time.Minute)),
 		reports:     reports{"mysql/0": {report("job-1", B, dbbackup.Error, "late", "")}},
-		want:        finished(w1, requirer.Success, "mysql/0", time.Minute),
+		want:        finished(w1, dbbackup.Success, "mysql/0", time.Minute),
 		wantChanges: []string{"job job-1 of mysql: ignored by mysql/0: reports error, but the job is already success"},
 	}, {
 		name:    "agreeing report of a terminal job: quiet",
-		h:       hist(finished(w1, requirer.Success, "mysql/0", time.Minute)),
+		h:       hist(finished(w1, dbbackup.Success, "mysql/0", time.Minute)),
 		reports: reports{"mysql/0": {report("job-1", B, dbbackup.Success, "", "")}, "mysql/1": {report("job-1", B, dbbackup.Success, "", "")}},
-		want:    finished(w1, requirer.Success, "mysql/0", time.Minute),
+		want:    finished(w1, dbbackup.Success, "mysql/0", time.Minute),
 	}, {
 		name:        "unknown job id: ignored",
 		h:           hist(w1),
@@ -115,6 +115,12 @@ func TestMerge(t *testing.T) {
 		want:        waiting("job-1", "pg", B, 0),
 		wantChanges: []string{"job job-1 of mysql: ignored by mysql/0: not a job this manager requested for mysql"},
 	}, {
+		name:        "a status that is not the wire's (lost): ignored",
+		h:           hist(w1),
+		reports:     reports{"mysql/0": {report("job-1", B, dbbackup.Lost, "", "")}},
+		want:        w1,
+		wantChanges: []string{`job job-1 of mysql: ignored by mysql/0: unknown status "lost"`},
+	}, {
 		name:        "other job type: ignored",
 		h:           hist(w1),
 		reports:     reports{"mysql/0": {report("job-1", R, dbbackup.Running, "", "")}},
@@ -124,7 +130,7 @@ func TestMerge(t *testing.T) {
 		name:        "restore keeps the requested artefact path",
 		h:           hist(waiting("job-1", "mysql", R, 0)),
 		reports:     reports{"mysql/0": {report("job-1", R, dbbackup.Success, "", "somewhere/else")}},
-		want:        finished(waiting("job-1", "mysql", R, 0), requirer.Success, "mysql/0", now),
+		want:        finished(waiting("job-1", "mysql", R, 0), dbbackup.Success, "mysql/0", now),
 		wantChanges: []string{"job job-1 of mysql: finished (waiting -> success) by mysql/0"},
 	}, {
 		name: "waiting exactly lostAfter: not lost yet",
@@ -136,7 +142,7 @@ func TestMerge(t *testing.T) {
 		h:    hist(w1),
 		at:   lostAfter + time.Second,
 		want: with(w1, func(r *requirer.Record) {
-			r.Status, r.FinishedAt, r.Message = requirer.Lost, t0.Add(lostAfter+time.Second), "no unit of mysql picked it up within 1h0m0s of the request"
+			r.Status, r.FinishedAt, r.Message = dbbackup.Lost, t0.Add(lostAfter+time.Second), "no unit of mysql picked it up within 1h0m0s of the request"
 		}),
 		wantChanges: []string{"job job-1 of mysql: lost (waiting -> lost): no unit of mysql picked it up within 1h0m0s of the request"},
 	}, {
@@ -144,7 +150,7 @@ func TestMerge(t *testing.T) {
 		h:    hist(r1),
 		at:   time.Minute + lostAfter + time.Second,
 		want: with(r1, func(r *requirer.Record) {
-			r.Status, r.FinishedAt = requirer.Lost, t0.Add(time.Minute+lostAfter+time.Second)
+			r.Status, r.FinishedAt = dbbackup.Lost, t0.Add(time.Minute+lostAfter+time.Second)
 			r.Message = "last reported running by mysql/1 at 2026-11-25T13:01:00Z; no unit has reported it for more than 1h0m0s"
 		}),
 		wantChanges: []string{"job job-1 of mysql: lost (running -> lost): last reported running by mysql/1 at 2026-11-25T13:01:00Z; no unit has reported it for more than 1h0m0s"},
@@ -157,9 +163,9 @@ func TestMerge(t *testing.T) {
 		wantChanges: []string{"job job-1 of mysql: started (waiting -> running) by mysql/0"},
 	}, {
 		name:        "lost, then a late report: stays lost",
-		h:           hist(finished(w1, requirer.Lost, "", time.Hour)),
+		h:           hist(finished(w1, dbbackup.Lost, "", time.Hour)),
 		reports:     reports{"mysql/0": {report("job-1", B, dbbackup.Success, "", "p/")}},
-		want:        finished(w1, requirer.Lost, "", time.Hour),
+		want:        finished(w1, dbbackup.Lost, "", time.Hour),
 		wantChanges: []string{"job job-1 of mysql: ignored by mysql/0: reports success, but the job is already lost"},
 	}, {
 		name: "another application's waiting job is not lost by this merge",
@@ -201,7 +207,7 @@ func TestMerge(t *testing.T) {
 func TestMergeNeverLostWhenDisabled(t *testing.T) {
 	h := hist(waiting("job-1", "mysql", dbbackup.Backup, 0))
 	got, changes := requirer.Merge(h, "mysql", nil, t0.Add(1000*time.Hour), 0)
-	if got.Records[0].Status != requirer.Waiting || len(changes) != 0 {
+	if got.Records[0].Status != dbbackup.Waiting || len(changes) != 0 {
 		t.Errorf("with lostAfter 0: status %s, changes %v; want waiting, none", got.Records[0].Status, changes)
 	}
 }
@@ -233,7 +239,7 @@ func TestMergeMakesMessagesValidUTF8(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(back, got) {
 		t.Errorf("round trip = %+v, %v; want %+v", back, err, got)
 	}
-	bad := hist(with(finished(waiting("job-1", "mysql", dbbackup.Backup, 0), requirer.Error, "mysql/0", time.Minute), func(r *requirer.Record) { r.Message = "\xff" }))
+	bad := hist(with(finished(waiting("job-1", "mysql", dbbackup.Backup, 0), dbbackup.Error, "mysql/0", time.Minute), func(r *requirer.Record) { r.Message = "\xff" }))
 	if _, err := bad.Marshal(); err == nil || !strings.Contains(err.Error(), "records[0].message: must be valid UTF-8") {
 		t.Errorf("Marshal(invalid UTF-8 message) error = %v", err)
 	}
@@ -244,7 +250,7 @@ func TestMergeCompactsOldTerminalRecords(t *testing.T) {
 	n := requirer.MaxCompleted + 5
 	for i := range n {
 		id := "job-" + pad(i)
-		h.Records = append(h.Records, finished(waiting(id, "mysql", dbbackup.Backup, 0), requirer.Success, "mysql/0", time.Minute))
+		h.Records = append(h.Records, finished(waiting(id, "mysql", dbbackup.Backup, 0), dbbackup.Success, "mysql/0", time.Minute))
 	}
 	h.Records = append(h.Records, waiting("job-000000", "mysql", dbbackup.Backup, 0)) // oldest, but pending
 	slices.SortFunc(h.Records, func(a, b requirer.Record) int { return strings.Compare(a.JobID, b.JobID) })
@@ -267,11 +273,11 @@ func TestMergeCompactsOldTerminalRecords(t *testing.T) {
 func TestCompactDropsEarliestFinished(t *testing.T) {
 	B := dbbackup.Backup
 	h := hist(
-		finished(waiting("job-1", "mysql", B, 0), requirer.Success, "mysql/0", 5*time.Hour), // oldest id, finished last
-		finished(waiting("job-2", "pg", B, 0), requirer.Error, "pg/0", time.Hour),
+		finished(waiting("job-1", "mysql", B, 0), dbbackup.Success, "mysql/0", 5*time.Hour), // oldest id, finished last
+		finished(waiting("job-2", "pg", B, 0), dbbackup.Error, "pg/0", time.Hour),
 		waiting("job-3", "mysql", B, 0),
-		finished(waiting("job-4", "mysql", B, 0), requirer.Lost, "", 2*time.Hour),
-		finished(waiting("job-5", "mysql", B, 0), requirer.Success, "mysql/1", 3*time.Hour),
+		finished(waiting("job-4", "mysql", B, 0), dbbackup.Lost, "", 2*time.Hour),
+		finished(waiting("job-5", "mysql", B, 0), dbbackup.Success, "mysql/1", 3*time.Hour),
 	)
 	got, dropped := requirer.Compact(h, 2, requirer.MaxHistoryBytes)
 	if dropped != 2 {

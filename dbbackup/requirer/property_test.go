@@ -51,7 +51,7 @@ func TestPropertyRandomEvents(t *testing.T) {
 				t.Errorf("history never compacted: compaction not exercised")
 			}
 			t.Logf("seed %d: %d requested, %d success, %d error, %d lost, %d cleared, %d ignored reports, history %d records, compacted %v",
-				seed, len(s.requested), s.count(requirer.Success), s.count(requirer.Error), s.count(requirer.Lost), s.cleared, s.ignored, len(s.h.Records), s.compacted)
+				seed, len(s.requested), s.count(dbbackup.Success), s.count(dbbackup.Error), s.count(dbbackup.Lost), s.cleared, s.ignored, len(s.h.Records), s.compacted)
 		})
 	}
 }
@@ -193,7 +193,7 @@ func (s *sim) request(app string) {
 	prev := s.h
 	s.h = h
 	s.checkHistory(prev)
-	if r, _ := h.Find(rec.JobID); r.Status != requirer.Waiting {
+	if r, _ := h.Find(rec.JobID); r.Status != dbbackup.Waiting {
 		s.t.Fatalf("requested job %s is %s, want waiting", rec.JobID, r.Status)
 	}
 }
@@ -227,7 +227,7 @@ func (s *sim) pickUp(app string) {
 	}
 	if len(candidates) == 0 || s.pick(20) == 0 {
 		for _, id := range s.order {
-			if r, ok := s.final[id]; ok && r.Application == app && r.Status == requirer.Lost && !s.reported(app, id) {
+			if r, ok := s.final[id]; ok && r.Application == app && r.Status == dbbackup.Lost && !s.reported(app, id) {
 				j := report(id, r.Type, dbbackup.Running, "late", "")
 				s.reports[u][id] = j
 				return
@@ -516,7 +516,7 @@ func (s *sim) finish() {
 	}
 }
 
-func (s *sim) count(st requirer.Status) int {
+func (s *sim) count(st dbbackup.Status) int {
 	n := 0
 	for _, r := range s.final {
 		if r.Status == st {

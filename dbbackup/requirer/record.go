@@ -7,33 +7,11 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
-// Status is the manager's view of a job's state.
-type Status string
-
-// The statuses of a record. Success, Error and Lost are terminal.
-const (
-	// Waiting: requested, and no unit has reported it yet.
-	Waiting Status = "waiting"
-	// Running: a unit reports it running.
-	Running Status = "running"
-	// Success: a unit reports it done.
-	Success Status = "success"
-	// Error: a unit reports it failed.
-	Error Status = "error"
-	// Lost: no unit reported it within the lost timeout; see Merge.
-	Lost Status = "lost"
-	// Requested is what MergeDatabags shows for a job the manager requests
-	// and no unit reports; it is never stored in a History.
-	Requested Status = "requested"
-)
-
-// Terminal reports whether s is final: success, error or lost.
-func (s Status) Terminal() bool { return s == Success || s == Error || s == Lost }
-
-// valid reports whether s may be stored in a history.
-func (s Status) valid() bool {
+// validStatus reports whether s may be stored in a history: waiting,
+// running, success, error or lost (see dbbackup.Status).
+func validStatus(s dbbackup.Status) bool {
 	switch s {
-	case Waiting, Running, Success, Error, Lost:
+	case dbbackup.Waiting, dbbackup.Running, dbbackup.Success, dbbackup.Error, dbbackup.Lost:
 		return true
 	}
 	return false
@@ -106,12 +84,16 @@ type Record struct {
 	// Unit is the unit that reported it running or terminal.
 	Unit string
 	// Status is waiting, running, success, error or lost.
-	Status Status
+	Status dbbackup.Status
 	// Message is the unit's message, or the manager's for a lost job.
 	Message string
 	// ArtefactPath is the backup to restore (a restore, set when requested)
 	// or where a backup's artefacts were stored (as reported).
 	ArtefactPath string
+	// KeyFingerprint names the encryption key a backup was asked to use
+	// (artefact.Fingerprint: 16 hex digits, never the key); empty for a
+	// backup without encryption and for a restore.
+	KeyFingerprint string
 }
 
 // MaxMessage is the most bytes of a reported message a record keeps.

@@ -39,8 +39,8 @@ func RelationJobs(h History, app string, storage dbbackup.StorageConfig, limit i
 	pending := h.Pending(app)
 	if len(pending) > limit {
 		slices.SortStableFunc(pending, func(a, b Record) int {
-			if (a.Status == Running) != (b.Status == Running) {
-				if a.Status == Running {
+			if (a.Status == dbbackup.Running) != (b.Status == dbbackup.Running) {
+				if a.Status == dbbackup.Running {
 					return -1
 				}
 				return 1

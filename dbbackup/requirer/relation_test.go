@@ -16,8 +16,8 @@ func TestRelationJobs(t *testing.T) {
 	h := hist(
 		waiting("job-1", "mysql", B, 0),
 		running(waiting("job-2", "mysql", R, 0), "mysql/0", time.Minute),
-		finished(waiting("job-3", "mysql", B, 0), requirer.Success, "mysql/0", time.Minute),
-		finished(waiting("job-4", "mysql", B, 0), requirer.Lost, "", time.Minute),
+		finished(waiting("job-3", "mysql", B, 0), dbbackup.Success, "mysql/0", time.Minute),
+		finished(waiting("job-4", "mysql", B, 0), dbbackup.Lost, "", time.Minute),
 		waiting("job-5", "pg", B, 0),
 		running(waiting("job-6", "mysql", B, 0), "mysql/1", time.Minute),
 		waiting("job-7", "mysql", B, 0),
@@ -100,7 +100,7 @@ func TestRelationJobsRefuses(t *testing.T) {
 }
 
 func TestRelationJobsEmpty(t *testing.T) {
-	h := hist(finished(waiting("job-1", "mysql", dbbackup.Backup, 0), requirer.Success, "mysql/0", time.Minute))
+	h := hist(finished(waiting("job-1", "mysql", dbbackup.Backup, 0), dbbackup.Success, "mysql/0", time.Minute))
 	jobs, err := requirer.RelationJobs(h, "mysql", storageConfig(), 5)
 	if err != nil || len(jobs) != 0 {
 		t.Fatalf("RelationJobs() = %v, %v; want no job", jobs, err)

@@ -32,7 +32,7 @@ func CanRequest(h History, app string, typ dbbackup.JobType, limit int) error {
 		for _, r := range pending {
 			if r.Type == dbbackup.Restore {
 				where := "waiting for a unit to pick it up"
-				if r.Status == Running {
+				if r.Status == dbbackup.Running {
 					where = "running on " + r.Unit
 				}
 				return fmt.Errorf("cannot request a restore of %s: restore %s is %s; wait for it to finish: %w",
@@ -55,7 +55,7 @@ func CanRequest(h History, app string, typ dbbackup.JobType, limit int) error {
 func Request(h History, r Record) (History, error) {
 	r.RequestedAt = stamp(r.RequestedAt)
 	r.StartedAt, r.SeenAt, r.FinishedAt = time.Time{}, time.Time{}, time.Time{}
-	r.Unit, r.Message, r.Status = "", "", Waiting
+	r.Unit, r.Message, r.Status = "", "", dbbackup.Waiting
 	var c problems
 	checkRequest(r, "job", &c)
 	if err := c.list.Err(); err != nil {

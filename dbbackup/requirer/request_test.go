@@ -20,7 +20,7 @@ func TestRequest(t *testing.T) {
 	}{
 		{name: "backup", rec: waiting("job-2", "mysql", dbbackup.Backup, time.Minute)},
 		{name: "restore", rec: waiting("job-0", "pg", dbbackup.Restore, time.Minute)},
-		{name: "reported fields are reset", rec: finished(waiting("job-3", "mysql", dbbackup.Backup, 0), requirer.Success, "mysql/0", time.Hour)},
+		{name: "reported fields are reset", rec: finished(waiting("job-3", "mysql", dbbackup.Backup, 0), dbbackup.Success, "mysql/0", time.Hour)},
 		{name: "duplicate id", rec: waiting("job-1", "mysql", dbbackup.Backup, 0), wantErr: "duplicate job id", wantDup: true},
 		{name: "bad id", rec: waiting("../x", "mysql", dbbackup.Backup, 0), wantErr: "job.job-id"},
 		{name: "no application", rec: waiting("job-4", "", dbbackup.Backup, 0), wantErr: "job.application: required"},
@@ -57,7 +57,7 @@ func TestRequest(t *testing.T) {
 				t.Fatalf("record %s not found", c.rec.JobID)
 			}
 			want := with(c.rec, func(w *requirer.Record) {
-				w.Status, w.Unit, w.Message = requirer.Waiting, "", ""
+				w.Status, w.Unit, w.Message = dbbackup.Waiting, "", ""
 				w.StartedAt, w.SeenAt, w.FinishedAt = time.Time{}, time.Time{}, time.Time{}
 			})
 			if r != want {
@@ -91,7 +91,7 @@ func TestCanRequest(t *testing.T) {
 	b2 := running(waiting("job-2", "mysql", dbbackup.Backup, 0), "mysql/0", time.Minute)
 	r3 := waiting("job-3", "mysql", dbbackup.Restore, 0)
 	r4 := running(waiting("job-4", "mysql", dbbackup.Restore, 0), "mysql/1", time.Minute)
-	done := finished(waiting("job-5", "mysql", dbbackup.Restore, 0), requirer.Success, "mysql/1", time.Minute)
+	done := finished(waiting("job-5", "mysql", dbbackup.Restore, 0), dbbackup.Success, "mysql/1", time.Minute)
 	otherRestore := waiting("job-6", "pg", dbbackup.Restore, 0)
 	cases := []struct {
 		name    string

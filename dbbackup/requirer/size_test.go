@@ -57,8 +57,11 @@ func TestRecordSizeIsAnUpperBound(t *testing.T) {
 				URIStyle: "path", StorageClass: text(20), APIVersion: 4,
 			},
 			RequestedAt: far, StartedAt: far, SeenAt: far, FinishedAt: far,
-			Unit: "app/" + strings.Repeat("1", rng.IntN(6)+1), Status: Success,
+			Unit: "app/" + strings.Repeat("1", rng.IntN(6)+1), Status: dbbackup.Success,
 			Message: clip(text(MaxMessage)), ArtefactPath: "p" + text(200),
+		}
+		if i%2 == 0 {
+			r.Type, r.KeyFingerprint = dbbackup.Backup, "0123456789abcdef"
 		}
 		out, err := History{Records: []Record{r}}.Marshal()
 		if err != nil {

@@ -2,6 +2,7 @@ package requirer
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -52,15 +53,15 @@ func checkRequest(r Record, path string, c *problems) {
 func checkRecord(r Record, path string, c *problems) {
 	checkRequest(r, path, c)
 	switch {
-	case !r.Status.valid():
+	case !validStatus(r.Status):
 		c.add(path+".status", "must be waiting, running, success, error or lost, got %q", clipID(string(r.Status)))
-	case r.Status == Waiting && (r.Unit != "" || !r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
+	case r.Status == dbbackup.Waiting && (r.Unit != "" || !r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
 		c.add(path+".status", "waiting, but it has a unit, a start or a finish time")
-	case r.Status == Running && (r.Unit == "" || r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
+	case r.Status == dbbackup.Running && (r.Unit == "" || r.StartedAt.IsZero() || !r.FinishedAt.IsZero()):
 		c.add(path+".status", "running needs a unit and a start time, and no finish time")
 	case r.Status.Terminal() && r.FinishedAt.IsZero():
 		c.add(path+".finished-at", "required for a %s job", r.Status)
-	case (r.Status == Success || r.Status == Error) && r.Unit == "":
+	case (r.Status == dbbackup.Success || r.Status == dbbackup.Error) && r.Unit == "":
 		c.add(path+".unit", "required for a %s job (the unit that reported it)", r.Status)
 	}
 	if len(r.Message) > MaxMessage {
@@ -69,7 +70,17 @@ func checkRecord(r Record, path string, c *problems) {
 	if !utf8.ValidString(r.Message) {
 		c.add(path+".message", "must be valid UTF-8")
 	}
+	switch {
+	case r.KeyFingerprint == "":
+	case r.Type != dbbackup.Backup:
+		c.add(path+".key-fingerprint", "only a backup has one")
+	case !keyFingerprint.MatchString(r.KeyFingerprint):
+		c.add(path+".key-fingerprint", "must be 16 lowercase hex digits, got %q", clipID(r.KeyFingerprint))
+	}
 }
+
+// keyFingerprint is the form of artefact.Fingerprint.
+var keyFingerprint = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // clipID shortens a value for an error message; no value checked here is a
 // credential (a history has none).

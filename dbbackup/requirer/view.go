@@ -16,8 +16,8 @@ type Row struct {
 	Application string
 	// Type is backup or restore.
 	Type dbbackup.JobType
-	// Status is waiting, running, success, error, lost, or requested (MergeDatabags).
-	Status Status
+	// Status is waiting, running, success, error or lost (waiting from MergeDatabags: requested, no unit reports it).
+	Status dbbackup.Status
 	// Unit is the unit running it or that finished it.
 	Unit string
 	// Source says what requested it; empty when unknown.
@@ -47,7 +47,7 @@ func View(h History) []Row {
 // a command that only sees `juju show-unit`: the jobs the manager requests
 // and each provider unit's report (unit name to its parsed jobs). Only valid
 // entries are used; show the lists' problems beside the rows. A requested
-// job that no unit reports has status Requested. A reported job the manager
+// job that no unit reports is waiting, as in a history. A reported job the manager
 // no longer requests is still shown (the manager removes finished jobs from
 // its databag). Among several reports of a job, a terminal one beats a
 // running one, then the smallest unit name wins. Rows are sorted by job id;
@@ -65,7 +65,7 @@ func MergeDatabags(requested dbbackup.List, reports map[string]dbbackup.List) []
 		}
 	}
 	for _, j := range requested.Jobs() {
-		rows[j.ID] = &Row{JobID: j.ID, Application: commonApp, Type: j.Type, Status: Requested, ArtefactPath: j.ArtefactPath}
+		rows[j.ID] = &Row{JobID: j.ID, Application: commonApp, Type: j.Type, Status: dbbackup.Waiting, ArtefactPath: j.ArtefactPath}
 	}
 	best := map[string]observation{}
 	for u, l := range reports {
@@ -85,7 +85,7 @@ func MergeDatabags(requested dbbackup.List, reports map[string]dbbackup.List) []
 			rows[id] = r
 		}
 		r.Application, r.Unit = appOf(o.unit), o.unit
-		r.Status, r.Message = Status(o.job.Status), o.job.Message
+		r.Status, r.Message = o.job.Status, o.job.Message
 		if o.job.ArtefactPath != "" {
 			r.ArtefactPath = o.job.ArtefactPath
 		}

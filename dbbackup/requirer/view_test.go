@@ -53,16 +53,16 @@ func TestMergeDatabags(t *testing.T) {
 		requested: req,
 		reports:   map[string]dbbackup.List{"mysql/0": dbbackup.ParseJobs(seedMySQL0, P), "mysql/1": dbbackup.ParseJobs(seedMySQL1, P)},
 		want: []requirer.Row{
-			{JobID: "another-unique-job-id", Application: "mysql", Type: dbbackup.Restore, Status: requirer.Error, Unit: "mysql/0", ArtefactPath: "/path/to/retrieve/backups/", Message: "MySQL charm in blocked state"},
-			{JobID: "unique-job-id", Application: "mysql", Type: dbbackup.Backup, Status: requirer.Success, Unit: "mysql/1", ArtefactPath: "/path/to/backups-and-logs/"},
+			{JobID: "another-unique-job-id", Application: "mysql", Type: dbbackup.Restore, Status: dbbackup.Error, Unit: "mysql/0", ArtefactPath: "/path/to/retrieve/backups/", Message: "MySQL charm in blocked state"},
+			{JobID: "unique-job-id", Application: "mysql", Type: dbbackup.Backup, Status: dbbackup.Success, Unit: "mysql/1", ArtefactPath: "/path/to/backups-and-logs/"},
 		},
 	}, {
 		name:      "requested, not reported; reported, no longer requested",
 		requested: dbbackup.ParseJobs(reqOnly, dbbackup.Requirer),
 		reports:   map[string]dbbackup.List{"mysql/1": dbbackup.ParseJobs(seedMySQL1, P)},
 		want: []requirer.Row{
-			{JobID: "job-3", Application: "mysql", Type: dbbackup.Backup, Status: requirer.Requested},
-			{JobID: "unique-job-id", Application: "mysql", Type: dbbackup.Backup, Status: requirer.Success, Unit: "mysql/1", ArtefactPath: "/path/to/backups-and-logs/"},
+			{JobID: "job-3", Application: "mysql", Type: dbbackup.Backup, Status: dbbackup.Waiting},
+			{JobID: "unique-job-id", Application: "mysql", Type: dbbackup.Backup, Status: dbbackup.Success, Unit: "mysql/1", ArtefactPath: "/path/to/backups-and-logs/"},
 		},
 	}, {
 		name:      "terminal beats running; then the smallest unit",
@@ -74,8 +74,8 @@ func TestMergeDatabags(t *testing.T) {
 			"mysql/4":  dbbackup.ParseJobs(running("job-9"), P),
 		},
 		want: []requirer.Row{
-			{JobID: "job-9", Application: "mysql", Type: dbbackup.Backup, Status: requirer.Running, Unit: "mysql/3"},
-			{JobID: "unique-job-id", Application: "mysql", Type: dbbackup.Backup, Status: requirer.Success, Unit: "mysql/10", ArtefactPath: "/path/to/backups-and-logs/"},
+			{JobID: "job-9", Application: "mysql", Type: dbbackup.Backup, Status: dbbackup.Running, Unit: "mysql/3"},
+			{JobID: "unique-job-id", Application: "mysql", Type: dbbackup.Backup, Status: dbbackup.Success, Unit: "mysql/10", ArtefactPath: "/path/to/backups-and-logs/"},
 		},
 	}, {
 		name:      "invalid entries are left to the caller's problem list",

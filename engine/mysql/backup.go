@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/internal/tool"
@@ -39,8 +40,21 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 	if err != nil {
 		return res, err
 	}
-	out := &tool.CountingWriter{W: w, Progress: spec.Progress}
+	// MariaDB writes the binary log position of the snapshot without a
+	// lock (Binlog_snapshot_file); mysqldump would need FLUSH TABLES WITH
+	// READ LOCK, so MySQL backups do without.
+	withPosition := false
+	if strings.Contains(res.ServerVersion, "MariaDB") {
+		if withPosition, err = e.binlogOn(ctx); err != nil {
+			return res, fmt.Errorf("cannot back up: %w", err)
+		}
+	}
+	head := &headWriter{w: w}
+	out := &tool.CountingWriter{W: head, Progress: spec.Progress}
 	args := append([]string(nil), dumpArgs...)
+	if withPosition {
+		args = append(args, "--master-data=2")
+	}
 	header := headerDatabase
 	what := fmt.Sprintf("database %q", e.conn.Database)
 	if e.conn.Database != "" {
@@ -65,6 +79,13 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 		err = e.writeAccounts(ctx, out, spec.Log)
 	}
 	res.Bytes = out.N
+	if err == nil && withPosition {
+		var p engine.BinlogPosition
+		if p, err = parseDumpPosition(head.head.Bytes()); err == nil {
+			p.GTID = e.gtidAt(ctx, p)
+			res.Binlog = &p
+		}
+	}
 	if err != nil {
 		return res, fmt.Errorf("cannot back up %s: %w", what, err)
 	}

@@ -12,6 +12,12 @@
 // before a byte of it reaches the server, and a read failure kills the
 // client before it can take a truncated stream for the whole one.
 //
+// On a MariaDB server that writes a binary log, every backup also records
+// where it stands in it (position.go), so that ArchiveBinlogs (archive.go)
+// and ReplayBinlogs (replay.go) can restore it to any second after it:
+// binlogfile.go reads the binary log format just enough to check what is
+// stored and replayed.
+//
 // The password travels in a 0600 option file (--defaults-extra-file),
 // removed after each run, never on a command line.
 package mysql

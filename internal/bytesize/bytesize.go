@@ -1,4 +1,5 @@
-// Package bytesize formats byte counts for people.
+// Package bytesize formats byte counts for people, and tells the time a
+// transfer of bytes has left (ETA).
 package bytesize
 
 import "fmt"

@@ -62,7 +62,7 @@ var commands = map[string]command{
 // Charmhub names the docs deploy by name: the charms of the Juju
 // ecosystem the backup charms relate to. The backup charms themselves are
 // not on Charmhub: they are deployed from the files `make charms` writes.
-var charmhub = map[string]bool{"s3-integrator": true, "postgresql": true, "mysql": true}
+var charmhub = map[string]bool{"s3-integrator": true, "postgresql": true, "mysql": true, "grafana-agent": true}
 
 // local are the charm files `make charms` writes into dist/.
 var local = map[string]bool{"database-backup-manager.charm": true, "database-backup-agent.charm": true,

@@ -1,8 +1,11 @@
 // Package secret holds the one last guard that keeps credentials out of
-// text leaving the process: Scrub, used by the wire model, the engines'
-// tool logs, the artefact pipeline's stored log, the store's errors, the
-// runner and both charms. Code keeps secrets out of its strings in the
-// first place; Scrub catches what slipped through.
+// what leaves the process: Scrub masks them in text (a status, a databag
+// message, a tool's log, the stored backup log) and Guard in an error,
+// keeping the error's chain so that errors.Is and errors.As still work.
+// The store's errors, the runner, the command line and the manager go
+// through them. Code keeps secrets out of its strings in the first place
+// (dbbackup.Credentials never prints itself); the guard catches what
+// slipped through.
 package secret
 
 import (

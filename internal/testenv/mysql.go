@@ -28,6 +28,15 @@ type MariaDB struct {
 	Dir string
 	// client is the command-line client (mariadb or mysql).
 	client string
+	opts   MariaDBOptions
+}
+
+// MariaDBOptions are the choices of StartMariaDBWith.
+type MariaDBOptions struct {
+	// Binlog starts the server with a binary log (--log-bin=mariadb-bin,
+	// --binlog-format=ROW, --server-id=1), as point-in-time recovery
+	// needs; without it the server runs with --skip-log-bin.
+	Binlog bool
 }
 
 // mariadbStartTimeout bounds the install and the wait for the server.
@@ -38,6 +47,12 @@ const mariadbStartTimeout = 90 * time.Second
 // authentication for root, and stops it and removes the folder in
 // t.Cleanup. Without the server binaries it calls Unavailable.
 func StartMariaDB(t T) *MariaDB {
+	t.Helper()
+	return StartMariaDBWith(t, MariaDBOptions{})
+}
+
+// StartMariaDBWith is StartMariaDB with options.
+func StartMariaDBWith(t T, opts MariaDBOptions) *MariaDB {
 	t.Helper()
 	server := findFirst("mariadbd", "/usr/sbin/mariadbd", "mysqld", "/usr/sbin/mysqld")
 	install := findFirst("mariadb-install-db", "mysql_install_db")
@@ -50,7 +65,7 @@ func StartMariaDB(t T) *MariaDB {
 		t.Fatalf("cannot make a folder for MariaDB: %v", err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	m := &MariaDB{Host: "127.0.0.1", User: "root", Password: "pw-" + dbSecret(12), Dir: dir, client: client}
+	m := &MariaDB{Host: "127.0.0.1", User: "root", Password: "pw-" + dbSecret(12), Dir: dir, client: client, opts: opts}
 	userArg := []string{}
 	if os.Geteuid() == 0 {
 		userArg = []string{"--user=root"}
@@ -66,7 +81,7 @@ func StartMariaDB(t T) *MariaDB {
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		m.Port = dbFreePort(t)
+		m.Port = FreePort(t)
 		if lastErr = m.start(t, ctx, server, userArg); lastErr == nil {
 			break
 		}
@@ -101,10 +116,15 @@ func (m *MariaDB) start(t T, ctx context.Context, server string, userArg []strin
 	args := append([]string{"--no-defaults", "--datadir=" + m.dataDir(), "--socket=" + m.socket(),
 		"--port=" + strconv.Itoa(m.Port), "--bind-address=127.0.0.1", "--skip-name-resolve",
 		"--pid-file=" + filepath.Join(m.Dir, "mariadbd.pid"), "--log-error=" + m.logFile(),
-		"--skip-log-bin", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
+		"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
 		"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--max-connections=30",
 		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
 		"--tmpdir=" + m.Dir}, userArg...)
+	if m.opts.Binlog {
+		args = append(args, "--log-bin=mariadb-bin", "--binlog-format=ROW", "--server-id=1")
+	} else {
+		args = append(args, "--skip-log-bin")
+	}
 	cmd := exec.Command(server, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -20,6 +20,9 @@ func TestStartMariaDB(t *testing.T) {
 	if d := DiffSums(sums, m.Checksums(t, "")); len(d) != 1 || !strings.HasPrefix(d[0], "shop.a:") {
 		t.Errorf("DiffSums after an update = %q, want one difference in shop.a", d)
 	}
+	if got := strings.TrimSpace(m.SQL(t, "", "SELECT @@log_bin")); got != "0" {
+		t.Errorf("log_bin = %s, want 0 by default", got)
+	}
 	if got := m.Databases(t); strings.Join(got, ",") != "shop" {
 		t.Errorf("Databases = %q, want [shop]", got)
 	}
@@ -28,5 +31,15 @@ func TestStartMariaDB(t *testing.T) {
 	wrong.Dir = t.TempDir()
 	if _, err := wrong.Exec("", "SELECT 1"); err == nil {
 		t.Errorf("a client without the password got in")
+	}
+}
+
+func TestStartMariaDBWithBinlog(t *testing.T) {
+	m := StartMariaDBWith(t, MariaDBOptions{Binlog: true})
+	if got := strings.Fields(m.SQL(t, "", "SELECT @@log_bin, @@binlog_format, @@server_id")); strings.Join(got, " ") != "1 ROW 1" {
+		t.Errorf("log_bin, binlog_format, server_id = %q, want 1 ROW 1", got)
+	}
+	if got := m.SQL(t, "", "SHOW MASTER STATUS"); !strings.HasPrefix(got, "mariadb-bin.") {
+		t.Errorf("SHOW MASTER STATUS = %q, want a mariadb-bin.NNNNNN file", got)
 	}
 }

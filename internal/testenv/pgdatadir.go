@@ -36,7 +36,7 @@ func (p *Postgres) StartFromDataDir(t T, dir string) *Postgres {
 	logFile := dir + ".log"
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		q.Port = dbFreePort(t)
+		q.Port = FreePort(t)
 		opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s", q.Port, p.Dir)
 		lastErr = q.try("pg_ctl", "-D", dir, "-l", logFile, "-w", "-t", "60", "-o", opts, "start")
 		if lastErr == nil {

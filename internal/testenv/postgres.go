@@ -119,7 +119,7 @@ func startPostgres(t T, serverBin, clientBin string) *Postgres {
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		p.Port = dbFreePort(t)
+		p.Port = FreePort(t)
 		opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off "+
 			"-c full_page_writes=off -c shared_buffers=32MB -c max_connections=30 -c logging_collector=off",
 			p.Port, dir)
@@ -357,17 +357,6 @@ func DiffSums(want, got map[string]TableSum) []string {
 	}
 	sort.Strings(diffs)
 	return diffs
-}
-
-// dbFreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func dbFreePort(t T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("cannot find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // dbSecret returns n random bytes in hex.

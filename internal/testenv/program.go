@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"sync"
 )
 
@@ -103,4 +105,21 @@ func (p *Program) TempDir() string {
 		panic(programStop{fmt.Sprintf("cannot make a temporary folder: %v", err)})
 	}
 	return dir
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("cannot find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// LoopbackAddr returns 127.0.0.1:PORT, the port free a moment ago.
+func LoopbackAddr(t T) string {
+	t.Helper()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 }

@@ -8,9 +8,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"strconv"
 
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -139,13 +139,12 @@ func newS3Server(name, dir string) *S3Server {
 // on this server, in path style.
 func (s *S3Server) StorageConfig(bucket string) dbbackup.StorageConfig {
 	return dbbackup.StorageConfig{
-		Bucket:     bucket,
-		AccessKey:  s.AccessKey,
-		SecretKey:  s.SecretKey,
-		Endpoint:   s.Endpoint,
-		Region:     s.Region,
-		URIStyle:   "path",
-		TLSCAChain: s.CAChain,
+		Bucket:      bucket,
+		Credentials: dbbackup.Credentials{AccessKey: s.AccessKey, SecretKey: s.SecretKey},
+		Endpoint:    s.Endpoint,
+		Region:      s.Region,
+		URIStyle:    "path",
+		TLSCAChain:  s.CAChain,
 	}
 }
 
@@ -273,16 +272,10 @@ func findBinary(t T, name string) string {
 	return ""
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// freePort is FreePort as text.
 func freePort(t T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("cannot find a free port: %v", err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	return strconv.Itoa(FreePort(t))
 }
 
 func randomHex(n int) string {

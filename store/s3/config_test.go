@@ -9,7 +9,7 @@ import (
 )
 
 func validConfig() dbbackup.StorageConfig {
-	return dbbackup.StorageConfig{Bucket: "b", AccessKey: "AKCANARYCONF", SecretKey: "sk-canary-conf", Endpoint: "http://127.0.0.1:9000"}
+	return dbbackup.StorageConfig{Bucket: "b", Credentials: dbbackup.Credentials{AccessKey: "AKCANARYCONF", SecretKey: "sk-canary-conf"}, Endpoint: "http://127.0.0.1:9000"}
 }
 
 func TestNewRefuses(t *testing.T) {

@@ -3,13 +3,14 @@ package s3
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -74,22 +75,15 @@ func classify(err error) (permanent bool, hint string) {
 	return false, ""
 }
 
-// scrubbed is an error whose text has the credentials masked; it keeps the
-// original for errors.Is and errors.As.
-type scrubbed struct {
-	msg string
-	err error
-}
-
-func (e *scrubbed) Error() string { return e.msg }
-func (e *scrubbed) Unwrap() error { return e.err }
-
+// scrub masks the credentials in err's text (secret.Guard, which keeps the
+// chain for errors.Is and errors.As) and names the server's error code
+// when the text does not.
 func scrub(err error, secrets []string) error {
-	msg := dbbackup.Scrub(err.Error(), secrets)
-	if resp := errResponse(err); resp.Code != "" && !strings.Contains(msg, resp.Code) {
-		msg += " (" + resp.Code + ")"
+	g := secret.Guard(err, secrets)
+	if resp := errResponse(err); resp.Code != "" && !strings.Contains(g.Error(), resp.Code) {
+		return fmt.Errorf("%w (%s)", g, resp.Code)
 	}
-	return &scrubbed{msg: msg, err: err}
+	return g
 }
 
 // errResponse returns the server's error answer in err's chain, or the

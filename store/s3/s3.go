@@ -72,6 +72,14 @@ func New(cfg dbbackup.StorageConfig, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// NewRoot returns a store for cfg rooted at the bucket's root, whatever
+// path cfg names: the one way to open the store an artefact-path (which
+// holds the storage path already) is read from.
+func NewRoot(cfg dbbackup.StorageConfig, opts Options) (*Store, error) {
+	cfg.Path = ""
+	return New(cfg, opts)
+}
+
 func newStore(cfg dbbackup.StorageConfig, opts Options) (*Store, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("bucket is empty")

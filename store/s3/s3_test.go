@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -75,5 +76,19 @@ func TestPathIsKeyPrefix(t *testing.T) {
 	}
 	if want := "job-1/"; len(got) != 1 || got[0] != want {
 		t.Errorf("List in path = %q, want [%q]", got, want)
+	}
+	// NewRoot ignores the path: its keys start at the bucket's root.
+	atRoot, err := s3.NewRoot(cfg, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atRoot.Stat(ctx, "team/db1/job-1/manifest.json"); err != nil {
+		t.Errorf("NewRoot: object not at its key from the bucket's root: %v", err)
+	}
+	if _, err := atRoot.Stat(ctx, "job-1/manifest.json"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("NewRoot: Stat of the key relative to the path = %v, want ErrNotFound", err)
+	}
+	if cfg.Path != "team/db1" {
+		t.Errorf("NewRoot changed the caller's configuration: path %q", cfg.Path)
 	}
 }

@@ -22,8 +22,9 @@ import (
 )
 
 type config struct {
-	Engine string `json:"engine"`
-	Mode   string `json:"mode"`
+	Engine       string `json:"engine"`
+	Mode         string `json:"mode"`
+	Capabilities string `json:"capabilities"`
 }
 
 func main() {
@@ -52,6 +53,9 @@ func run(env goops.Environment) error {
 		manager, err := goops.GetRelationApp(id)
 		if err != nil || manager == "" {
 			continue
+		}
+		if err := goops.SetAppRelationData(id, map[string]string{dbbackup.CapabilitiesKey: c.Capabilities}); err != nil {
+			return err
 		}
 		req, err := goops.GetAppRelationData(id, manager)
 		if err != nil {
@@ -152,6 +156,7 @@ func backup(ctx context.Context, c config, scope string, j *dbbackup.Job) error 
 	}
 	kind := engine.Kind(c.Engine)
 	produce := func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
+		fmt.Fprintf(log, "fake dump of %s: starting\n", scope)
 		data := []byte(strings.Repeat("fake dump of "+scope+"\n", 64))
 		if _, err := w.Write(data); err != nil {
 			return engine.Result{}, err
@@ -161,26 +166,25 @@ func backup(ctx context.Context, c config, scope string, j *dbbackup.Job) error 
 		}
 		return engine.Result{Kind: kind, Method: engine.MethodLogical, Format: "fake", Databases: []string{"db"}, Bytes: int64(len(data))}, nil
 	}
-	_, err = artefact.Backup(ctx, st, artefact.BackupOptions{Scope: scope, JobID: j.ID, Engine: kind, Compression: true, Secrets: j.Storage.Secrets()}, produce)
+	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{Scope: scope, JobID: j.ID, Engine: kind, Compression: true, Secrets: j.Storage.Secrets()}, produce)
 	if err != nil {
 		return err
 	}
-	j.ArtefactPath = artefact.PathOf(j.Storage.Path, scope+"/"+j.ID+"/")
+	j.ArtefactPath = m.Ref().Under(j.Storage.Path).Path()
 	j.Message = "backup stored"
 	return nil
 }
 
 func restore(ctx context.Context, j *dbbackup.Job) error {
-	cfg := j.Storage
-	cfg.Path = ""
-	st, err := s3.New(cfg, s3.Options{})
+	st, err := s3.NewRoot(j.Storage, s3.Options{})
 	if err != nil {
 		return err
 	}
-	prefix, err := artefact.CleanPath(j.ArtefactPath)
+	ref, err := artefact.ParseRef(j.ArtefactPath)
 	if err != nil {
 		return err
 	}
+	prefix := ref.Path()
 	if _, err := artefact.Verify(ctx, st, prefix, nil); err != nil {
 		return fmt.Errorf("cannot verify %s: %w", prefix, err)
 	}
