@@ -151,6 +151,11 @@ func (m Manifest) Validate() error {
 		return bad("raw-digest", "%q: an encrypted backup's must be %s", m.RawDigest, RawDigestHMAC)
 	case m.Encryption == EncryptionNone && m.RawDigest != "" && m.RawDigest != RawDigestSHA256:
 		return bad("raw-digest", "%q: an unencrypted backup's must be %s", m.RawDigest, RawDigestSHA256)
+	case m.Engine.Method == engine.MethodPhysical && m.Engine.Physical == nil:
+		return bad("engine.physical", "required for a physical backup (the WAL positions, timeline and system identifier)")
+	case m.Engine.Physical != nil && (m.Engine.Physical.SystemID == "" || m.Engine.Physical.Timeline == 0 ||
+		m.Engine.Physical.StartLSN == "" || m.Engine.Physical.EndLSN == "" || m.Engine.Physical.WALSegmentSize <= 0):
+		return bad("engine.physical", "system-identifier, timeline, start-lsn, end-lsn and wal-segment-size are required")
 	case len(m.Parts) == 0:
 		return bad("parts", "at least one data part is required")
 	case !isSHA256(m.RawSHA256):

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // Kind names a database engine.
@@ -28,11 +29,17 @@ const (
 // restored by the same method; the artefact manifest records it.
 type Method string
 
-// MethodLogical is the one backup method implemented today: a dump by the
-// database's own tool. A physical copy of the data directory would stream
-// through Backup and Restore the same way under a method of its own; Backup
-// and Restore refuse a method they do not know with ErrUnsupportedMethod.
-const MethodLogical Method = "logical"
+// The backup methods. MethodLogical is a dump by the database's own tool,
+// restored into a running server by Restore. MethodPhysical is a copy of
+// the server's files through its replication protocol (PostgreSQL's
+// pg_basebackup), the base of a point-in-time recovery: Backup writes it,
+// but it is restored into a data directory with the server stopped (see
+// engine/postgres), never by Restore. Backup and Restore refuse a method
+// they do not know with ErrUnsupportedMethod.
+const (
+	MethodLogical  Method = "logical"
+	MethodPhysical Method = "physical"
+)
 
 // ErrUnsupportedMethod is returned (wrapped) by Backup and Restore for a
 // method the engine does not implement.
@@ -132,4 +139,30 @@ type Result struct {
 	// Binlog is where a MariaDB backup stands in the binary log, taken
 	// with the dump's snapshot; nil without binary logging.
 	Binlog *BinlogPosition `json:"binlog,omitempty"`
+	// Physical describes a physical backup (MethodPhysical): where its
+	// write-ahead log starts and ends. Absent from logical backups.
+	Physical *Physical `json:"physical,omitempty"`
+}
+
+// Physical is what a physical base backup records for a point-in-time
+// recovery: the server it came from and the stretch of write-ahead log
+// (WAL) that makes it consistent. Recovery replays WAL from StartLSN; the
+// base is consistent, and so a valid starting point, for any target at or
+// after EndTime.
+type Physical struct {
+	// SystemID is the server's system identifier (pg_control), in
+	// decimal: every WAL segment replayed on the base must carry it.
+	SystemID string `json:"system-identifier"`
+	// Timeline is the timeline the backup started on.
+	Timeline uint32 `json:"timeline"`
+	// StartLSN and EndLSN bound the WAL the backup needs, as PostgreSQL
+	// writes positions ("0/2000028").
+	StartLSN string `json:"start-lsn"`
+	EndLSN   string `json:"end-lsn"`
+	// StartTime and EndTime are when the backup started and when it was
+	// consistent, in UTC.
+	StartTime time.Time `json:"start-time"`
+	EndTime   time.Time `json:"end-time"`
+	// WALSegmentSize is the server's WAL segment size in bytes.
+	WALSegmentSize int64 `json:"wal-segment-size"`
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
@@ -106,13 +107,17 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	return exitOK
 }
 
-// scrubWriter masks secrets in what it writes.
+// scrubWriter masks secrets in what is written through it, one write at a
+// time (writers in several goroutines may share it).
 type scrubWriter struct {
+	mu      sync.Mutex
 	w       io.Writer
 	secrets []string
 }
 
 func (s *scrubWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if _, err := io.WriteString(s.w, secret.Scrub(string(p), s.secrets)); err != nil {
 		return 0, err
 	}

@@ -26,6 +26,17 @@ The URL is postgres://user@host:port/dbname or mysql://user@host:port/dbname;
 no dbname means all databases. The password comes from PGPASSWORD or
 MYSQL_PWD, never from the command line.
 
+With --method physical (PostgreSQL only) it takes a physical base backup
+of the whole server instead, for point-in-time restores: pg_basebackup
+streams the data directory as one tar through the replication protocol
+(with the WAL that makes it consistent, and PostgreSQL's backup_manifest),
+through the same pipeline. The manifest records the start and end WAL
+positions, the timeline, the times, the server version and the system
+identifier. The URL then names no database (postgres://user@host:port/);
+the user needs the REPLICATION attribute. Run 'dbbackup archive-wal'
+beside it, started before the base backup, to restore to any moment after
+it.
+
 Prints the artefact path (what restore, verify and delete take). Progress
 goes to standard error: a bar on a terminal, a line every 10s otherwise.
 
@@ -44,6 +55,10 @@ type backupReport struct {
 	Seconds      float64  `json:"seconds"`
 	Compression  string   `json:"compression"`
 	Encryption   string   `json:"encryption"`
+	Method       string   `json:"method"`
+	// Physical is a physical backup's WAL positions, timeline, times and
+	// system identifier.
+	Physical *engine.Physical `json:"physical,omitempty"`
 }
 
 func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,12 +71,25 @@ func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	jobID := fs.String("job-id", "", "the backup's id (default: a new time-sortable id)")
 	scope := fs.String("scope", "", "the folder under the storage path (default: the engine name)")
 	asJSON := fs.Bool("json", false, "print a JSON report instead of the artefact path")
+	method := fs.String("method", "logical", "logical (a dump) or physical (a PostgreSQL base backup for point-in-time restores)")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
 	eng, conn, err := openEngine(*kind, *dbURL)
 	if err != nil {
 		return usageError(stderr, "backup", err)
+	}
+	switch engine.Method(*method) {
+	case engine.MethodLogical:
+	case engine.MethodPhysical:
+		if eng.Kind() != engine.PostgreSQL {
+			return usageError(stderr, "backup", fmt.Errorf("--method physical is for --engine postgresql"))
+		}
+		if conn.Database != "" {
+			return usageError(stderr, "backup", fmt.Errorf("--database-url: a physical backup is of the whole server; give no database name (postgres://user@host:port/)"))
+		}
+	default:
+		return usageError(stderr, "backup", fmt.Errorf("--method must be logical or physical, got %q", *method))
 	}
 	if *jobID == "" {
 		*jobID = requirer.NewJobID(time.Now(), rand.Reader)
@@ -90,10 +118,10 @@ func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr, "backup", 0)
 	start := time.Now()
 	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{
-		Scope: *scope, JobID: *jobID, Engine: eng.Kind(), Compression: *compression, Key: key,
+		Scope: *scope, JobID: *jobID, Engine: eng.Kind(), Method: engine.Method(*method), Compression: *compression, Key: key,
 		Secrets: append(cfg.Secrets(), conn.Password),
 	}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
-		return eng.Backup(ctx, engine.BackupSpec{Log: log, Progress: prog.update}, w)
+		return eng.Backup(ctx, engine.BackupSpec{Method: engine.Method(*method), Log: log, Progress: prog.update}, w)
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup backup: %v\n", secret.Guard(err, append(cfg.Secrets(), conn.Password)))
@@ -105,7 +133,7 @@ func runBackup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return writeJSON(stdout, backupReport{
 			JobID: m.JobID, ArtefactPath: path, Engine: string(m.Engine.Kind), Databases: m.Engine.Databases,
 			RawBytes: m.RawBytes, StoredBytes: m.StoredBytes, Seconds: time.Since(start).Seconds(),
-			Compression: m.Compression, Encryption: m.Encryption,
+			Compression: m.Compression, Encryption: m.Encryption, Method: string(m.Engine.Method), Physical: m.Engine.Physical,
 		})
 	}
 	fmt.Fprintln(stdout, path)

@@ -35,6 +35,13 @@ was stored: the table is followed by these recoverable windows, merged
 per scope, and --json gives each backup's window ("recoverable"). The
 windows are judged from the listing; the restore checks every file.
 
+For physical PostgreSQL backups it shows the recoverable window of each:
+from the moment the base was consistent to the newest WAL archived after
+it by 'dbbackup archive-wal' without a gap ("recoverable" in
+--json, with its timeline and a note), and why a window ends early (a missing segment). Reading the
+timeline history of an encrypted WAL archive needs its key
+(--encryption-key-file).
+
 Exit codes: 0 listed; 1 the store could not be listed; 2 unusable command
 line (a missing or invalid flag, an argument, a storage configuration that
 cannot be read or is too large).`
@@ -44,6 +51,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
 	scope := fs.String("scope", "", "list only this scope (a database application)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	keyFile := fs.String("encryption-key-file", "", "the key of an encrypted WAL archive, to read its timeline history for the recoverable windows")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -55,6 +63,12 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	st, cfg, err := openStore(*cfgPath)
 	if err != nil {
 		return usageError(stderr, "list", err)
+	}
+	var key []byte
+	if *keyFile != "" {
+		if key, err = artefact.ReadKeyFile(*keyFile); err != nil {
+			return usageError(stderr, "list", err)
+		}
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -77,6 +91,9 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
+	for _, err := range addPGWindows(ctx, st, rows, key) {
+		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
+	}
 	rows, outside := addUploads(rows, ups, cfg.Path)
 	addWindows(ctx, st, rows, stderr, cfg.Secrets())
 	for _, u := range outside {
@@ -89,6 +106,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	printBackups(stdout, rows)
 	printUploads(stdout, rows, len(outside))
 	printWindows(stdout, rows)
+	printPGWindows(stdout, rows)
 	return exitOK
 }
 
@@ -100,7 +118,8 @@ type listedBackup struct {
 	artefact.Summary
 	Uploads []listedUpload `json:"unfinished-uploads,omitempty"`
 	// Recoverable is the span a restore to a time can reach from this
-	// backup and the scope's archived binary logs.
+	// backup and the scope's archived binary logs (MariaDB) or WAL
+	// (a physical PostgreSQL backup).
 	Recoverable *window `json:"recoverable,omitempty"`
 }
 

@@ -47,6 +47,11 @@ rejects a statement, the restore is killed) after a verified backup started load
 PostgreSQL's earlier databases (all-databases backups) or a partly loaded
 MariaDB database.
 
+Physical PostgreSQL backups (backup --method physical) are restored with
+--pgdata DIR into a data directory, with the server stopped, to a moment
+(--restore-to-time) or to the end of the WAL archive that 'dbbackup
+archive-wal' wrote: see the end of this text.
+
 The URL names the target database; no dbname restores into the database(s)
 the backup holds. The password comes from PGPASSWORD or MYSQL_PWD.
 
@@ -66,6 +71,25 @@ that records binary log positions, and an account that may replay
 binary logs (BINLOG REPLAY) and turn off its session's binary log
 (BINLOG ADMIN).
 
+PostgreSQL point-in-time restore, --pgdata DIR [--restore-to-time RFC3339]: with
+--artefact-path, that physical backup; with --scope instead, the newest
+physical backup of the scope that was consistent at the target. Before
+DIR is written, the base backup is verified whole, and so is every WAL
+file recovery needs up to the target: no segment missing on the way
+(timeline by timeline), each one's checksums, and its first page naming
+the same segment, timeline and system identifier as the base (a segment
+of another cluster is refused). A target before the base was consistent
+or after the newest archived WAL is refused, naming the window. Then the
+base is extracted into DIR (given to DIR's owner when run as root),
+checked by pg_verifybackup against PostgreSQL's own backup_manifest, and
+recovery.signal and the recovery settings are written: restore_command
+runs 'dbbackup wal-fetch' with the storage configuration and key file
+given here (so give them as absolute paths the server's user can read),
+recovery_target_time and recovery_target_action=promote. 'pg_ctl -D DIR
+start' then recovers to the target and the server runs read-write on a
+new timeline; keep 'dbbackup archive-wal' running against it so that the
+new timeline is archived too. Any refusal leaves DIR empty.
+
 Exit codes: 0 restored; 1 refused (no database changed) or failed; 2
 unusable command line (a missing or invalid flag, an argument, a storage
 configuration or key file that cannot be read or is too large).`
@@ -81,17 +105,22 @@ type restoreReport struct {
 }
 
 func runRestore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlags("restore", "--engine postgresql|mysql --database-url URL --storage-config FILE --artefact-path P [flags]", restoreAbout, stderr)
+	fs := newFlags("restore", "--engine postgresql|mysql --database-url URL --storage-config FILE --artefact-path P [flags]\n       dbbackup restore --engine postgresql --storage-config FILE --artefact-path P|--scope S --pgdata DIR [--restore-to-time RFC3339]", restoreAbout, stderr)
 	kind := fs.String("engine", "", "postgresql or mysql (required)")
 	dbURL := fs.String("database-url", "", "the database to restore into, without password (required)")
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
-	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required, but for --restore-to-time with --scope)")
+	path := fs.String("artefact-path", "", "the backup's artefact path, as backup printed it (required, but for --restore-to-time or --pgdata with --scope)")
 	keyFile := fs.String("encryption-key-file", "", "file holding the key of an encrypted backup")
 	asJSON := fs.Bool("json", false, "print a JSON report")
-	toTime := fs.String("restore-to-time", "", "MariaDB: restore the state at this time (RFC 3339, e.g. 2026-01-02T15:04:05Z) from a backup and the archived binary logs")
-	scope := fs.String("scope", "", "with --restore-to-time and no --artefact-path: take the newest backup of this scope finished before the time")
+	pgdata := fs.String("pgdata", "", "restore a physical PostgreSQL backup into this data directory (absolute, absent or empty) instead of a database")
+	toTime := fs.String("restore-to-time", "", "restore the state at this time (RFC 3339, e.g. 2026-01-02T15:04:05Z): MariaDB from a backup and the archived binary logs; PostgreSQL, with --pgdata, from a physical backup and the archived WAL (default there: the end of the archive)")
+	scope := fs.String("scope", "", "with --restore-to-time or --pgdata and no --artefact-path: take the newest backup of this scope before the time")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
+	}
+	if *pgdata != "" || (*kind == string(engine.PostgreSQL) && (*toTime != "" || *scope != "")) {
+		return restorePhysical(physicalRestore{kind: *kind, dbURL: *dbURL, cfgPath: *cfgPath, path: *path, keyFile: *keyFile,
+			pgdata: *pgdata, toTime: *toTime, scope: *scope, asJSON: *asJSON}, stdout, stderr)
 	}
 	eng, conn, err := openEngine(*kind, *dbURL) // openEngine refuses a password in the URL
 	if err != nil {

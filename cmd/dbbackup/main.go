@@ -1,5 +1,7 @@
 // Command dbbackup works with the database_backup relation interface from the
-// command line: it validates databags and shows the merged job table.
+// command line: it validates databags and shows the merged job table; it
+// backs up, lists, verifies, restores and deletes backups; and it archives
+// PostgreSQL's WAL and restores to a point in time.
 //
 // Exit codes, one rule for every command:
 //
@@ -11,6 +13,11 @@
 //     --job-id, --scope, --artefact-path, --side, --format...), arguments a
 //     command does not take, or a file named on it that cannot be read or
 //     is larger than its bound.
+//
+// One exception: wal-fetch, the restore_command of a point-in-time
+// restore, exits 126 for a WAL file that exists but cannot be fetched or
+// verified: PostgreSQL stops the recovery on an exit above 125, where 1
+// would end it early at a point the archive goes beyond.
 package main
 
 import (
@@ -49,6 +56,8 @@ var commands = map[string]command{
 	"verify":         {"check a backup's manifest, key and checksums without a database", runVerify},
 	"delete":         {"delete every object of one backup", runDelete},
 	"archive-binlog": {"archive a MariaDB server's binary logs to S3 until stopped, for restores to a time", runArchiveBinlog},
+	"archive-wal":    {"archive a PostgreSQL server's WAL to S3 continuously, for point-in-time restores", runArchiveWAL},
+	"wal-fetch":      {"fetch one archived WAL file (the restore_command of a point-in-time restore)", runWALFetch},
 }
 
 func main() {
@@ -100,11 +109,14 @@ const exitCodesText = `Exit codes, for every command:
      required flag, an invalid flag value, arguments the command does not
      take, or a file named on it that cannot be read or is over its size
      limit (storage configuration 1 MiB, databag document 16 MiB)
+One exception: wal-fetch, PostgreSQL's restore_command, exits 126 when a
+WAL file exists but cannot be fetched or verified, so that the recovery
+stops instead of ending early (1 means the file is not in the archive).
 `
 
 // takesArgs names the commands that take positional arguments; every
 // other command refuses them.
-var takesArgs = map[string]bool{"validate": true, "jobs": true}
+var takesArgs = map[string]bool{"validate": true, "jobs": true, "wal-fetch": true}
 
 // newFlags returns a flag set for a subcommand whose --help prints usage
 // text followed by the flags.

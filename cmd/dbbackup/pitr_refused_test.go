@@ -67,7 +67,7 @@ func TestPointInTimeCommandLineRefused(t *testing.T) {
 		{append(restore, "--scope", "my", "--artefact-path", "p/my/j", "--restore-to-time", "2026-01-01T00:00:00Z"), "not both"},
 		{append(restore, "--scope", "my"), "--scope is only for --restore-to-time"},
 		{append(restore, "--scope", "a/b", "--restore-to-time", "2026-01-01T00:00:00Z"), "invalid --scope"},
-		{[]string{"restore", "--engine", "postgresql", "--database-url", "postgres://u@127.0.0.1:1/x", "--storage-config", cfg, "--scope", "pg", "--restore-to-time", "2026-01-01T00:00:00Z"}, "--restore-to-time is for --engine mysql"},
+		{[]string{"restore", "--engine", "postgresql", "--database-url", "postgres://u@127.0.0.1:1/x", "--storage-config", cfg, "--scope", "pg", "--restore-to-time", "2026-01-01T00:00:00Z"}, "--database-url is not taken by a physical restore"},
 	} {
 		code, out, errOut := runCLI(t, "", tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -17,6 +17,11 @@ import (
 type window struct {
 	From  time.Time `json:"from"`
 	Until time.Time `json:"until"`
+	// Timeline is the PostgreSQL timeline a physical backup's window is
+	// on, and Note why it ends early (a gap in the WAL archive); a
+	// MariaDB window has neither.
+	Timeline uint32 `json:"timeline,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
 // scopeWindow is a window of one scope, as list prints it.
@@ -55,7 +60,9 @@ func addWindows(ctx context.Context, st store.Store, rows []listedBackup, stderr
 func mergedWindows(rows []listedBackup) []scopeWindow {
 	var ws []scopeWindow
 	for _, r := range rows {
-		if r.Recoverable != nil {
+		// Windows on PostgreSQL timelines are not merged: the same time
+		// may be on two of them (printPGWindows).
+		if r.Recoverable != nil && r.Recoverable.Timeline == 0 {
 			ws = append(ws, scopeWindow{Scope: r.Scope, window: *r.Recoverable})
 		}
 	}

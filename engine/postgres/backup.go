@@ -11,8 +11,13 @@ import (
 )
 
 // Backup streams a backup into w: a pg_dump custom archive of Conn.Database,
-// or a pg-cluster-v1 stream of every database when it is empty.
+// or a pg-cluster-v1 stream of every database when it is empty; with
+// engine.MethodPhysical, a base backup of the whole cluster (FormatBaseTar,
+// see physical.go), whatever Conn.Database says.
 func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer) (engine.Result, error) {
+	if spec.Method == engine.MethodPhysical {
+		return e.backupPhysical(ctx, spec, w)
+	}
 	if err := checkMethod("back up", spec.Method); err != nil {
 		return engine.Result{}, err
 	}

@@ -217,9 +217,13 @@ func TestErrorsCarryToolMessage(t *testing.T) {
 	if err := newEngine(p, "").Check(ctx); err != nil {
 		t.Errorf("Check: %v", err)
 	}
-	_, err = newEngine(p, "postgres").Backup(ctx, engine.BackupSpec{Method: engine.Method("physical")}, io.Discard)
+	_, err = newEngine(p, "postgres").Backup(ctx, engine.BackupSpec{Method: engine.Method("incremental")}, io.Discard)
 	if !errors.Is(err, engine.ErrUnsupportedMethod) {
-		t.Errorf("physical backup: got %v, want ErrUnsupportedMethod", err)
+		t.Errorf("incremental backup: got %v, want ErrUnsupportedMethod", err)
+	}
+	_, err = newEngine(p, "").Restore(ctx, engine.RestoreSpec{Method: engine.MethodPhysical}, strings.NewReader(""))
+	if !errors.Is(err, engine.ErrUnsupportedMethod) {
+		t.Errorf("physical restore into a running server: got %v, want ErrUnsupportedMethod", err)
 	}
 	_, err = newEngine(p, "").Restore(ctx, engine.RestoreSpec{}, strings.NewReader("-- plain SQL\n"))
 	if err == nil || !strings.Contains(err.Error(), "neither a pg_dump custom archive") {

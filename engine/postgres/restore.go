@@ -51,6 +51,9 @@ import (
 // restored and the globals replayed; every database this run created is
 // dropped again, those restored before the failure included.
 func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Reader) (engine.Result, error) {
+	if spec.Method == engine.MethodPhysical {
+		return engine.Result{}, fmt.Errorf("cannot restore a physical backup into a running server: it is restored into a data directory (RestoreBase): %w", engine.ErrUnsupportedMethod)
+	}
 	if err := checkMethod("restore", spec.Method); err != nil {
 		return engine.Result{}, err
 	}
