@@ -12,6 +12,7 @@ import (
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
@@ -98,7 +99,7 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	defer cancel()
 	secrets := append(cfg.Secrets(), conn.Password)
 	log := &scrubWriter{w: stderr, secrets: secrets}
-	err = eng.(*mysql.Engine).ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: binlogSink{st: st, scope: *scope, key: key}, Log: log})
+	err = eng.(*mysql.Engine).ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: pitr.Archive{Store: st, Scope: *scope, Key: key}.Binlogs(), Log: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup archive-binlog: %v\n", secret.Guard(err, secrets))
 		return exitFail

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
 	"io"
 	"os"
 	"path/filepath"
@@ -107,7 +108,7 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	fmt.Fprintf(stderr, "dbbackup archive-wal: archiving the WAL of %s to scope %s (spool %s, slot %s)\n", conn.Addr(), *scope, *spool, *slot)
 	err = eng.(*postgres.Engine).ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: *spool, Slot: *slot, PartialEvery: *every,
 		WarnRetained: *warnMiB << 20,
-		Log:          &scrubWriter{w: stderr, secrets: secrets}}, walArchive{st: st, scope: *scope, key: key})
+		Log:          &scrubWriter{w: stderr, secrets: secrets}}, pitr.Archive{Store: st, Scope: *scope, Key: key}.WAL())
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup archive-wal: %v\n", secret.Scrub(err.Error(), secrets))
 		return exitFail

@@ -91,11 +91,10 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// (a policy without s3:ListBucketMultipartUploads) does not hide them.
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
-	for _, err := range addPGWindows(ctx, st, rows, key) {
+	rows, outside := addUploads(rows, ups, cfg.Path)
+	for _, err := range addWindows(ctx, st, rows, key) {
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 	}
-	rows, outside := addUploads(rows, ups, cfg.Path)
-	addWindows(ctx, st, rows, stderr, cfg.Secrets())
 	for _, u := range outside {
 		fmt.Fprintf(stderr, "dbbackup list: unfinished upload %s (id %s, initiated %s) is outside any backup folder\n",
 			u.Key, u.ID, u.Initiated.UTC().Format(time.RFC3339))

@@ -13,6 +13,7 @@ import (
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -109,7 +110,7 @@ func runRestoreToTime(f pitrFlags, eng engine.Engine, conn engine.Conn, stdout, 
 		return refuse(err)
 	}
 	defer os.RemoveAll(dir)
-	chain, err := fetchBinlogs(ctx, st, m.Scope, key, *m.Engine.Binlog, stop, dir)
+	chain, err := pitr.Archive{Store: st, Scope: m.Scope, Key: key}.Binlogs().Fetch(ctx, *m.Engine.Binlog, stop, dir)
 	if err != nil {
 		return refuse(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
 	"io"
 	"os"
 	"path/filepath"
@@ -121,7 +122,7 @@ func restorePhysical(o physicalRestore, stdout, stderr io.Writer) int {
 	if m.Engine.Kind != engine.PostgreSQL || m.Engine.Method != engine.MethodPhysical || m.Engine.Physical == nil {
 		return fail(fmt.Errorf("%s is a %s %s backup, not a physical PostgreSQL one: restore it without --pgdata", artefact.InBucket(cfg.Path, prefix), m.Engine.Method, m.Engine.Kind))
 	}
-	arch := walArchive{st: st, scope: m.Scope, key: key}
+	arch := pitr.Archive{Store: st, Scope: m.Scope, Key: key}.WAL()
 	fmt.Fprintf(stderr, "dbbackup restore: verifying the WAL archive of scope %s from base %s\n", m.Scope, artefact.InBucket(cfg.Path, prefix))
 	plan, err := postgres.PrepareRecovery(ctx, *m.Engine.Physical, target, arch)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
 	"io"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ func runWALFetch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	arch := walArchive{st: st, scope: *scope, key: key}
+	arch := pitr.Archive{Store: st, Scope: *scope, Key: key}.WAL()
 	tmp := filepath.Join(filepath.Dir(dest), "."+filepath.Base(dest)+".dbbackup-tmp")
 	fetch := func(partial bool) error {
 		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)

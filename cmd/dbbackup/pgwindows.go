@@ -1,58 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
-
-	"github.com/dbbackup/dbbackup/artefact"
-	"github.com/dbbackup/dbbackup/engine"
-	"github.com/dbbackup/dbbackup/engine/postgres"
-	"github.com/dbbackup/dbbackup/store"
 )
-
-// addPGWindows sets the recoverable window of every complete physical
-// PostgreSQL backup in rows, scope by scope, from the scope's WAL
-// archive. It returns what it could not work out; those rows keep no
-// window.
-func addPGWindows(ctx context.Context, st store.Store, rows []listedBackup, key []byte) []error {
-	byScope := map[string][]int{}
-	var scopes []string
-	for i, r := range rows {
-		if r.Complete && r.Engine == engine.PostgreSQL && r.Method == engine.MethodPhysical {
-			if byScope[r.Scope] == nil {
-				scopes = append(scopes, r.Scope)
-			}
-			byScope[r.Scope] = append(byScope[r.Scope], i)
-		}
-	}
-	var errs []error
-	for _, scope := range scopes {
-		var bases []engine.Physical
-		var at []int
-		for _, i := range byScope[scope] {
-			m, err := artefact.ReadManifest(ctx, st, rows[i].Prefix)
-			if err != nil || m.Engine.Physical == nil {
-				errs = append(errs, fmt.Errorf("cannot read the WAL positions of %s: %v", rows[i].ArtefactPath, err))
-				continue
-			}
-			bases = append(bases, *m.Engine.Physical)
-			at = append(at, i)
-		}
-		ws, err := postgres.Windows(ctx, bases, walArchive{st: st, scope: scope, key: key})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("cannot work out the recoverable windows of scope %s: %w", scope, err))
-			continue
-		}
-		for j, i := range at {
-			w := ws[j]
-			rows[i].Recoverable = &window{From: w.From.UTC(), Until: w.To.UTC(), Timeline: w.Timeline, Note: w.Problem}
-		}
-	}
-	return errs
-}
 
 // printPGWindows prints the recoverable windows of physical PostgreSQL
 // backups, if any has one.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
-	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -30,29 +30,24 @@ type scopeWindow struct {
 	window
 }
 
-// addWindows sets the recoverable window of every MariaDB backup with a
-// binary log position whose scope's archive holds its file: from its end
-// to the time the last file of the unbroken run from there was stored.
-// A scope whose archive cannot be listed is reported on stderr and
-// skipped.
-func addWindows(ctx context.Context, st store.Store, rows []listedBackup, stderr io.Writer, secrets []string) {
-	archives := map[string]map[string]artefact.LogFile{}
+// addWindows sets the recoverable window of every backup of rows that
+// can start a restore to a time (pitr.Windows) and returns what it could
+// not work out; those rows keep no window.
+func addWindows(ctx context.Context, st store.Store, rows []listedBackup, key []byte) []error {
+	sums := make([]artefact.Summary, len(rows))
+	at := map[string]int{}
 	for i, r := range rows {
-		if !r.Complete || r.Binlog == nil {
-			continue
-		}
-		archived, ok := archives[r.Scope]
-		if !ok {
-			var err error
-			if archived, err = archivedBinlogs(ctx, st, r.Scope); err != nil {
-				fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, secrets))
-			}
-			archives[r.Scope] = archived
-		}
-		if until := recoverableUntil(archived, *r.Binlog); until.After(r.FinishedAt) {
-			rows[i].Recoverable = &window{From: r.FinishedAt.UTC(), Until: until.UTC()}
-		}
+		sums[i], at[r.Prefix] = r.Summary, i
 	}
+	var keys artefact.Keys
+	if key != nil {
+		keys = artefact.Keys{key}
+	}
+	ws, errs := pitr.Windows(ctx, st, sums, keys)
+	for _, w := range ws {
+		rows[at[w.Prefix]].Recoverable = &window{From: w.From, Until: w.Until, Timeline: w.Timeline, Note: w.Note}
+	}
+	return errs
 }
 
 // mergedWindows returns each scope's windows, overlapping ones merged,
