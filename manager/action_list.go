@@ -64,6 +64,11 @@ func (w *world) listBackups() error {
 	} else {
 		res["backups"] = backupTable(p.Rows)
 	}
+	if listed {
+		if err := w.addWindows(res, bucketSums, q.Format == "json"); err != nil {
+			note = joinNote(note, "the recoverable windows could not be worked out: "+secret.Guard(err, w.secrets()).Error())
+		}
+	}
 	if p.Next > 0 {
 		res["next-offset"] = strconv.Itoa(p.Next)
 		note = joinNote(note, fmt.Sprintf("%d more backups: run again with offset=%d", p.Total-p.Next, p.Next))
@@ -242,6 +247,12 @@ func (w *world) showJob() error {
 	}
 	if r.KeyFingerprint != "" {
 		res["key-fingerprint"] = r.KeyFingerprint
+	}
+	if r.Method != "" {
+		res["method"] = string(r.Method)
+	}
+	if !r.RestoreToTime.IsZero() {
+		res["restore-to-time"] = r.RestoreToTime.Format(time.RFC3339Nano)
 	}
 	msg := r.Message
 	if !r.Status.Terminal() {

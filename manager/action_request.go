@@ -72,6 +72,7 @@ func (w *world) createBackup() error {
 	var p struct {
 		Application string `json:"application"`
 		Compression *bool  `json:"compression"`
+		Method      string `json:"method"`
 	}
 	if err := goops.GetActionParams(&p); err != nil {
 		return fail("cannot read the parameters: %v", err)
@@ -83,11 +84,16 @@ func (w *world) createBackup() error {
 	if err := w.requestable(); err != nil {
 		return err
 	}
+	method, err := w.backupMethod(app, p.Method)
+	if err != nil {
+		return err
+	}
 	compression := p.Compression == nil || *p.Compression
 	id := w.history.NextJobID(w.now, rand.Reader)
 	rec, err := w.newBackup(requirer.Record{
 		JobID: id, Application: app, Type: dbbackup.Backup, Compression: compression,
 		Source: requirer.FromAction, Storage: requirer.StorageOf(w.s3.storage), RequestedAt: w.now,
+		Method: method,
 	})
 	if err != nil {
 		return err
@@ -105,13 +111,17 @@ func (w *world) createBackup() error {
 // the same engine, refusing what cannot work.
 func (w *world) restore() error {
 	var p struct {
-		BackupID    string `json:"backup-id"`
-		Application string `json:"application"`
+		BackupID      string `json:"backup-id"`
+		Application   string `json:"application"`
+		RestoreToTime string `json:"restore-to-time"`
 	}
 	if err := goops.GetActionParams(&p); err != nil {
 		return fail("cannot read the parameters: %v", err)
 	}
 	id := strings.TrimSpace(p.BackupID)
+	if p.RestoreToTime != "" {
+		return w.restoreToTime(id, p.Application, p.RestoreToTime)
+	}
 	if !dbbackup.ValidJobID(id) {
 		return fail("backup-id %q is not a backup id: run list-backups to see them", clipText(id, 40))
 	}

@@ -120,7 +120,7 @@ func (w *world) writeJobsOf(app string, storage dbbackup.StorageConfig, uri stri
 	if err != nil {
 		return fmt.Errorf("cannot write the jobs of %s: %w", app, secret.Guard(err, w.secrets()))
 	}
-	jobs, keysURI, err := w.encryptJobs(app, jobs)
+	jobs, keysURI, err := w.encryptJobs(app, w.pitrJobs(app, jobs))
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (w Window) Holds(t time.Time) bool { return !t.Before(w.From) && !t.After(w
 
 // String is "<scope>/<job-id> from .. until .." in UTC.
 func (w Window) String() string {
-	s := fmt.Sprintf("%s from %s until %s", w.Prefix, w.From.UTC().Format(time.RFC3339), w.Until.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("%s/%s from %s until %s", w.Scope, w.JobID, w.From.UTC().Format(time.RFC3339), w.Until.UTC().Format(time.RFC3339))
 	if w.Timeline != 0 {
 		s += fmt.Sprintf(" (timeline %d)", w.Timeline)
 	}

@@ -40,6 +40,10 @@ type recordJSON struct {
 	ArtefactPath string  `json:"artefact-path,omitempty"`
 	// KeyFingerprint is absent in histories written before encryption.
 	KeyFingerprint string `json:"key-fingerprint,omitempty"`
+	// Method and RestoreToTime are absent in histories written before
+	// point-in-time recovery, and for a logical backup or a plain restore.
+	Method        string `json:"method,omitempty"`
+	RestoreToTime string `json:"restore-to-time,omitempty"`
 }
 
 // Marshal returns h as the JSON value stored under HistoryKey. The same
@@ -60,7 +64,8 @@ func (h History) Marshal() (string, error) {
 			RequestedAt: timeText(r.RequestedAt), StartedAt: timeText(r.StartedAt),
 			SeenAt: timeText(r.SeenAt), FinishedAt: timeText(r.FinishedAt),
 			Unit: r.Unit, Status: string(r.Status), Message: r.Message, ArtefactPath: r.ArtefactPath,
-			KeyFingerprint: r.KeyFingerprint,
+			KeyFingerprint: r.KeyFingerprint, Method: string(r.Method),
+			RestoreToTime: restoreTimeText(r.RestoreToTime),
 		}
 	}
 	var b bytes.Buffer
@@ -134,7 +139,8 @@ func ParseHistory(text string) (History, error) {
 			SeenAt:      parseTime(rj.SeenAt, path+".seen-at", &c),
 			FinishedAt:  parseTime(rj.FinishedAt, path+".finished-at", &c),
 			Unit:        rj.Unit, Status: dbbackup.Status(rj.Status), Message: rj.Message, ArtefactPath: rj.ArtefactPath,
-			KeyFingerprint: rj.KeyFingerprint,
+			KeyFingerprint: rj.KeyFingerprint, Method: dbbackup.Method(rj.Method),
+			RestoreToTime: parseRestoreTime(rj.RestoreToTime, path+".restore-to-time", &c),
 		}
 	}
 	slices.SortStableFunc(h.Records, func(a, b Record) int { return strings.Compare(a.JobID, b.JobID) })
@@ -152,12 +158,33 @@ func ParseHistory(text string) (History, error) {
 	return h, nil
 }
 
+// restoreTimeText formats a restore's target: RFC 3339 in UTC, to the
+// nanosecond it was asked for; zero is empty.
+func restoreTimeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
 // timeText formats t for the stored layout; zero is empty.
 func timeText(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// parseRestoreTime reads a stored restore target; empty is zero.
+func parseRestoreTime(s, path string, c *problems) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := dbbackup.ParseRestoreTime(path, s)
+	if err != nil {
+		c.add(path, "%v", strings.TrimPrefix(err.Error(), path+" "))
+	}
+	return t
 }
 
 // parseTime reads a stored time; empty is zero.

@@ -13,8 +13,10 @@ import (
 func sampleHistory() requirer.History {
 	return requirer.History{
 		Records: []requirer.Record{
-			waiting("job-20261125T130000Z-00000001", "mysql", dbbackup.Backup, 0),
-			running(waiting("job-20261125T130000Z-00000002", "mysql", dbbackup.Restore, 0), "mysql/0", time.Minute),
+			with(waiting("job-20261125T130000Z-00000001", "mysql", dbbackup.Backup, 0),
+				func(r *requirer.Record) { r.Method = dbbackup.MethodPhysical }),
+			running(with(waiting("job-20261125T130000Z-00000002", "mysql", dbbackup.Restore, 0),
+				func(r *requirer.Record) { r.RestoreToTime = t0.Add(-90*time.Minute + 250*time.Millisecond) }), "mysql/0", time.Minute),
 			with(finished(waiting("job-20261125T130000Z-00000003", "pg", dbbackup.Backup, 0), dbbackup.Success, "pg/1", time.Hour),
 				func(r *requirer.Record) {
 					r.ArtefactPath, r.Compression, r.Source = "prod/pg/job-3/", true, requirer.FromSchedule

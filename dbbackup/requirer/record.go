@@ -90,6 +90,13 @@ type Record struct {
 	// ArtefactPath is the backup to restore (a restore, set when requested)
 	// or where a backup's artefacts were stored (as reported).
 	ArtefactPath string
+	// Method is a backup's method: "" (a logical dump, the seed's) or
+	// dbbackup.MethodPhysical; written as the job's method field.
+	Method dbbackup.Method
+	// RestoreToTime is the moment a restore is to reach (zero: the
+	// backup's own); written as the job's restore-to-time field, with
+	// ArtefactPath naming the base backup.
+	RestoreToTime time.Time
 	// KeyFingerprint names the encryption key a backup was asked to use
 	// (artefact.Fingerprint: 16 hex digits, never the key); empty for a
 	// backup without encryption and for a restore.

@@ -62,6 +62,7 @@ func RelationJobs(h History, app string, storage dbbackup.StorageConfig, limit i
 		if r.Type == dbbackup.Restore {
 			jobs[i].ArtefactPath = r.ArtefactPath
 		}
+		jobs[i] = jobs[i].WithMethod(r.Method).WithRestoreToTime(r.RestoreToTime)
 	}
 	return jobs, nil
 }

@@ -12,16 +12,17 @@ import (
 const MaxHistoryBytes = 640 << 10
 
 // recordOverhead bounds the bytes of a stored record besides its strings:
-// the keys, quotes and punctuation, four times and the api version (430:
-// 400 before key-fingerprint, whose key and quotes take 21 more).
-const recordOverhead = 430
+// the keys, quotes and punctuation, four times and the api version (470:
+// 400 before key-fingerprint, whose key and quotes take 21 more, and
+// method and restore-to-time 33 more).
+const recordOverhead = 470
 
 // recordSize returns an upper bound of the bytes r takes in the stored
 // history (see Marshal).
 func recordSize(r Record) int {
 	n := recordOverhead
 	for _, s := range []string{
-		r.JobID, r.Application, string(r.Type), string(r.Source), r.Unit, string(r.Status), r.Message, r.ArtefactPath, r.KeyFingerprint,
+		r.JobID, r.Application, string(r.Type), string(r.Source), r.Unit, string(r.Status), r.Message, r.ArtefactPath, r.KeyFingerprint, string(r.Method), restoreTimeText(r.RestoreToTime),
 		r.Storage.Bucket, r.Storage.Path, r.Storage.Endpoint, r.Storage.Region, r.Storage.URIStyle, r.Storage.StorageClass,
 	} {
 		n += jsonLen(s)

@@ -71,6 +71,20 @@ func checkRecord(r Record, path string, c *problems) {
 		c.add(path+".message", "must be valid UTF-8")
 	}
 	switch {
+	case r.Method == "":
+	case r.Type != dbbackup.Backup:
+		c.add(path+".method", "only a backup has one")
+	case r.Method != dbbackup.MethodPhysical:
+		c.add(path+".method", "must be empty (logical) or %q, got %q", dbbackup.MethodPhysical, clipID(string(r.Method)))
+	}
+	switch {
+	case r.RestoreToTime.IsZero():
+	case r.Type != dbbackup.Restore:
+		c.add(path+".restore-to-time", "only a restore has one")
+	case r.ArtefactPath == "":
+		c.add(path+".restore-to-time", "needs artefact-path, the base backup to start from")
+	}
+	switch {
 	case r.KeyFingerprint == "":
 	case r.Type != dbbackup.Backup:
 		c.add(path+".key-fingerprint", "only a backup has one")

@@ -46,9 +46,10 @@ var commands = map[string]command{
 	"integrate": {flags{"--via": true}, integrateArgs},
 	"run": {join(output, flags{"--background": false, "--wait": true, "--params": true,
 		"--string-args": false, "--utc": false}), runArgs},
-	"config":       {join(output, flags{"--file": true, "--reset": true}), configArgs},
-	"add-secret":   {flags{"--file": true, "--info": true}, addSecretArgs},
-	"grant-secret": {flags{}, grantSecretArgs},
+	"config":        {join(output, flags{"--file": true, "--reset": true}), configArgs},
+	"add-secret":    {flags{"--file": true, "--info": true}, addSecretArgs},
+	"update-secret": {flags{"--file": true, "--info": true, "--name": true, "--auto-prune": false}, updateSecretArgs},
+	"grant-secret":  {flags{}, grantSecretArgs},
 	"status": {join(output, flags{"--relations": false, "--integrations": false, "--storage": false,
 		"--watch": true, "--utc": false}), func([]string, map[string][]string) error { return nil }},
 	"show-unit": {join(output, flags{"--app": false, "--endpoint": true, "--related-unit": true}), showUnitArgs},
@@ -194,10 +195,27 @@ func addSecretArgs(args []string, vals map[string][]string) error {
 	if len(args) == 1 && len(vals["--file"]) == 0 {
 		return fmt.Errorf("add-secret %s: no key=value content", args[0])
 	}
-	for _, a := range args[1:] {
+	return secretContent("add-secret", args[1:])
+}
+
+// updateSecretArgs: a secret (name or id), then its new content as
+// key=value pairs, unless --file or --info gives what changes.
+func updateSecretArgs(args []string, vals map[string][]string) error {
+	if len(args) == 0 || !matches(secretName, args[0]) && !secretID.MatchString(args[0]) {
+		return fmt.Errorf("update-secret: %q is neither a secret name nor a secret id", first(args))
+	}
+	if len(args) == 1 && len(vals["--file"]) == 0 && len(vals["--info"]) == 0 && len(vals["--name"]) == 0 {
+		return fmt.Errorf("update-secret %s: nothing to change (key=value content, --file, --info or --name)", args[0])
+	}
+	return secretContent("update-secret", args[1:])
+}
+
+// secretContent checks a secret's content given as key=value pairs.
+func secretContent(cmd string, pairs []string) error {
+	for _, a := range pairs {
 		key, _, ok := pair(a)
 		if !ok || !matches(secretKey, key) {
-			return fmt.Errorf("add-secret: %q is not key=value with a key of three or more lowercase letters and digits", a)
+			return fmt.Errorf("%s: %q is not key=value with a key of three or more lowercase letters and digits", cmd, a)
 		}
 	}
 	return nil

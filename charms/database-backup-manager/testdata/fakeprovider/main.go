@@ -164,7 +164,20 @@ func backup(ctx context.Context, c config, scope string, j *dbbackup.Job) error 
 		if c.Mode == "partial" {
 			return engine.Result{}, fmt.Errorf("simulated failure midway through the dump")
 		}
-		return engine.Result{Kind: kind, Method: engine.MethodLogical, Format: "fake", Databases: []string{"db"}, Bytes: int64(len(data))}, nil
+		res := engine.Result{Kind: kind, Method: engine.MethodLogical, Format: "fake", Databases: []string{"db"}, Bytes: int64(len(data))}
+		if m, err := j.BackupMethod(); err != nil {
+			return res, err
+		} else if m == dbbackup.MethodPhysical {
+			now := time.Now().UTC()
+			res.Method, res.Physical = engine.MethodPhysical, &engine.Physical{SystemID: "7000000000000000001", Timeline: 1,
+				StartLSN: "0/2000028", EndLSN: "0/2000100", StartTime: now, EndTime: now, WALSegmentSize: 16 << 20}
+		}
+		if kind == engine.MySQL {
+			// Where a MariaDB backup stands in the binary log: the start
+			// of a restore to a time.
+			res.Binlog = &engine.BinlogPosition{File: "mariadb-bin.000001", Position: 4}
+		}
+		return res, nil
 	}
 	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{Scope: scope, JobID: j.ID, Engine: kind, Compression: true, Secrets: j.Storage.Secrets()}, produce)
 	if err != nil {
@@ -189,5 +202,12 @@ func restore(ctx context.Context, j *dbbackup.Job) error {
 		return fmt.Errorf("cannot verify %s: %w", prefix, err)
 	}
 	j.Message = "restored " + prefix
+	at, err := j.RestoreToTime()
+	if err != nil {
+		return err
+	}
+	if !at.IsZero() {
+		j.Message += " to " + at.Format(time.RFC3339Nano)
+	}
 	return nil
 }
