@@ -155,31 +155,60 @@ func (d Daemon) Start(exe string, args []string) error {
 
 // Stop ends the daemon: a systemd service that StartService recorded is
 // disabled and removed; a process gets SIGTERM, then SIGKILL once grace
-// has passed, and Stop returns once it no longer holds the lock (at most
-// killWait after the SIGKILL).
+// has passed, and Stop returns once no process holds the lock (at most
+// killWait after the SIGKILL). A successor that takes the lock while the
+// daemon stops (a hook that found it gone and started it again) is
+// stopped too, up to maxSuccessors of them.
 func (d Daemon) Stop(grace time.Duration) error {
 	if name, err := os.ReadFile(filepath.Join(d.Dir, serviceRecord)); err == nil {
 		return d.stopService(strings.TrimSpace(string(name)))
 	}
-	if !d.Alive() {
-		return nil
+	var err error
+	for range maxSuccessors + 1 {
+		if !d.Alive() {
+			return nil
+		}
+		pid := d.PID()
+		if pid <= 0 {
+			return fmt.Errorf("cannot stop %s: no pid recorded in %s", d.name(), d.pidPath())
+		}
+		if err = d.stopProcess(pid, grace); !errors.Is(err, errSuccessor) {
+			return err
+		}
 	}
-	pid := d.PID()
-	if pid <= 0 {
-		return fmt.Errorf("cannot stop %s: no pid recorded in %s", d.name(), d.pidPath())
+	return fmt.Errorf("cannot stop %s: it was started again %d times while it stopped", d.name(), maxSuccessors+1)
+}
+
+// maxSuccessors bounds the successors Stop stops after the daemon.
+const maxSuccessors = 3
+
+// errSuccessor: another process holds the lock now.
+var errSuccessor = errors.New("another process took the lock")
+
+// stopProcess signals pid and waits until the lock is free (nil), or held
+// by another process (errSuccessor).
+func (d Daemon) stopProcess(pid int, grace time.Duration) error {
+	gone := func() (bool, error) {
+		if !d.Alive() {
+			return true, nil
+		}
+		if now := d.PID(); now > 0 && now != pid {
+			return true, errSuccessor
+		}
+		return false, nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("cannot stop %s (pid %d): %w", d.name(), pid, err)
 	}
 	for deadline := time.Now().Add(grace); time.Now().Before(deadline); time.Sleep(stopPoll) {
-		if !d.Alive() {
-			return nil
+		if done, err := gone(); done {
+			return err
 		}
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
 	for deadline := time.Now().Add(killWait); time.Now().Before(deadline); time.Sleep(stopPoll) {
-		if !d.Alive() {
-			return nil
+		if done, err := gone(); done {
+			return err
 		}
 	}
 	return fmt.Errorf("cannot stop %s (pid %d): it still holds its lock after SIGKILL", d.name(), pid)

@@ -15,7 +15,9 @@ import (
 
 // TestMain doubles as the daemon: "daemon-child DIR MODE" holds DIR's
 // daemon and then, by MODE, waits for SIGTERM ("term"), ignores it
-// ("deaf"), or rewrites DIR/state with WriteFile without end ("write").
+// ("deaf"), rewrites DIR/state with WriteFile without end ("write"), or
+// on SIGTERM lets go of the lock and starts a successor that waits for
+// SIGTERM ("respawn", as a hook that finds the daemon gone starts it).
 func TestMain(m *testing.M) {
 	if len(os.Args) == 4 && os.Args[1] == "daemon-child" {
 		os.Exit(child(os.Args[2], os.Args[3]))
@@ -39,6 +41,21 @@ func child(dir, mode string) int {
 		for {
 			time.Sleep(time.Hour)
 		}
+	case "respawn":
+		select {
+		case <-term:
+		case <-time.After(time.Minute):
+			return 0
+		}
+		lock.Close()
+		exe, err := os.Executable()
+		if err != nil {
+			return 1
+		}
+		if err := (Daemon{Dir: dir, Name: "test daemon"}).Start(exe, []string{"daemon-child", dir, "term"}); err != nil {
+			return 1
+		}
+		return 0
 	case "write":
 		for i := 0; ; i++ {
 			if err := WriteFile(filepath.Join(dir, "state"), stateText(i%2), 0o600); err != nil {
@@ -199,6 +216,27 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 		t.Error("alive after Stop")
 	}
 	waitGone(t, pid)
+}
+
+// A daemon started again while it stops (its successor took the lock):
+// Stop stops the successor too, and returns with the lock free. On the
+// old code Stop waited for the first pid's lock, SIGKILLed a process
+// already gone and failed with "still holds its lock after SIGKILL".
+func TestStopAlsoStopsASuccessor(t *testing.T) {
+	d, exe := testDaemon(t)
+	if err := d.Start(exe, []string{"daemon-child", d.Dir, "respawn"}); err != nil {
+		t.Fatal(err)
+	}
+	first := d.PID()
+	if err := d.Stop(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d.Alive() {
+		t.Errorf("the lock is held after Stop (pid %d; the first was %d)", d.PID(), first)
+	}
+	if d.PID() == first {
+		t.Errorf("no successor ever took the lock: the test did not test")
+	}
 }
 
 // A daemon that did not start says so and names its log.
