@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/dbbackup/requirer"
 	"github.com/dbbackup/dbbackup/internal/daemon"
+	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/metrics"
 )
 
@@ -77,34 +79,52 @@ func (w *world) noteListing(app string, sums []artefact.Summary) {
 	}
 }
 
-// lastBackupID returns the job id of app's last finished backup.
-func (w *world) lastBackupID(app string) string {
+// lastBackup returns the record of app's last finished backup.
+func (w *world) lastBackup(app string) requirer.Record {
 	var last requirer.Record
 	for _, r := range w.history.Records {
 		if _, ok := jobOf(r); ok && r.Application == app && r.Type == dbbackup.Backup && !r.FinishedAt.Before(last.FinishedAt) {
 			last = r
 		}
 	}
-	return last.JobID
+	return last
 }
 
 // storedBytes sets the size in the bucket of a's last backup: as this
-// hook's listing found it, else as published before for the same backup.
+// hook's listing found it, else as published before for the same backup,
+// else, for a successful backup, as a listing of its scope finds it now
+// (the hook that merged it may have been an action, which publishes
+// nothing, and without retention no hook lists the bucket).
 func (w *world) storedBytes(a *metrics.App, old metrics.App) {
 	for i := range a.Last {
 		j := &a.Last[i]
 		if j.Type != dbbackup.Backup {
 			continue
 		}
-		if n, ok := w.listedSizes[w.lastBackupID(a.Application)]; ok {
+		last := w.lastBackup(a.Application)
+		if n, ok := w.listedSizes[last.JobID]; ok {
 			j.StoredBytes = n
 			return
 		}
 		for _, o := range old.Last {
-			if o.Type == dbbackup.Backup && o.Ended.Equal(j.Ended) {
+			if o.Type == dbbackup.Backup && o.Ended.Equal(j.Ended) && o.StoredBytes > 0 {
 				j.StoredBytes = o.StoredBytes
+				return
 			}
 		}
+		if last.Status != dbbackup.Success || w.s3.problem != "" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
+		defer cancel()
+		sums, err := listBucket(ctx, w.s3.storage, a.Application)
+		if err != nil {
+			goops.LogWarningf("cannot list the backups of %s for the metrics: %v", a.Application, secret.Guard(err, w.secrets()))
+			return
+		}
+		w.noteListing(a.Application, sums)
+		j.StoredBytes = w.listedSizes[last.JobID]
+		return
 	}
 }
 

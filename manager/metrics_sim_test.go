@@ -46,3 +46,29 @@ func TestStatusWarnsOfAnOldBackup(t *testing.T) {
 		t.Errorf("a bad address: status = %q", got)
 	}
 }
+
+// The size in the bucket of the last backup is published without a
+// retention policy (no hook lists the bucket for retention then): on the
+// old code it stayed unknown, and the dashboard's "Last backup size" panel
+// was empty.
+func TestLastBackupSizeWithoutRetention(t *testing.T) {
+	s := newSim(t, 1)
+	s.addDB("pg", "postgresql")
+	s.addS3("v0", "")
+	s.ok("manager/0", "create-backup", nil)
+	s.m.UpdateStatus()
+	s.settle()
+	p, err := metrics.ReadPublished(filepath.Join(s.m.Dir(), "units", "unit-manager-0", "dbbackup-ticker", metricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, ok := p.Snapshot.Find("pg", "")
+	if !ok || len(pg.Last) == 0 {
+		t.Fatalf("published: %+v", p)
+	}
+	for _, j := range pg.Last {
+		if j.Type == "backup" && j.StoredBytes <= 0 {
+			t.Errorf("the last backup's stored size is %d, want its size in the bucket", j.StoredBytes)
+		}
+	}
+}
