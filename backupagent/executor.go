@@ -27,6 +27,13 @@ type Executor struct {
 	Database func() (Database, error)
 	// Store are the S3 client options (tests shorten the retries).
 	Store s3.Options
+	// BackedUp, when set, is called with each backup job that
+	// succeeded (its credentials and keys resolved): the log archiver
+	// follows the newest backup's storage. An error is logged, not the
+	// job's.
+	BackedUp func(job dbbackup.Job) error
+	// Log receives what BackedUp could not do; may be nil.
+	Log io.Writer
 }
 
 var _ runner.Executor = (*Executor)(nil)
@@ -99,6 +106,11 @@ func (e *Executor) backup(ctx context.Context, eng engine.Engine, job dbbackup.J
 	})
 	if err != nil {
 		return "", err
+	}
+	if e.BackedUp != nil {
+		if err := e.BackedUp(job); err != nil && e.Log != nil {
+			fmt.Fprintf(e.Log, "job %s: %v\n", job.ID, secret.Guard(err, secrets))
+		}
 	}
 	return m.Ref().Under(job.Storage.Path).Path(), nil
 }
