@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/backupagent"
+	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/engine"
+	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/store/s3"
+)
+
+// TestRestoreToTimeMariaDB: the agent with archive-logs on a MariaDB that
+// writes a binary log. A backup of A, then B, a time, C written while
+// the archiver is SIGKILLed (the runner starts it again); restore jobs
+// written into the requirer's databag: to a time the archive does not
+// reach is an error that leaves the database as it is, to after C brings
+// back A+B+C (nothing lost by the kill), to the time between B and C
+// gives exactly A+B.
+func TestRestoreToTimeMariaDB(t *testing.T) {
+	my := testenv.StartMariaDBWith(t, testenv.MariaDBOptions{Binlog: true})
+	my.SQL(t, "", "CREATE DATABASE shop")
+	my.SQL(t, "shop", "CREATE TABLE t (id int primary key, batch char(1)); INSERT INTO t VALUES (1, 'A'), (2, 'A')")
+	w := newWorld(t, dbServer{engine: "mysql", host: my.Host, port: my.Port, user: my.User, password: my.Password, db: "shop"}, 1)
+	caps, err := dbbackup.ParseCapabilities(w.m.RelationData(w.rel, "agent")[dbbackup.CapabilitiesKey])
+	if err != nil || !caps.Has(dbbackup.PointInTime) || caps.Has(dbbackup.Physical) {
+		t.Errorf("MariaDB agent capabilities = %v, %v; want point-in-time and not physical", caps, err)
+	}
+	rows := func() string {
+		t.Helper()
+		return strings.Join(strings.Fields(my.SQL(t, "shop", "SELECT id, batch FROM t ORDER BY id")), " ")
+	}
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"archive-logs": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if _, msg := w.m.UnitStatus("agent/0"); !strings.Contains(msg, "archive-logs waits for a first backup") {
+		t.Errorf("status before any backup = %q, want it to say the archiver waits for a backup", msg)
+	}
+	w.request(w.backup("base"))
+	base := w.wait("base")["base"]
+	if base.Status != dbbackup.Success {
+		t.Fatalf("base = %+v", base)
+	}
+	j := w.journal("agent/0")
+	first := w.archiverUp(0)
+	w.waitFor("the status to show the archiver", func() bool {
+		_, msg := w.m.UnitStatus("agent/0")
+		return strings.Contains(msg, "archiving logs")
+	})
+
+	my.SQL(t, "shop", "INSERT INTO t VALUES (3, 'B'), (4, 'B')")
+	time.Sleep(1100 * time.Millisecond)
+	target := time.Now().UTC()
+	time.Sleep(1100 * time.Millisecond)
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	my.SQL(t, "shop", "INSERT INTO t VALUES (5, 'C')")
+	time.Sleep(1100 * time.Millisecond)
+	afterC := time.Now().UTC()
+	w.archiverUp(first)
+	w.waitArchived(afterC.Add(time.Second))
+
+	w.request(w.restore("too-late", base.ArtefactPath).WithRestoreToTime(time.Now().Add(time.Hour)))
+	before := rows()
+	if r := w.wait("too-late")["too-late"]; r.Status != dbbackup.Error || !strings.Contains(r.Message, "cannot restore to") {
+		t.Errorf("restore to a time the archive does not reach = %+v, want error", r)
+	}
+	if got := rows(); got != before {
+		t.Fatalf("a refused restore changed the database: %q, was %q", got, before)
+	}
+
+	my.SQL(t, "shop", "DELETE FROM t")
+	w.request(w.restore("to-after-c", base.ArtefactPath).WithRestoreToTime(afterC))
+	if r := w.wait("to-after-c")["to-after-c"]; r.Status != dbbackup.Success {
+		t.Fatalf("restore to after C = %+v", r)
+	}
+	if got, want := rows(), "1 A 2 A 3 B 4 B 5 C"; got != want {
+		t.Errorf("after a restore to after C (written while the archiver was killed): %q, want %q", got, want)
+	}
+	w.request(w.restore("to-b", base.ArtefactPath).WithRestoreToTime(target))
+	if r := w.wait("to-b")["to-b"]; r.Status != dbbackup.Success {
+		t.Fatalf("restore to between B and C = %+v", r)
+	}
+	if got, want := rows(), "1 A 2 A 3 B 4 B"; got != want {
+		t.Errorf("after a restore to between B and C: %q, want %q", got, want)
+	}
+	st := backupagent.ReadArchiverState(j)
+	if st.Restarts < 1 || !strings.Contains(st.LastError, "killed") {
+		t.Errorf("archiver state after the kill = %+v, want a restart and why it ended", st)
+	}
+	w.checkNoSecrets()
+
+	// Off: the runner stops the archiver.
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"archive-logs": "false"}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the archiver to stop", func() bool {
+		s := backupagent.ReadArchiverState(j)
+		return !s.Running && syscall.Kill(st.PID, 0) != nil
+	})
+}
+
+// archiverUp waits for the runner to run an archiver other than process
+// old, and returns its pid.
+func (w *world) archiverUp(old int) int {
+	w.t.Helper()
+	var pid int
+	w.waitFor("the archiver to run", func() bool {
+		s := backupagent.ReadArchiverState(w.journal("agent/0"))
+		pid = s.PID
+		return s.Running && s.PID != old && s.PID != 0
+	})
+	return pid
+}
+
+// waitArchived waits until the archive holds a binary log stored after
+// at.
+func (w *world) waitArchived(at time.Time) {
+	w.t.Helper()
+	st, err := s3.New(w.storage(), s3.Options{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.waitFor("the archive to reach "+at.Format(time.RFC3339), func() bool {
+		logs, err := artefact.ListLogs(w.ctx, st, "agent", artefact.LogStreamBinlog)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, l := range logs {
+			if l.ModTime.After(at) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestPhysicalBackupPostgres: a backup job with method physical makes a
+// PostgreSQL base backup whose manifest says physical; a restore to a
+// time and an unknown method are refused naming their field, and the
+// agent advertises physical but not point-in-time.
+func TestPhysicalBackupPostgres(t *testing.T) {
+	w, _ := postgresWorld(t, 1)
+	caps, err := dbbackup.ParseCapabilities(w.m.RelationData(w.rel, "agent")[dbbackup.CapabilitiesKey])
+	if err != nil || !caps.Has(dbbackup.Physical) || caps.Has(dbbackup.PointInTime) {
+		t.Errorf("PostgreSQL agent capabilities = %v, %v; want physical and not point-in-time", caps, err)
+	}
+	bogus := w.backup("bogus-method")
+	bogus.Extra = map[string]json.RawMessage{dbbackup.MethodField: json.RawMessage(`"snapshot"`)}
+	w.request(w.backup("phys").WithMethod(dbbackup.MethodPhysical), bogus)
+	got := w.wait("phys", "bogus-method")
+	phys := got["phys"]
+	if phys.Status != dbbackup.Success || phys.ArtefactPath != "agent/phys/" {
+		t.Fatalf("phys = %+v", phys)
+	}
+	if b := got["bogus-method"]; b.Status != dbbackup.Error || !strings.Contains(b.Message, dbbackup.MethodField) {
+		t.Errorf("bogus-method = %+v, want an error naming %s", b, dbbackup.MethodField)
+	}
+	root, err := s3.NewRoot(w.storage(), s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := artefact.ReadManifest(ctx, root, "agent/phys/")
+	if err != nil || m.Engine.Method != engine.MethodPhysical || m.Engine.Physical == nil {
+		t.Fatalf("manifest of phys: method %q, physical %+v, %v; want physical with WAL positions", m.Engine.Method, m.Engine.Physical, err)
+	}
+	w.request(w.restore("pg-to-time", phys.ArtefactPath).WithRestoreToTime(time.Now()))
+	if r := w.wait("pg-to-time")["pg-to-time"]; r.Status != dbbackup.Error || !strings.Contains(r.Message, dbbackup.RestoreToTimeField) {
+		t.Errorf("pg-to-time = %+v, want an error naming %s", r, dbbackup.RestoreToTimeField)
+	}
+	w.checkNoSecrets()
+}
