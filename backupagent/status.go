@@ -27,7 +27,7 @@ func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
 // Result.Records), saving a second read of the journal in a hook.
 func StatusFrom(j runner.Journal, recs []runner.Record, now time.Time) (goops.StatusName, string) {
 	st, msg := jobStatus(j, recs, now)
-	if a := archiverStatus(j, now); a != "" && st == goops.StatusActive {
+	if a := archiverStatus(j); a != "" && st == goops.StatusActive {
 		msg += "; " + a
 	}
 	return st, msg
@@ -35,7 +35,7 @@ func StatusFrom(j runner.Journal, recs []runner.Record, now time.Time) (goops.St
 
 // archiverStatus is the log archiver's part of the status: empty when
 // this unit does not archive.
-func archiverStatus(j runner.Journal, now time.Time) string {
+func archiverStatus(j runner.Journal) string {
 	a := readArchiving(j)
 	if !a.On {
 		return a.Why
@@ -43,7 +43,7 @@ func archiverStatus(j runner.Journal, now time.Time) string {
 	s := ReadArchiverState(j)
 	last := "nothing uploaded yet"
 	if !s.LastUpload.IsZero() {
-		last = fmt.Sprintf("last upload %s ago", now.Sub(s.LastUpload).Round(time.Second))
+		last = fmt.Sprintf("last upload %s (%s)", s.LastUpload.UTC().Format(time.RFC3339), s.LastFile)
 	}
 	switch {
 	case s.Running:
