@@ -180,3 +180,39 @@ func TestPhysicalBackupPostgres(t *testing.T) {
 	}
 	w.checkNoSecrets()
 }
+
+// TestArchivingUnitIsTheLeader: with archive-logs on, exactly one unit
+// archives, the leader; when leadership moves, so does the archiving, and
+// the other units say who archives.
+func TestArchivingUnitIsTheLeader(t *testing.T) {
+	w, _ := postgresWorld(t, 2)
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"archive-logs": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	check := func(leader string) {
+		t.Helper()
+		w.m.UpdateStatus()
+		w.settle()
+		for _, u := range w.m.Units("agent") {
+			_, msg := w.m.UnitStatus(u)
+			want := "the leader archives the logs"
+			if u == leader {
+				want = "archive-logs waits for a first backup"
+			}
+			if !strings.Contains(msg, want) {
+				t.Errorf("leader %s: %s status = %q, want %q", leader, u, msg, want)
+			}
+		}
+	}
+	check(w.m.Leader("agent"))
+	other := w.m.Units("agent")[0]
+	if other == w.m.Leader("agent") {
+		other = w.m.Units("agent")[1]
+	}
+	if err := w.m.SetLeader(w.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	check(other)
+}
