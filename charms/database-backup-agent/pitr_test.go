@@ -20,9 +20,9 @@ import (
 // writes a binary log. A backup of A, then B, a time, C written while
 // the archiver is SIGKILLed (the runner starts it again); restore jobs
 // written into the requirer's databag: to a time the archive does not
-// reach is an error that leaves the database as it is, to after C brings
-// back A+B+C (nothing lost by the kill), to the time between B and C
-// gives exactly A+B.
+// reach is an error that leaves the database as it is, to after C (and
+// before D) brings back A+B+C (nothing lost by the kill), to the time
+// between B and C gives exactly A+B.
 func TestRestoreToTimeMariaDB(t *testing.T) {
 	my := testenv.StartMariaDBWith(t, testenv.MariaDBOptions{Binlog: true})
 	my.SQL(t, "", "CREATE DATABASE shop")
@@ -66,6 +66,11 @@ func TestRestoreToTimeMariaDB(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	afterC := time.Now().UTC()
 	w.archiverUp(first)
+	// D, written after the time, makes the archiver store the file
+	// again (a quiet server's is stored again each minute only): the
+	// archive then reaches past afterC.
+	time.Sleep(time.Until(afterC.Add(1100 * time.Millisecond)))
+	my.SQL(t, "shop", "INSERT INTO t VALUES (6, 'D')")
 	w.waitArchived(afterC.Add(time.Second))
 
 	w.request(w.restore("too-late", base.ArtefactPath).WithRestoreToTime(time.Now().Add(time.Hour)))
