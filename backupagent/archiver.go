@@ -158,7 +158,11 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 	fmt.Fprintf(out, "archiving the %s logs of %s:%d into bucket %s, scope %s\n", db.Engine, db.Host, db.Port, job.Storage.Bucket, scope)
 	switch e := eng.(type) {
 	case *mysql.Engine:
-		err = e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: recordingSink{arch.Binlogs(), rec}, Log: out, Dir: j.Dir})
+		spool := filepath.Join(j.Dir, binlogSpool)
+		if err := clearBinlogSpool(spool, out); err != nil {
+			return err
+		}
+		err = e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: recordingSink{arch.Binlogs(), rec}, Log: out, Dir: spool})
 	case *postgres.Engine:
 		err = e.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(j.Dir, "wal-spool"), Slot: walSlot, Log: out,
 			WarnRetained: 1 << 30}, recordingWAL{arch.WAL(), rec})

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,6 +61,11 @@ func TestRestoreToTimeMariaDB(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	target := time.Now().UTC()
 	time.Sleep(1100 * time.Millisecond)
+	spoolArg := "--result-file=" + filepath.Join(j.Dir, "binlog-spool") + "/"
+	fetcher := processesWithArg(t, spoolArg)
+	if len(fetcher) != 1 {
+		t.Fatalf("mariadb-binlog processes of the archiver: %v, want one", fetcher)
+	}
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +73,16 @@ func TestRestoreToTimeMariaDB(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	afterC := time.Now().UTC()
 	w.archiverUp(first)
+	// The mariadb-binlog of the killed archiver (its own process group)
+	// is gone: one is left, the new archiver's; and so is the folder the
+	// killed one received into (each kill would leave one behind).
+	w.waitFor("the new archiver's mariadb-binlog alone", func() bool {
+		now := processesWithArg(t, spoolArg)
+		return len(now) == 1 && now[0] != fetcher[0]
+	})
+	if ents, err := os.ReadDir(filepath.Join(j.Dir, "binlog-spool")); err != nil || len(ents) != 1 {
+		t.Errorf("binlog-spool after the restart holds %d entries (%v), want the new archiver's folder alone", len(ents), err)
+	}
 	// D, written after the time, makes the archiver store the file
 	// again (a quiet server's is stored again each minute only): the
 	// archive then reaches past afterC.
@@ -220,4 +237,25 @@ func TestArchivingUnitIsTheLeader(t *testing.T) {
 	}
 	w.settle()
 	check(other)
+}
+
+// processesWithArg returns the processes one of whose arguments starts
+// with prefix.
+func processesWithArg(t *testing.T, prefix string) []string {
+	t.Helper()
+	paths, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range paths {
+		data, _ := os.ReadFile(p)
+		for _, arg := range strings.Split(string(data), "\x00") {
+			if strings.HasPrefix(arg, prefix) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }
