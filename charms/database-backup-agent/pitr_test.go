@@ -166,14 +166,18 @@ func (w *world) waitArchived(at time.Time) {
 }
 
 // TestPhysicalBackupPostgres: a backup job with method physical makes a
-// PostgreSQL base backup whose manifest says physical; a restore to a
-// time and an unknown method are refused naming their field, and the
-// agent advertises physical but not point-in-time.
+// PostgreSQL base backup whose manifest says physical, and with
+// archive-logs on the WAL archiver then fills the scope's archive; a
+// restore to a time and an unknown method are refused naming their field,
+// and the agent advertises physical but not point-in-time.
 func TestPhysicalBackupPostgres(t *testing.T) {
 	w, _ := postgresWorld(t, 1)
 	caps, err := dbbackup.ParseCapabilities(w.m.RelationData(w.rel, "agent")[dbbackup.CapabilitiesKey])
 	if err != nil || !caps.Has(dbbackup.Physical) || caps.Has(dbbackup.PointInTime) {
 		t.Errorf("PostgreSQL agent capabilities = %v, %v; want physical and not point-in-time", caps, err)
+	}
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"archive-logs": "true"}); err != nil {
+		t.Fatal(err)
 	}
 	bogus := w.backup("bogus-method")
 	bogus.Extra = map[string]json.RawMessage{dbbackup.MethodField: json.RawMessage(`"snapshot"`)}
@@ -196,6 +200,20 @@ func TestPhysicalBackupPostgres(t *testing.T) {
 	if err != nil || m.Engine.Method != engine.MethodPhysical || m.Engine.Physical == nil {
 		t.Fatalf("manifest of phys: method %q, physical %+v, %v; want physical with WAL positions", m.Engine.Method, m.Engine.Physical, err)
 	}
+	// With archive-logs on, the leader streams the WAL into the scope's
+	// archive from the backup's storage on, and says so.
+	st, err := s3.New(w.storage(), s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("WAL in the archive", func() bool {
+		logs, err := artefact.ListLogs(ctx, st, "agent", artefact.LogStreamWAL)
+		return err == nil && len(logs) > 0
+	})
+	w.waitFor("the status to show the WAL archiver", func() bool {
+		_, msg := w.m.UnitStatus("agent/0")
+		return strings.Contains(msg, "archiving logs")
+	})
 	w.request(w.restore("pg-to-time", phys.ArtefactPath).WithRestoreToTime(time.Now()))
 	if r := w.wait("pg-to-time")["pg-to-time"]; r.Status != dbbackup.Error || !strings.Contains(r.Message, dbbackup.RestoreToTimeField) {
 		t.Errorf("pg-to-time = %+v, want an error naming %s", r, dbbackup.RestoreToTimeField)
