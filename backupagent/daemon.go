@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/internal/daemon"
 	"github.com/dbbackup/dbbackup/internal/jujuexec"
 	"github.com/dbbackup/dbbackup/runner"
@@ -89,8 +91,20 @@ func RunnerMain(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	x := &Executor{Scope: *scope, Database: func() (Database, error) { return ReadDatabase(j) }, Store: s3.Options{}}
+	x := &Executor{Scope: *scope, Database: func() (Database, error) { return ReadDatabase(j) }, Store: s3.Options{},
+		BackedUp: func(job dbbackup.Job) error { return recordArchiveJob(j, job) }, Log: stampWriter{stderr}}
 	defer ServeMetrics(ctx, j, stderr)()
+	out, ok := stderr.(*os.File)
+	if !ok {
+		out = os.Stderr
+	}
+	var supervised sync.WaitGroup
+	defer supervised.Wait()
+	supCtx, stopSup := context.WithCancel(ctx)
+	defer stopSup()
+	supervised.Go(func() {
+		superviseArchiver(supCtx, j, exe, *scope, time.Second, out, stampWriter{stderr}, func() { _ = j.Kick() })
+	})
 	err = runner.Run(ctx, runner.Options{
 		Journal:  j,
 		Executor: x,

@@ -27,6 +27,13 @@ type Executor struct {
 	Database func() (Database, error)
 	// Store are the S3 client options (tests shorten the retries).
 	Store s3.Options
+	// BackedUp, when set, is called with each backup job that
+	// succeeded (its credentials and keys resolved): the log archiver
+	// follows the newest backup's storage. An error is logged, not the
+	// job's.
+	BackedUp func(job dbbackup.Job) error
+	// Log receives what BackedUp could not do; may be nil.
+	Log io.Writer
 }
 
 var _ runner.Executor = (*Executor)(nil)
@@ -69,6 +76,14 @@ func (e *Executor) Run(ctx context.Context, job dbbackup.Job, progress func(byte
 }
 
 func (e *Executor) backup(ctx context.Context, eng engine.Engine, job dbbackup.Job, secrets []string, progress func(int64, int64)) (string, error) {
+	method, err := job.BackupMethod()
+	if err != nil {
+		return "", err
+	}
+	if method == dbbackup.MethodPhysical && eng.Kind() != engine.PostgreSQL {
+		return "", fmt.Errorf("%s: a physical backup is a PostgreSQL base backup; this unit serves %s (use %s)",
+			dbbackup.MethodField, eng.Kind(), dbbackup.MethodLogical)
+	}
 	if err := eng.Check(ctx); err != nil {
 		return "", err
 	}
@@ -85,12 +100,17 @@ func (e *Executor) backup(ctx context.Context, eng engine.Engine, job dbbackup.J
 		return "", err
 	}
 	m, err := artefact.Backup(ctx, st, artefact.BackupOptions{
-		Scope: e.Scope, JobID: job.ID, Engine: eng.Kind(), Compression: compression, Secrets: secrets, Key: keys.Current(),
+		Scope: e.Scope, JobID: job.ID, Engine: eng.Kind(), Method: engine.Method(method), Compression: compression, Secrets: secrets, Key: keys.Current(),
 	}, func(ctx context.Context, w io.Writer, log io.Writer) (engine.Result, error) {
-		return eng.Backup(ctx, engine.BackupSpec{Log: log, Progress: func(b int64) { progress(b, 0) }}, w)
+		return eng.Backup(ctx, engine.BackupSpec{Method: engine.Method(method), Log: log, Progress: func(b int64) { progress(b, 0) }}, w)
 	})
 	if err != nil {
 		return "", err
+	}
+	if e.BackedUp != nil {
+		if err := e.BackedUp(job); err != nil && e.Log != nil {
+			fmt.Fprintf(e.Log, "job %s: %v\n", job.ID, secret.Guard(err, secrets))
+		}
 	}
 	return m.Ref().Under(job.Storage.Path).Path(), nil
 }
@@ -104,6 +124,14 @@ func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, 
 		return "", err
 	}
 	prefix := ref.Path()
+	target, err := job.RestoreToTime()
+	if err != nil {
+		return job.ArtefactPath, err
+	}
+	if !target.IsZero() && eng.Kind() != engine.MySQL {
+		return job.ArtefactPath, fmt.Errorf("%s: this unit cannot restore %s to a time (a PostgreSQL restore to a time needs the server stopped and its data directory rewritten; use dbbackup restore --restore-to-time --pgdata on the database's machine)",
+			dbbackup.RestoreToTimeField, db.Name())
+	}
 	if err := eng.Check(ctx); err != nil {
 		return job.ArtefactPath, err
 	}
@@ -128,6 +156,9 @@ func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, 
 	}
 	if m.Engine.Kind != eng.Kind() {
 		return job.ArtefactPath, fmt.Errorf("artefact-path: %s holds a %s backup; it cannot be restored into %s", job.ArtefactPath, m.Engine.Kind, db.Name())
+	}
+	if !target.IsZero() {
+		return job.ArtefactPath, e.restoreToTime(ctx, eng, db, job, st, prefix, key, target, progress)
 	}
 	spec := engine.RestoreSpec{Method: m.Engine.Method, Progress: func(b int64) { progress(b, m.RawBytes) }}
 	if db.Database == "" && len(m.Engine.Databases) == 1 {

@@ -26,6 +26,38 @@ func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
 // StatusFrom is Status with the journal's records already read (as
 // Result.Records), saving a second read of the journal in a hook.
 func StatusFrom(j runner.Journal, recs []runner.Record, now time.Time) (goops.StatusName, string) {
+	st, msg := jobStatus(j, recs, now)
+	if a := archiverStatus(j); a != "" && st == goops.StatusActive {
+		msg += "; " + a
+	}
+	return st, msg
+}
+
+// archiverStatus is the log archiver's part of the status: empty when
+// this unit does not archive.
+func archiverStatus(j runner.Journal) string {
+	a := readArchiving(j)
+	if !a.On {
+		return a.Why
+	}
+	s := ReadArchiverState(j)
+	last := "nothing uploaded yet"
+	if !s.LastUpload.IsZero() {
+		last = fmt.Sprintf("last upload %s (%s)", s.LastUpload.UTC().Format(time.RFC3339), s.LastFile)
+	}
+	switch {
+	case s.Running:
+		return "archiving logs, " + last
+	case s.LastError != "":
+		return fmt.Sprintf("log archiver down (%d restarts): %s; %s", s.Restarts, s.LastError, last)
+	}
+	if _, err := j.JobValue(archiveJobValue); err != nil {
+		return "archive-logs waits for a first backup (its storage)"
+	}
+	return "log archiver starting"
+}
+
+func jobStatus(j runner.Journal, recs []runner.Record, now time.Time) (goops.StatusName, string) {
 	if h, ok := j.Health(); ok && !h.OK {
 		return goops.StatusBlocked, h.Message
 	}

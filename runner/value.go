@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/dbbackup/dbbackup/dbbackup"
 )
 
 // ErrNoValue is returned by Value for a name SetValue never wrote.
@@ -66,4 +68,28 @@ func (j Journal) Value(name string, v any) error {
 		return fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	return nil
+}
+
+// SetJobValue records job under name like SetValue, credentials and all
+// (the file is 0600, as the journal's records are): a job the runner
+// keeps beyond the life of its record, such as the backup whose storage
+// the log archiver writes to. It reports whether the content changed.
+func (j Journal) SetJobValue(name string, job dbbackup.Job) (bool, error) {
+	return j.SetValue(name, request{job: job})
+}
+
+// JobValue reads the job SetJobValue recorded under name; ErrNoValue when
+// none was.
+func (j Journal) JobValue(name string) (dbbackup.Job, error) {
+	var r request
+	if err := j.Value(name, &r); err != nil {
+		return dbbackup.Job{}, err
+	}
+	if r.err != nil {
+		return dbbackup.Job{}, fmt.Errorf("cannot read %s: %w", name, r.err)
+	}
+	if r.job.ID == "" {
+		return dbbackup.Job{}, fmt.Errorf("cannot read %s: %w", name, errNoRequest)
+	}
+	return r.job, nil
 }

@@ -7,15 +7,32 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/engine"
 )
 
-// capabilities are the extensions of the wire this provider supports,
-// advertised in its application databag (interface/v0/README.md).
-var capabilities = dbbackup.Capabilities{dbbackup.CredentialsSecret, dbbackup.EncryptionSecret}
+// capabilities are the extensions of the wire this provider supports for
+// a database of kind, advertised in its application databag
+// (interface/v0/README.md): physical base backups for PostgreSQL, restores
+// to a time for MariaDB/MySQL (a PostgreSQL one needs the server stopped,
+// which this agent does not do). They do not depend on archive-logs: the
+// archive may be written by another archiver, and a restore to a time the
+// archive does not reach is refused before it touches the database (see
+// docs/provider.md).
+func capabilities(kind engine.Kind) dbbackup.Capabilities {
+	c := dbbackup.Capabilities{dbbackup.CredentialsSecret, dbbackup.EncryptionSecret}
+	switch kind {
+	case engine.PostgreSQL:
+		c = append(c, dbbackup.Physical)
+	case engine.MySQL:
+		c = append(c, dbbackup.PointInTime)
+	}
+	return c
+}
 
-// advertise writes, on the leader, the capabilities into the application
-// databag of every database-backup relation where they differ.
-func advertise() error {
+// advertise writes, on the leader, the capabilities for a database of
+// kind into the application databag of every database-backup relation
+// where they differ.
+func advertise(kind engine.Kind) error {
 	leader, err := goops.IsLeader()
 	if err != nil || !leader {
 		return err
@@ -24,7 +41,7 @@ func advertise() error {
 	if err != nil {
 		return fmt.Errorf("cannot list the database-backup relations: %w", err)
 	}
-	want := capabilities.String()
+	want := capabilities(kind).String()
 	for _, id := range ids {
 		app, _ := goops.GetRelationApp(id)
 		if app == "" {

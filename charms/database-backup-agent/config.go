@@ -21,6 +21,7 @@ type config struct {
 	ExtraUserRoles    string `json:"extra-user-roles"`
 	MetricsAddress    string `json:"metrics-address"`
 	BackupMaxAge      string `json:"backup-max-age"`
+	ArchiveLogs       bool   `json:"archive-logs"`
 }
 
 // metrics is the metrics part of the config.

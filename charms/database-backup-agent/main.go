@@ -28,6 +28,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == backupagent.RunnerCommand {
 		os.Exit(backupagent.RunnerMain(os.Args[2:], os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == backupagent.ArchiverCommand {
+		os.Exit(backupagent.ArchiverMain(os.Args[2:], os.Stderr))
+	}
 	env := goops.ReadEnv()
 	mode := backupagent.RunnerAuto
 	if charmenv.Read().Simulated {
@@ -73,6 +76,7 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 			problem = err.Error()
 		}
 	}
+	kind := db.Engine
 	if problem != "" {
 		// Jobs fail with "no database is configured yet" rather than wait
 		// for a fix that may never come; the status says what to fix.
@@ -80,6 +84,13 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 	}
 	changed, err := backupagent.SetDatabase(j, db)
 	if err != nil {
+		return err
+	}
+	archiving, err := archivingRule(c)
+	if err != nil {
+		return err
+	}
+	if _, err := backupagent.SetArchiving(j, archiving); err != nil {
 		return err
 	}
 	if err := backupagent.StartRunner(j, env.UnitName, mode); err != nil {
@@ -90,7 +101,7 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 			return err
 		}
 	}
-	if err := advertise(); err != nil {
+	if err := advertise(kind); err != nil {
 		return err
 	}
 	agent := backupagent.Agent{Journal: j, MaxBackupsPerUnit: c.MaxBackupsPerUnit}

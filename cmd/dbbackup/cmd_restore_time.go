@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
@@ -91,47 +88,17 @@ func runRestoreToTime(f pitrFlags, eng engine.Engine, conn engine.Conn, stdout, 
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	if prefix == "" {
-		if prefix, err = newestBase(ctx, st, f.scope, conn.Database, target); err != nil {
-			return refuse(err)
-		}
-	}
-	m, err := artefact.Open(ctx, baseSt, prefix, key)
-	if err != nil {
-		return refuse(err)
-	}
-	if err := pitrBase(m, conn.Database, target); err != nil {
-		return refuse(fmt.Errorf("cannot restore %s to %s: %w", prefix, f.toTime, err))
-	}
-	db := m.Engine.Databases[0]
-	stop := target.Truncate(time.Second).Add(time.Second)
-	dir, err := os.MkdirTemp("", "dbbackup-replay-")
-	if err != nil {
-		return refuse(err)
-	}
-	defer os.RemoveAll(dir)
-	chain, err := pitr.Archive{Store: st, Scope: m.Scope, Key: key}.Binlogs().Fetch(ctx, *m.Engine.Binlog, stop, dir)
-	if err != nil {
-		return refuse(err)
-	}
-	if err := my.CheckReplay(ctx); err != nil {
-		return refuse(err)
-	}
-	prog := newProgress(stderr, "restore", m.RawBytes)
+	prog := newProgress(stderr, "restore", 0)
 	start := time.Now()
-	_, res, err := artefact.RestoreInto(ctx, baseSt, prefix, artefact.RestoreOptions{Key: key}, eng,
-		engine.RestoreSpec{Method: m.Engine.Method, Database: db, Log: stderr, Progress: prog.update})
+	res, err := pitr.RestoreMySQL(ctx, pitr.MySQLRestore{Engine: my, Archive: st, Base: baseSt, Prefix: prefix,
+		Scope: f.scope, Database: conn.Database, Target: target, Key: key, Log: stderr,
+		Progress: func(n, total int64) { prog.setTotal(total); prog.update(n) }})
 	if err != nil {
 		return refuse(err)
 	}
 	prog.done()
-	if err := my.ReplayBinlogs(ctx, mysql.ReplaySpec{Chain: chain, Start: *m.Engine.Binlog, Stop: stop, Database: db, Log: stderr}); err != nil {
-		return refuse(fmt.Errorf("restored %s, then %w", prefix, err))
-	}
-	names := make([]string, len(chain.Paths))
-	for i, p := range chain.Paths {
-		names[i] = filepath.Base(p)
-	}
+	m, prefix := res.Manifest, res.Prefix
+	names := res.Binlogs
 	reported := m.Ref().Under(cfg.Path).Path()
 	if f.path != "" {
 		reported = prefix
@@ -143,44 +110,4 @@ func runRestoreToTime(f pitrFlags, eng engine.Engine, conn engine.Conn, stdout, 
 	}
 	fmt.Fprintf(stdout, "restored %s into %s as of %s (%d binary log files replayed)\n", prefix, f.dbURL, target.UTC().Format(time.RFC3339), len(names))
 	return exitOK
-}
-
-// pitrBase refuses a backup a restore to target cannot start from.
-func pitrBase(m artefact.Manifest, database string, target time.Time) error {
-	switch {
-	case m.Engine.Kind != engine.MySQL:
-		return fmt.Errorf("it is a %s backup", m.Engine.Kind)
-	case m.Engine.Binlog == nil:
-		return errors.New("the backup records no binary log position (the server wrote no binary log, or an older dbbackup made it)")
-	case len(m.Engine.Databases) != 1:
-		return fmt.Errorf("the backup holds %d databases; a restore to a time needs a backup of one database", len(m.Engine.Databases))
-	case database != "" && database != m.Engine.Databases[0]:
-		return fmt.Errorf("the backup is of database %q; a restore to a time restores it under its own name, not into %q", m.Engine.Databases[0], database)
-	case m.FinishedAt.After(target):
-		return fmt.Errorf("the backup finished at %s, after the time", m.FinishedAt.UTC().Format(time.RFC3339))
-	}
-	return nil
-}
-
-// newestBase returns the prefix of the newest backup of scope a restore
-// to target can start from.
-func newestBase(ctx context.Context, st store.Store, scope, database string, target time.Time) (string, error) {
-	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: scope})
-	if err != nil {
-		return "", err
-	}
-	var best *artefact.Summary
-	for i, b := range backups {
-		if !b.Complete || b.Engine != engine.MySQL || b.Binlog == nil || len(b.Databases) != 1 || b.FinishedAt.After(target) ||
-			(database != "" && b.Databases[0] != database) {
-			continue
-		}
-		if best == nil || b.FinishedAt.After(best.FinishedAt) {
-			best = &backups[i]
-		}
-	}
-	if best == nil {
-		return "", fmt.Errorf("cannot restore to %s: scope %s holds no backup of one database with a binary log position finished before then", target.UTC().Format(time.RFC3339), scope)
-	}
-	return best.Prefix, nil
 }

@@ -46,6 +46,13 @@ func (p *progress) update(n int64) {
 	}
 }
 
+// setTotal sets the size the bytes done are out of (0: unknown).
+func (p *progress) setTotal(total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = total
+}
+
 // done prints the final line.
 func (p *progress) done() {
 	p.mu.Lock()
