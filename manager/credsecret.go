@@ -33,11 +33,27 @@ const (
 // its URI kept in the peer application databag) and returns its URI. The
 // leader only; it needs the peer relation.
 func (w *world) ensureCredsSecret() (string, error) {
-	if w.peer.id == "" {
-		return "", fmt.Errorf("cannot keep the credentials secret: the peer relation does not exist yet")
-	}
 	want := map[string]string{"access-key": w.s3.storage.AccessKey, "secret-key": w.s3.storage.SecretKey}
-	uri := strings.TrimSpace(w.peer.data[credsSecretKey])
+	return w.ensureOwnedSecret(ownedSecret{what: "credentials", peerKey: credsSecretKey, label: credsSecretLabel,
+		description: "S3 credentials of the database backups", changed: "the S3 credentials changed"}, want)
+}
+
+// ownedSecret names one secret the leader owns: what it holds (for
+// messages), the peer application key that keeps its URI, its label and
+// description, and what to log when its content changes.
+type ownedSecret struct {
+	what, peerKey, label, description, changed string
+}
+
+// ensureOwnedSecret makes secret s hold want: a new revision when its
+// content differs, a new secret the first time or when it is gone, its
+// URI kept in the peer application databag. It returns the URI. The
+// leader only; it needs the peer relation.
+func (w *world) ensureOwnedSecret(s ownedSecret, want map[string]string) (string, error) {
+	if w.peer.id == "" {
+		return "", fmt.Errorf("cannot keep the %s secret: the peer relation does not exist yet", s.what)
+	}
+	uri := strings.TrimSpace(w.peer.data[s.peerKey])
 	if uri != "" {
 		have, err := goops.GetSecretByID(uri, false, false)
 		switch {
@@ -47,22 +63,22 @@ func (w *world) ensureCredsSecret() (string, error) {
 			if err := secretTool("secret-set", uri, want); err != nil {
 				return "", err
 			}
-			goops.LogInfof("the S3 credentials changed: new revision of secret %s", uri)
+			goops.LogInfof("%s: new revision of secret %s", s.changed, uri)
 			return uri, nil
 		case !strings.Contains(err.Error(), "not found"):
-			return "", fmt.Errorf("cannot read the credentials secret %s: %w", uri, err)
+			return "", fmt.Errorf("cannot read the %s secret %s: %w", s.what, uri, err)
 		}
-		goops.LogWarningf("the credentials secret %s is gone: adding a new one", uri)
+		goops.LogWarningf("the %s secret %s is gone: adding a new one", s.what, uri)
 	}
-	out, err := secretToolOutput("secret-add", "", want, "--label", credsSecretLabel, "--description", "S3 credentials of the database backups")
+	out, err := secretToolOutput("secret-add", "", want, "--label", s.label, "--description", s.description)
 	if err != nil {
 		return "", err
 	}
 	uri = strings.TrimSpace(out)
-	if err := setAppData(w.peer.id, map[string]string{credsSecretKey: uri}); err != nil {
+	if err := setAppData(w.peer.id, map[string]string{s.peerKey: uri}); err != nil {
 		return "", err
 	}
-	w.peer.data[credsSecretKey] = uri
+	w.peer.data[s.peerKey] = uri
 	return uri, nil
 }
 

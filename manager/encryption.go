@@ -106,40 +106,13 @@ func advertised(caps dbbackup.Capabilities) string {
 // URI kept in the peer application databag) and returns its URI. The
 // leader only; it needs the peer relation.
 func (w *world) ensureKeysSecret() (string, error) {
-	if w.peer.id == "" {
-		return "", fmt.Errorf("cannot keep the encryption keys secret: the peer relation does not exist yet")
-	}
 	want := map[string]string{artefact.KeySecretField: artefact.Keys{w.enc.keys.Current()}.Text()}
 	if len(w.enc.keys) > 1 {
 		want[artefact.PreviousKeysSecretField] = w.enc.keys[1:].Text()
 	}
-	uri := strings.TrimSpace(w.peer.data[keysSecretKey])
-	if uri != "" {
-		have, err := goops.GetSecretByID(uri, false, false)
-		switch {
-		case err == nil && maps.Equal(have, want):
-			return uri, nil
-		case err == nil:
-			if err := secretTool("secret-set", uri, want); err != nil {
-				return "", err
-			}
-			goops.LogInfof("the encryption keys changed (now %s): new revision of secret %s", strings.Join(w.enc.keys.Fingerprints(), ", "), uri)
-			return uri, nil
-		case !strings.Contains(err.Error(), "not found"):
-			return "", fmt.Errorf("cannot read the encryption keys secret %s: %w", uri, err)
-		}
-		goops.LogWarningf("the encryption keys secret %s is gone: adding a new one", uri)
-	}
-	out, err := secretToolOutput("secret-add", "", want, "--label", keysSecretLabel, "--description", "encryption keys of the database backups")
-	if err != nil {
-		return "", err
-	}
-	uri = strings.TrimSpace(out)
-	if err := setAppData(w.peer.id, map[string]string{keysSecretKey: uri}); err != nil {
-		return "", err
-	}
-	w.peer.data[keysSecretKey] = uri
-	return uri, nil
+	return w.ensureOwnedSecret(ownedSecret{what: "encryption keys", peerKey: keysSecretKey, label: keysSecretLabel,
+		description: "encryption keys of the database backups",
+		changed:     fmt.Sprintf("the encryption keys changed (now %s)", strings.Join(w.enc.keys.Fingerprints(), ", "))}, want)
 }
 
 // encryptJobs names the keys secret in app's jobs that need it: a backup
