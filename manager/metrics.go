@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gruyaume/goops"
@@ -112,8 +113,8 @@ func (w *world) storedBytes(a *metrics.App, old metrics.App) {
 				return
 			}
 		}
-		if last.Status != dbbackup.Success || w.s3.problem != "" {
-			return
+		if last.Status != dbbackup.Success || strings.HasPrefix(last.Message, deletedNote) || w.s3.problem != "" {
+			return // nothing in the bucket to size: no listing in every hook
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 		defer cancel()
