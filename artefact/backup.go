@@ -162,10 +162,11 @@ func engineOf(name string) engine.Kind {
 }
 
 // The producer's writes are queued in asyncChunks chunks of asyncChunkSize
-// bytes (see asyncWriter).
+// bytes (see asyncWriter): one compressor chunk each, which the compressor
+// takes where it lies, without gathering it in a buffer of its own.
 const (
-	asyncChunkSize = 256 << 10
-	asyncChunks    = 8
+	asyncChunkSize = compressChunk
+	asyncChunks    = 2
 )
 
 // writeData runs the producer into the store through the pipeline.
