@@ -32,7 +32,8 @@ type BackupOptions struct {
 	Compression bool
 	// Key, when set, encrypts the data and the log with AES-256-GCM.
 	Key []byte
-	// FrameSize is the payload size of one frame; 0 means DefaultFrameSize.
+	// FrameSize is the largest payload of one frame (the part header
+	// records it); 0 means DefaultFrameSize.
 	FrameSize int
 	// Secrets are scrubbed from the log before it is stored.
 	Secrets []string
