@@ -120,6 +120,9 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 	target := time.Now().UTC()
 	src.SQL(b, "", "FLUSH BINARY LOGS")
 	lags := lag.stop(b, time.Minute)
+	// The archive reaches as far as its last store, in whole seconds:
+	// the store at SIGTERM must come a second after the target.
+	time.Sleep(time.Until(target.Add(2 * time.Second)))
 	for _, c := range children(arch.Process.Pid) {
 		_ = syscall.Kill(c, syscall.SIGTERM)
 	}
