@@ -221,9 +221,9 @@ type window struct {
 	n    int   // the bytes of buf that hold the file
 }
 
-// slice returns at most max bytes of the file at off (at least one when
-// off is below size), valid until the next call.
-func (w *window) slice(off, max int64) ([]byte, error) {
+// slice returns at most limit bytes of the file at off (at least one
+// when off is below size), valid until the next call.
+func (w *window) slice(off, limit int64) ([]byte, error) {
 	if off < 0 || off >= w.size {
 		return nil, io.ErrUnexpectedEOF
 	}
@@ -240,7 +240,7 @@ func (w *window) slice(off, max int64) ([]byte, error) {
 		w.off, w.n = off, n
 	}
 	p := w.buf[off-w.off : w.n]
-	return p[:min(int64(len(p)), max)], nil
+	return p[:min(int64(len(p)), limit)], nil
 }
 
 // ReadAt fills p with the file's bytes at off.
