@@ -174,13 +174,7 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 			}
 			now := time.Now()
 			w.mu.Lock()
-			w.pending = slices.DeleteFunc(w.pending, func(p binlogPoint) bool {
-				if stored[p.file] >= p.pos {
-					w.lags = append(w.lags, now.Sub(p.at))
-					return true
-				}
-				return false
-			})
+			w.pending = resolveLags(w.pending, stored, now, &w.lags)
 			w.mu.Unlock()
 			select {
 			case <-w.done:
@@ -191,6 +185,19 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 	})
 	b.Cleanup(w.end)
 	return w
+}
+
+// resolveLags appends to lags the lag of each point whose position is
+// stored (stored holds each file's raw bytes in the archive, MaxInt64 when
+// complete), seen at now, and returns the points still waiting.
+func resolveLags(pending []binlogPoint, stored map[string]int64, now time.Time, lags *durations) []binlogPoint {
+	return slices.DeleteFunc(pending, func(p binlogPoint) bool {
+		if stored[p.file] >= p.pos {
+			*lags = append(*lags, now.Sub(p.at))
+			return true
+		}
+		return false
+	})
 }
 
 func (w *lagWatch) fail(err error) {
@@ -234,4 +241,30 @@ func (w *lagWatch) stop(b *testing.B, within time.Duration) durations {
 	}
 	w.end()
 	return w.lags
+}
+
+// TestResolveLags: a position is stored when its file is complete in the
+// archive or its partial copy holds that many bytes, not before; the lag
+// runs from the sample to the look that found it.
+func TestResolveLags(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	pending := []binlogPoint{
+		{at: t0, file: "b.000001", pos: 900},
+		{at: t0.Add(time.Second), file: "b.000002", pos: 500},
+		{at: t0.Add(2 * time.Second), file: "b.000002", pos: 501},
+		{at: t0.Add(3 * time.Second), file: "b.000003", pos: 4},
+	}
+	var lags durations
+	stored := map[string]int64{"b.000001": math.MaxInt64, "b.000002": 500}
+	pending = resolveLags(pending, stored, t0.Add(5*time.Second), &lags)
+	if len(pending) != 2 || pending[0].pos != 501 || pending[1].file != "b.000003" {
+		t.Fatalf("left %+v, want the points past what is stored", pending)
+	}
+	if want := (durations{5 * time.Second, 4 * time.Second}); !slices.Equal(lags, want) {
+		t.Fatalf("lags %v, want %v", lags, want)
+	}
+	stored["b.000002"] = math.MaxInt64
+	if pending = resolveLags(pending, stored, t0.Add(9*time.Second), &lags); len(pending) != 1 || lags.max() != 7*time.Second || lags.median() != 5*time.Second {
+		t.Fatalf("left %+v, lags %v", pending, lags)
+	}
 }
