@@ -85,7 +85,6 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 	go func() { exited <- arch.Wait() }()
 	b.Cleanup(func() {
 		if arch.ProcessState == nil {
-			_ = syscall.Kill(-arch.Process.Pid, syscall.SIGKILL)
 			for _, c := range children(arch.Process.Pid) {
 				_ = syscall.Kill(c, syscall.SIGKILL)
 			}
@@ -98,7 +97,11 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 	out, err := dbbackupCmd(b, srcEnv, "backup", "--engine", "mysql", "--database-url", src.URL("shop"),
 		"--storage-config", cfgFile, "--scope", "my", "--job-id", "base", "--json").Output()
 	if err != nil {
-		b.Fatalf("base backup: %v", err)
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		b.Fatalf("base backup: %v\n%s", err, tail(string(stderr), 20))
 	}
 	base := parseBackupReport(b, out)
 	root, err := s3.NewRoot(cfg, s3.Options{})
