@@ -48,6 +48,14 @@ type Archiving struct {
 	// Why says, when On is false with archive-logs true, which unit
 	// archives instead.
 	Why string `json:"why,omitempty"`
+	// WarnRetained is how much WAL (bytes) the PostgreSQL archiver's
+	// replication slot may hold back on the server before the status
+	// warns; 0: no limit.
+	WarnRetained int64 `json:"warn-retained,omitempty"`
+	// Release is true when archive-logs is off: the runner drops the
+	// agent's replication slot and the WAL spool, which would otherwise
+	// keep WAL on the server for ever (see releaseSlot).
+	Release bool `json:"release,omitempty"`
 }
 
 // SetArchiving records the hooks' decision for the runner. It reports
@@ -150,6 +158,11 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 	if err != nil {
 		return err
 	}
+	lag := func(l ArchiveLag) {
+		if err := recordLag(j, l); err != nil {
+			fmt.Fprintf(out, "%v\n", err)
+		}
+	}
 	rec := func(name string) {
 		if _, err := j.SetValue(archiverUploadValue, upload{At: time.Now().UTC(), File: name}); err != nil {
 			fmt.Fprintf(out, "%v\n", err)
@@ -162,18 +175,24 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 		if err := clearBinlogSpool(spool, out); err != nil {
 			return err
 		}
-		err = e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: recordingSink{arch.Binlogs(), rec}, Log: out, Dir: spool})
+		err = e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: recordingSink{arch.Binlogs(), rec}, Log: out, Dir: spool,
+			ProgressEvery: lagEvery, Progress: func(p mysql.ArchiveProgress) { lag(lagOfBinlog(p)) }})
 	case *postgres.Engine:
-		err = e.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(j.Dir, "wal-spool"), Slot: walSlot, Log: out,
-			WarnRetained: 1 << 30}, recordingWAL{arch.WAL(), rec})
+		err = e.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(j.Dir, walSpool), Slot: walSlot, Log: out,
+			WarnRetained: readArchiving(j).WarnRetained, CheckEvery: time.Minute,
+			ProgressEvery: lagEvery, Progress: func(p postgres.ArchiveProgress) { lag(lagOfWAL(p)) }}, recordingWAL{arch.WAL(), rec})
 	default:
 		err = fmt.Errorf("cannot archive the logs of %s", db.Engine)
 	}
 	return secret.Guard(err, secrets)
 }
 
-// walSlot is the replication slot the agent's WAL archiver holds.
-const walSlot = "dbbackup_agent"
+// walSlot is the replication slot the agent's WAL archiver holds, and
+// walSpool the folder in the journal pg_receivewal writes into.
+const (
+	walSlot  = "dbbackup_agent"
+	walSpool = "wal-spool"
+)
 
 // recordingSink stores binary logs and records each upload.
 type recordingSink struct {

@@ -80,7 +80,9 @@ func archiverWant(j runner.Journal) string {
 // and when what it archives changes, until ctx ends; then it stops it
 // (SIGTERM, SIGKILL after archiverStopGrace). The archiver dies with the
 // runner (a parent-death signal), so a SIGKILLed runner leaves none
-// behind; both resume where the archive stands.
+// behind; both resume where the archive stands. With no archiver wanted
+// and archive-logs off, it drops the WAL archiver's replication slot
+// (releaser).
 func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string, poll time.Duration, out *os.File, log io.Writer, notify func()) {
 	var (
 		cmd     *exec.Cmd
@@ -90,6 +92,7 @@ func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string,
 		next    time.Time
 		started time.Time
 		state   = ReadArchiverState(j)
+		release releaser
 	)
 	state.Running, state.PID = false, 0
 	save := func() {
@@ -157,12 +160,16 @@ func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string,
 				save()
 			} else {
 				cmd, running, started = c, want, time.Now()
+				release = releaser{} // off again: drop the slot again
 				exited = make(chan error, 1)
 				go func() { exited <- c.Wait() }()
 				state.Running, state.PID, state.Since = true, c.Process.Pid, started.UTC()
 				fmt.Fprintf(log, "archiver started (pid %d)\n", c.Process.Pid)
 				save()
 			}
+		}
+		if cmd == nil && want == "" {
+			release.step(ctx, j, log)
 		}
 		select {
 		case <-ctx.Done():
