@@ -29,6 +29,9 @@ type ArchiverState struct {
 	// LastUpload and LastFile are the archiver's last stored file.
 	LastUpload time.Time `json:"last-upload,omitempty"`
 	LastFile   string    `json:"last-file,omitempty"`
+	// Lag is the archiver's last measurement of its lag; nil before the
+	// first.
+	Lag *ArchiveLag `json:"lag,omitempty"`
 }
 
 // ReadArchiverState reads what the runner and the archiver recorded; the
@@ -39,6 +42,9 @@ func ReadArchiverState(j runner.Journal) ArchiverState {
 	var u upload
 	if j.Value(archiverUploadValue, &u) == nil {
 		s.LastUpload, s.LastFile = u.At, u.File
+	}
+	if l, ok := readLag(j); ok {
+		s.Lag = &l
 	}
 	return s
 }
@@ -97,7 +103,7 @@ func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string,
 	state.Running, state.PID = false, 0
 	save := func() {
 		s := state
-		s.LastUpload, s.LastFile = time.Time{}, ""
+		s.LastUpload, s.LastFile, s.Lag = time.Time{}, "", nil
 		if changed, err := j.SetValue(archiverStateValue, s); err != nil {
 			fmt.Fprintf(log, "%v\n", err)
 		} else if changed {
