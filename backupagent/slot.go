@@ -47,8 +47,9 @@ type releaser struct {
 	next time.Time
 }
 
-// step drops the slot when the journal asks for it and it was not done
-// since the archiver last ran; it retries after releaseRetry.
+// step drops the slot when the journal asks for it, this unit ran the
+// WAL archiver (its spool is in the journal) and it was not done since
+// the archiver last ran; it retries after releaseRetry.
 func (r *releaser) step(ctx context.Context, j runner.Journal, log io.Writer) {
 	if r.done || time.Now().Before(r.next) || !readArchiving(j).Release {
 		return
@@ -60,6 +61,12 @@ func (r *releaser) step(ctx context.Context, j runner.Journal, log io.Writer) {
 	}
 	if db.Engine != engine.PostgreSQL {
 		r.done = true // binary logs: the server purges them on its own schedule
+		return
+	}
+	if _, err := os.Stat(filepath.Join(j.Dir, walSpool)); os.IsNotExist(err) {
+		// This unit never ran the WAL archiver (or released it): no
+		// query, and no warning on a unit that never archived.
+		r.done = true
 		return
 	}
 	db.Database = ""

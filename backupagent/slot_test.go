@@ -84,8 +84,19 @@ func TestReleaseDropsTheSlot(t *testing.T) {
 	if st, msg := StatusFrom(j, nil, time.Now()); st != "active" || msg != "idle" {
 		t.Errorf("status after the drop %s %q, want active idle", st, msg)
 	}
-	// Done: no other attempt until an archiver ran again; a missing slot
-	// is no error.
+	// A unit that never ran the WAL archiver (no spool) does not try.
+	if err := os.Remove(filepath.Join(j.Dir, slotReleaseValue)); err != nil {
+		t.Fatal(err)
+	}
+	r = releaser{}
+	r.step(ctx, j, os.Stderr)
+	if err := j.Value(slotReleaseValue, &slotRelease{}); err == nil || !r.done {
+		t.Errorf("a unit with no WAL spool tried to drop the slot (done %v)", r.done)
+	}
+	// With a spool, a missing slot is no error.
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	r = releaser{}
 	r.step(ctx, j, os.Stderr)
 	var rec slotRelease
