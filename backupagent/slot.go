@@ -43,8 +43,9 @@ var (
 // restores to a time after that need a new physical backup (the windows
 // say so).
 type releaser struct {
-	done bool
-	next time.Time
+	done  bool
+	next  time.Time
+	tries int
 }
 
 // step drops the slot when the journal asks for it, this unit ran the
@@ -103,8 +104,14 @@ func (r *releaser) step(ctx context.Context, j runner.Journal, log io.Writer) {
 		r.done = true
 		return
 	}
-	fmt.Fprintf(log, "archive-logs is off: replication slot %s not dropped (in use %v, %s); trying again in %s\n", walSlot, inUse, rec.Error, releaseRetry)
-	r.next = time.Now().Add(releaseRetry)
+	// In use just after the archiver stopped: the server ends its
+	// walsender a moment after pg_receivewal; try again soon at first.
+	wait := releaseRetry
+	if r.tries++; inUse && r.tries <= 6 {
+		wait = min(wait, 5*time.Second)
+	}
+	fmt.Fprintf(log, "archive-logs is off: replication slot %s not dropped (in use %v, %s); trying again in %s\n", walSlot, inUse, rec.Error, wait)
+	r.next = time.Now().Add(wait)
 }
 
 // releaseWarning is the status's warning when the slot could not be
