@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/engine/postgres"
 	"github.com/dbbackup/dbbackup/internal/flock"
@@ -128,7 +129,7 @@ func ArchiverMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Writer) error {
+func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Writer) (err error) {
 	lock, err := flock.Take(filepath.Join(j.Dir, "archiver.lock"))
 	if err != nil {
 		return fmt.Errorf("cannot take the archiver's lock (another archiver runs?): %w", err)
@@ -137,6 +138,15 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 	db, err := ReadDatabase(j)
 	if err != nil {
 		return err
+	}
+	if db.Engine == engine.PostgreSQL {
+		// An archiver that fails still measures the slot, which keeps
+		// WAL on the server while nothing streams from it.
+		defer func() {
+			if err != nil && ctx.Err() == nil {
+				measureSlotDown(ctx, j, db)
+			}
+		}()
 	}
 	job, err := j.JobValue(archiveJobValue)
 	if err != nil {
@@ -185,6 +195,26 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 		err = fmt.Errorf("cannot archive the logs of %s", db.Engine)
 	}
 	return secret.Guard(err, secrets)
+}
+
+// measureSlotDown records the replication slot's retained WAL when the
+// archiver fails (the lag is unknown: "down"), so that the status warns
+// of a slot filling the server's disk while the archiver cannot run; the
+// runner starts it again within a minute, so the measurement stays
+// recent.
+func measureSlotDown(ctx context.Context, j runner.Journal, db Database) {
+	db.Database = ""
+	eng, err := db.Open()
+	if err != nil {
+		return
+	}
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	l := ArchiveLag{At: time.Now().UTC(), Bytes: -1, Why: "down", Slot: walSlot, Retained: -1}
+	if s, err := eng.(*postgres.Engine).Slot(mctx, walSlot); err == nil {
+		l.Retained, l.SlotStatus = s.Retained, oneWord(s.Status)
+	}
+	_ = recordLag(j, l)
 }
 
 // walSlot is the replication slot the agent's WAL archiver holds, and

@@ -2,6 +2,7 @@ package backupagent
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/runner"
@@ -102,5 +104,42 @@ func TestReleaseDropsTheSlot(t *testing.T) {
 	var rec slotRelease
 	if err := j.Value(slotReleaseValue, &rec); err != nil || !rec.Dropped || rec.Error != "" {
 		t.Errorf("release of a missing slot: %+v, %v", rec, err)
+	}
+}
+
+// An archiver that cannot run (here its WAL spool cannot be made) still
+// measures the slot it left on the server: the status warns of the WAL it
+// holds, naming the slot and the size, and stays active.
+func TestFailingArchiverMeasuresTheSlot(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.SQL(t, "postgres", "SELECT pg_create_physical_replication_slot('"+walSlot+"', true); CREATE TABLE filler AS SELECT repeat('x', 1000) FROM generate_series(1, 3000)")
+	j := runner.Journal{Dir: filepath.Join(t.TempDir(), "j")}
+	if _, err := SetDatabase(j, Database{Engine: engine.PostgreSQL, Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password,
+		BinDir: pg.BinDir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SetArchiving(j, Archiving{On: true, WarnRetained: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	job := dbbackup.Job{ID: "b1", Type: dbbackup.Backup, StorageInterface: dbbackup.StorageS3,
+		Storage: dbbackup.StorageConfig{Bucket: "b", Endpoint: "http://127.0.0.1:1", Credentials: dbbackup.Credentials{AccessKey: "ak", SecretKey: "sk"}}}
+	if err := recordArchiveJob(j, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(j.Dir, walSpool), []byte("not a folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := runArchiver(ctx, j, "app", io.Discard); err == nil {
+		t.Fatal("the archiver ran with a file for its spool")
+	}
+	l, ok := readLag(j)
+	if !ok || l.Why != "down" || l.Slot != walSlot || l.Retained < 2<<20 {
+		t.Fatalf("measurement of the failed archiver: %+v, %v; want down with the slot's 2 MiB or more", l, ok)
+	}
+	st, msg := StatusFrom(j, nil, time.Now())
+	if st != "active" || !strings.HasPrefix(msg, "warning: replication slot dbbackup_agent holds ") || !strings.Contains(msg, "MiB of WAL on the server (over 1.0 MiB)") {
+		t.Errorf("status %s %q, want active with the slot's warning first", st, msg)
 	}
 }
