@@ -55,7 +55,7 @@ type Archiving struct {
 	WarnRetained int64 `json:"warn-retained,omitempty"`
 	// Release is true when archive-logs is off: the runner drops the
 	// agent's replication slot and the WAL spool, which would otherwise
-	// keep WAL on the server for ever (see releaseSlot).
+	// keep WAL on the server for ever (see releaser).
 	Release bool `json:"release,omitempty"`
 }
 

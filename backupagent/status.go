@@ -14,7 +14,9 @@ import (
 // Status returns the workload status a person reads at a glance:
 // "blocked" with the database check's reason while the database is
 // unreachable, "active" with the running jobs' progress
-// ("backup job-x 120 MB at 45 MB/s"), or "active" "idle".
+// ("backup job-x 120 MB at 45 MB/s"), or "active" "idle"; then the log
+// archiver's state and lag, and first a warning when its replication slot
+// holds too much WAL on the server (still "active").
 func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
 	recs, err := j.Load()
 	if err != nil {
