@@ -103,7 +103,11 @@ func (e *Engine) ArchiveWAL(ctx context.Context, spec ArchiveSpec, arch WALArchi
 	}
 	var check <-chan time.Time
 	if spec.WarnRetained > 0 || spec.Progress != nil {
-		t := time.NewTicker(min(spec.CheckEvery, spec.ProgressEvery))
+		every := spec.CheckEvery
+		if spec.Progress != nil {
+			every = min(every, spec.ProgressEvery)
+		}
+		t := time.NewTicker(every)
 		defer t.Stop()
 		check = t.C
 	}
