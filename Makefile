@@ -33,7 +33,7 @@ charms:
 deps:
 	bash scripts/install-databases.sh
 	bash scripts/install-s3-servers.sh
-	bash scripts/install-postgres14.sh
+	bash scripts/install-postgres-npm.sh
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
