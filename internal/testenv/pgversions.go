@@ -146,3 +146,14 @@ func (p *Postgres) ServerMajor(t T) int {
 	}
 	return n
 }
+
+// ClientMajor returns the major version of the client tools in BinDir
+// (its pg_dump's).
+func (p *Postgres) ClientMajor(t T) int {
+	t.Helper()
+	n, err := programMajor(filepath.Join(p.BinDir, "pg_dump"))
+	if err != nil {
+		t.Fatalf("cannot tell the client tools' version: %v", err)
+	}
+	return n
+}
