@@ -34,14 +34,18 @@ func TestVersionMatrix(t *testing.T) {
 
 // backupRestoreOn backs up one database, then all of them; after
 // changes, each restore gives back exactly what the backup held, compared
-// by dump, and the manifest records the server's major.
+// by dump, and the manifest records the server's major. On 16 the tools
+// are 18's: a restore into a server older than its tools.
 func backupRestoreOn(t *testing.T, pg *testenv.Postgres, major int) {
 	s := newS3Fixture(t)
 	t.Setenv("PGPASSWORD", pg.Password)
 	t.Setenv("PATH", pg.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	secrets := append(s.secrets, pg.Password)
 	pg.SQL(t, "postgres", "CREATE ROLE clerk LOGIN; CREATE DATABASE shop; CREATE DATABASE ledger OWNER clerk")
-	pg.SQL(t, "shop", pgFixture+"GRANT SELECT ON sales.orders TO clerk;")
+	// Rows that read like the setting pg_restore of 17 and later writes
+	// into its script, which a 16 server (served with 18's tools) does
+	// not know and the restore leaves out of the session's settings only.
+	pg.SQL(t, "shop", pgFixture+"GRANT SELECT ON sales.orders TO clerk; CREATE TABLE public.script_lines (line text); INSERT INTO public.script_lines VALUES ('SET transaction_timeout = 0;'), (E'x\nSET transaction_timeout = 0;');")
 	pg.SQL(t, "ledger", "CREATE TABLE entry (id int PRIMARY KEY, amount numeric); INSERT INTO entry SELECT i, i * 0.5 FROM generate_series(1, 500) i;")
 
 	backup := func(url string) string {
@@ -87,22 +91,6 @@ func backupRestoreOn(t *testing.T, pg *testenv.Postgres, major int) {
 	changed := pg.Dump(t, "shop")
 	if changed == wantShop {
 		t.Fatal("the changes did not change the dump: the test would prove nothing")
-	}
-	if pg.ClientMajor(t) >= 17 && major < 17 {
-		// pg_restore of 17 and later writes "SET transaction_timeout = 0"
-		// into its script whatever the server; a server before 17 refuses
-		// it. No registry reachable here ships the client tools of 16.
-		// The restore of one database, one transaction, is refused and
-		// leaves the database as it was; all databases are not restored
-		// here.
-		code, out := restore(pg.URL("shop"), one)
-		if code == 0 || !strings.Contains(out, "transaction_timeout") {
-			t.Fatalf("restore into %d with the tools of %d: code %d, want the refusal of transaction_timeout\n%s", major, pg.ClientMajor(t), code, out)
-		}
-		if got := pg.Dump(t, "shop"); got != changed {
-			t.Errorf("a refused restore changed the database:\n%s", lineDiff(changed, got))
-		}
-		return
 	}
 	if code, out := restore(pg.URL("shop"), one); code != 0 {
 		t.Fatalf("restore of %s: code %d\n%s", one, code, out)

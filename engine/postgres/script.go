@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -50,8 +53,7 @@ func readHeader(r *bufio.Reader) (header, error) {
 				return h, fmt.Errorf("cannot read the script of pg_restore --create: no CREATE DATABASE before its \\connect")
 			}
 			return h, nil
-		case trimmed == "", strings.HasPrefix(trimmed, "--"), strings.HasPrefix(trimmed, `\`),
-			strings.HasPrefix(trimmed, "SET "), strings.HasPrefix(trimmed, "SELECT pg_catalog.set_config("):
+		case preludeLine(trimmed):
 		case strings.HasPrefix(trimmed, "CREATE DATABASE "):
 			create.WriteString(line)
 			inCreate = !strings.HasSuffix(trimmed, ";")
@@ -67,8 +69,58 @@ func readHeader(r *bufio.Reader) (header, error) {
 	}
 }
 
+// preludeLine reports whether a trimmed line of a pg_restore script may
+// belong to a session prelude (what pg_restore writes at the script's
+// start and after each of its \connect lines): blank, a comment, a psql
+// meta-command, or a session setting (SET or set_config).
+func preludeLine(s string) bool {
+	return s == "" || strings.HasPrefix(s, "--") || strings.HasPrefix(s, `\`) ||
+		strings.HasPrefix(s, "SET ") || strings.HasPrefix(s, "SELECT pg_catalog.set_config(")
+}
+
+// newerSettings are the session settings pg_restore writes into the
+// prelude of its script whatever the server it is meant for (it cannot
+// ask the server when it writes a script), each with the PostgreSQL
+// major that introduced it: a server before that major refuses the line.
+// pg_restore 17 and 18 write statement_timeout, lock_timeout,
+// idle_in_transaction_session_timeout, transaction_timeout,
+// client_encoding, standard_conforming_strings, search_path,
+// check_function_bodies, xmloption, client_min_messages and
+// row_security; all but transaction_timeout (17) are older than 14.
+var newerSettings = []struct {
+	name  string
+	since int
+}{
+	{"transaction_timeout", 17},
+}
+
+// unknownSettings returns the settings of newerSettings a server of major
+// does not know; none when major is 0 (not known): a server that knows a
+// setting must get it (transaction_timeout = 0 keeps a long restore from
+// the server's own timeout).
+func unknownSettings(major int) []string {
+	var out []string
+	for _, s := range newerSettings {
+		if major > 0 && major < s.since {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// serverMajor reads the major of a server_version ("16.14", "15.18
+// (Debian 15.18-0+deb12u1)"); 0 when it cannot.
+func serverMajor(v string) int {
+	n, err := strconv.Atoi(major(v))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
 // scriptFilter passes a pg_restore script through, less the lines that
-// would end the restore's transaction early:
+// would end the restore's transaction early or that the server would
+// refuse:
 //
 //   - the BEGIN; and COMMIT; pg_restore writes around the data of large
 //     objects (unless --single-transaction, which --create excludes): the
@@ -79,15 +131,22 @@ func readHeader(r *bufio.Reader) (header, error) {
 //     ...", "\restrict KEY" with the key of the script's first \restrict
 //     line, which nothing inside the dumped objects can know; a script
 //     without a key (pg_dump before 15.14, 16.10, 17.6) has them alone on a
-//     line after an empty one.
+//     line after an empty one;
+//   - in a session prelude only (from the script's start, and from each of
+//     the \connect lines above, to the first line preludeLine refuses),
+//     a line "SET name ...;" of a setting the server does not know
+//     (unknownSettings). Data cannot come before that first line (rows
+//     follow their COPY statement), so no row is ever dropped.
 //
 // The check before our COMMIT (commitSQL) catches what would slip through.
 type scriptFilter struct {
 	r       *bufio.Reader
 	create  bool
-	key     string // the \restrict key, once seen
-	prev    []byte // the previous whole line, if short
-	midLine bool   // the last chunk did not end a line
+	unknown []string // settings to leave out of a prelude
+	prelude bool     // in a session prelude
+	key     string   // the \restrict key, once seen
+	prev    []byte   // the previous whole line, if short
+	midLine bool     // the last chunk did not end a line
 	// blobs is 1 after the comment heading the large objects' data, 2
 	// after its BEGIN (dropped), until its COMMIT (dropped).
 	blobs   int
@@ -95,12 +154,21 @@ type scriptFilter struct {
 	err     error
 }
 
-// blobsHeading starts the comment pg_dump writes before the large
-// objects' data.
-const blobsHeading = "-- Data for Name: BLOBS; Type: BLOBS;"
+// blobsHeading matches the comment pg_restore writes before the data of
+// large objects: named BLOBS in an archive of pg_dump before 17, by the
+// range of the group's OIDs ("16384..16390", or one OID) from 17 on,
+// which writes a BEGIN and a COMMIT around each group of up to 1000.
+var blobsHeading = regexp.MustCompile(`^-- Data for Name: (BLOBS|[0-9]+(\.\.[0-9]+)?); Type: BLOBS; `)
 
-func newScriptFilter(r *bufio.Reader, create bool) *scriptFilter {
-	return &scriptFilter{r: r, create: create}
+// dataHeading starts every blobsHeading.
+const dataHeading = "-- Data for Name: "
+
+// newScriptFilter filters the script read from r (read with --create
+// when create; past its header, see readHeader, which starts a prelude
+// like the script's start), for a server that does not know the
+// settings unknown.
+func newScriptFilter(r *bufio.Reader, create bool, unknown []string) *scriptFilter {
+	return &scriptFilter{r: r, create: create, unknown: unknown, prelude: true}
 }
 
 // Read returns the script less the dropped lines, as many lines as fit
@@ -139,8 +207,11 @@ func (f *scriptFilter) next() {
 	}
 	start := !f.midLine
 	f.midLine = line[len(line)-1] != '\n'
-	if start && bytes.HasPrefix(line, []byte(blobsHeading)) {
+	if start && bytes.HasPrefix(line, []byte(dataHeading)) && blobsHeading.Match(line) {
 		f.blobs = 1
+	}
+	if start && f.midLine {
+		f.prelude = false // a line too long for a prelude's
 	}
 	if start && !f.midLine && f.dropped(line) {
 		return
@@ -153,9 +224,12 @@ func (f *scriptFilter) next() {
 	}
 }
 
-// dropped says whether a whole line is one to drop, and notes the
-// \restrict key.
+// dropped says whether a whole line is one to drop, notes the \restrict
+// key and where a session prelude starts and ends.
 func (f *scriptFilter) dropped(line []byte) bool {
+	if f.prelude && f.unknownSetting(line) {
+		return true
+	}
 	switch line[0] {
 	case '\\', 'B', 'C':
 	default:
@@ -173,10 +247,31 @@ func (f *scriptFilter) dropped(line []byte) bool {
 		f.key = strings.TrimPrefix(s, `\restrict `)
 	case f.create && strings.HasPrefix(s, `\connect `):
 		prev := strings.TrimRight(string(f.prev), "\r\n")
+		own := prev == ""
 		if f.key != "" {
-			return prev == `\unrestrict `+f.key
+			own = prev == `\unrestrict `+f.key
 		}
-		return prev == ""
+		if own {
+			f.prelude = true // pg_restore sets the new session up again
+		}
+		return own
 	}
 	return false
+}
+
+// unknownSetting reports whether a whole line of a session prelude sets
+// one of the settings the server does not know, and ends the prelude at
+// a line that cannot belong to it.
+func (f *scriptFilter) unknownSetting(line []byte) bool {
+	s := strings.TrimSpace(string(line))
+	if !preludeLine(s) {
+		f.prelude = false
+		return false
+	}
+	rest, ok := strings.CutPrefix(s, "SET ")
+	if !ok || !strings.HasSuffix(s, ";") {
+		return false
+	}
+	name, _, _ := strings.Cut(rest, " ")
+	return slices.Contains(f.unknown, name)
 }

@@ -108,7 +108,7 @@ func TestScriptFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, size := range []int{64, 4096} {
-			f := newScriptFilter(bufio.NewReaderSize(strings.NewReader(tt.in), size), tt.create)
+			f := newScriptFilter(bufio.NewReaderSize(strings.NewReader(tt.in), size), tt.create, unknownSettings(16))
 			got, err := io.ReadAll(iotest.OneByteReader(f))
 			if err != nil {
 				t.Fatal(err)
@@ -122,7 +122,7 @@ func TestScriptFilter(t *testing.T) {
 		t.Fatalf("the test's own expectation is wrong")
 	}
 	boom := errors.New("boom")
-	if _, err := io.ReadAll(newScriptFilter(bufio.NewReader(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom))), true)); !errors.Is(err, boom) {
+	if _, err := io.ReadAll(newScriptFilter(bufio.NewReader(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom))), true, nil)); !errors.Is(err, boom) {
 		t.Errorf("got %v, want the reader's error", err)
 	}
 }
@@ -130,17 +130,76 @@ func TestScriptFilter(t *testing.T) {
 func FuzzScriptFilter(f *testing.F) {
 	f.Add(createScript)
 	f.Add("\\connect a\n")
+	f.Add(settingsScript(newerPrelude))
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := io.ReadAll(newScriptFilter(bufio.NewReaderSize(strings.NewReader(in), 64), true))
+		got, err := io.ReadAll(newScriptFilter(bufio.NewReaderSize(strings.NewReader(in), 64), true, unknownSettings(16)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		// It only ever drops whole \connect, BEGIN and COMMIT lines.
-		if !strings.Contains(in, `\connect `) && !strings.Contains(in, blobsHeading) && string(got) != in {
+		// It only ever drops whole \connect, BEGIN and COMMIT lines, and
+		// the settings it was told of.
+		if !strings.Contains(in, `\connect `) && !strings.Contains(in, dataHeading) && !strings.Contains(in, "SET transaction_timeout") && string(got) != in {
 			t.Fatalf("changed a script without \\connect: %q -> %q", in, got)
 		}
 		if len(got) > len(in) {
 			t.Fatalf("grew: %q -> %q", in, got)
 		}
 	})
+}
+
+// largeObjectGroups is how pg_restore 17 and later writes the data of
+// large objects: a group of up to 1000, named by its range of OIDs, each
+// in its own BEGIN and COMMIT; then a table whose name and rows read like
+// them.
+const largeObjectGroups = `--
+-- Data for Name: 16384..16385; Type: BLOBS; Schema: -; Owner: postgres
+--
+
+BEGIN;
+
+SELECT pg_catalog.lo_open('16384', 131072);
+SELECT pg_catalog.lo_close(0);
+
+COMMIT;
+
+--
+-- Data for Name: 16386; Type: BLOBS; Schema: -; Owner: postgres
+--
+
+BEGIN;
+
+SELECT pg_catalog.lo_open('16386', 131072);
+SELECT pg_catalog.lo_close(0);
+
+COMMIT;
+
+--
+-- Data for Name: 12..13; Type: TABLE DATA; Schema: public; Owner: postgres
+--
+
+COPY public."12..13" (v) FROM stdin;
+BEGIN;
+COMMIT;
+\.
+`
+
+// TestScriptFilterLargeObjectGroups: the BEGIN and COMMIT around each
+// group of large objects are left out (else the first COMMIT would
+// commit the restore halfway), rows that read like them are not.
+func TestScriptFilterLargeObjectGroups(t *testing.T) {
+	want := strings.Replace(largeObjectGroups, "--\n\nBEGIN;\n", "--\n\n", 2)
+	want = strings.Replace(want, "lo_close(0);\n\nCOMMIT;\n", "lo_close(0);\n\n", 2)
+	if strings.Count(want, "BEGIN;") != 1 || strings.Count(want, "COMMIT;") != 1 {
+		t.Fatalf("the test's own expectation is wrong:\n%s", want)
+	}
+	for _, create := range []bool{false, true} {
+		f := newScriptFilter(bufio.NewReaderSize(strings.NewReader(largeObjectGroups), 64), create, nil)
+		got, err := io.ReadAll(iotest.OneByteReader(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("--create %v: got\n%s\nwant\n%s", create, got, want)
+		}
+	}
 }
