@@ -19,8 +19,10 @@ import (
 // machine, in this order of preference at equal versions: the Charmed
 // PostgreSQL or Charmed MySQL snap (the tools of the server beside a
 // subordinate agent), the versioned folders of the Debian/Ubuntu
-// PostgreSQL packages (/usr/lib/postgresql/<major>/bin), then PATH. The
-// newest complete set wins. The zero value looks in the real places.
+// PostgreSQL packages (/usr/lib/postgresql/<major>/bin), then PATH. A
+// complete set of the server's own release (its major for PostgreSQL)
+// wins, else the newest complete set. The zero value looks in the real
+// places.
 type ToolFinder struct {
 	// SnapDir is where snaps are mounted; /snap when empty.
 	SnapDir string
@@ -130,17 +132,22 @@ func (e *ToolsError) Unwrap() error { return ErrTools }
 var defaultPackage = map[engine.Kind]string{engine.PostgreSQL: "postgresql-client", engine.MySQL: "default-mysql-client"}
 
 // Find returns the newest complete set of tools of engine kind. When
-// server is not nil it is called with the chosen folder (to ask the
+// server is not nil it is called with that set's folder (to ask the
 // server's version with those tools) and the tools must cover the
-// server's version; a server that cannot be asked leaves the tools
-// unchecked. The error names what is missing or too old and what to
-// install.
+// server's version; then a complete set of the server's own release is
+// returned in its place when there is one: the tools the server ships
+// with (Charmed PostgreSQL's snap beside a newer postgresql-client),
+// whose archives that server's own pg_restore reads (an archive of a
+// newer pg_dump it refuses). A server that cannot be asked leaves the
+// newest tools unchecked. The error names what is missing or too old and
+// what to install.
 func (f ToolFinder) Find(ctx context.Context, kind engine.Kind, server func(ctx context.Context, binDir string) (string, error)) (Tools, error) {
 	names, ok := toolNames[kind]
 	if !ok {
 		return Tools{}, fmt.Errorf("cannot find tools: engine %q is not postgresql or mysql", kind)
 	}
 	var best *Tools
+	var sets []Tools // every complete set, in the order of preference
 	var partial []string
 	seen := map[string]bool{}
 	for _, c := range f.candidates(kind) {
@@ -169,6 +176,7 @@ func (f ToolFinder) Find(ctx context.Context, kind engine.Kind, server func(ctx 
 		if best == nil || newer(v, best.Version) {
 			best = &Tools{BinDir: c.dir, Source: c.source, Version: v}
 		}
+		sets = append(sets, Tools{BinDir: c.dir, Source: c.source, Version: v})
 	}
 	if best == nil {
 		msg := fmt.Sprintf("cannot find %s (looked in %s)", want(names), where(kind))
@@ -192,7 +200,32 @@ func (f ToolFinder) Find(ctx context.Context, kind engine.Kind, server func(ctx 
 		return *best, &ToolsError{msg: fmt.Sprintf("the newest tools found are %s (%s), the server is %s: install %s",
 			best.Version, best.Source, sver, packages(sver)), Packages: []string{packages(sver)}}
 	}
-	return *best, nil
+	return serversOwn(sets, sver, *best), nil
+}
+
+// serversOwn returns the newest of sets of server's own release (see
+// sameRelease), the first at equal versions; else newest.
+func serversOwn(sets []Tools, server Version, newest Tools) Tools {
+	var own *Tools
+	for i, t := range sets {
+		if t.Version.covers(server) && sameRelease(t.Version, server) && (own == nil || newer(t.Version, own.Version)) {
+			own = &sets[i]
+		}
+	}
+	if own == nil {
+		return newest
+	}
+	return *own
+}
+
+// sameRelease reports whether tools of version v are of server's release:
+// its major for PostgreSQL from 10 on, its major and minor otherwise
+// (MySQL 8.0, MariaDB 10.11).
+func sameRelease(v, server Version) bool {
+	if v.Flavor == "PostgreSQL" && v.Major >= 10 {
+		return v.Major == server.Major
+	}
+	return v.Major == server.Major && v.Minor == server.Minor
 }
 
 func newer(a, b Version) bool {

@@ -202,3 +202,56 @@ func TestWithToolsReal(t *testing.T) {
 		t.Errorf("server 99: %v", err)
 	}
 }
+
+// TestFindServersOwnMajorWins: beside newer client packages, the tools
+// of the server's own major are taken (the snap's, at equal majors the
+// first in the order of preference); without them the newest set. The
+// server is asked with the newest set.
+func TestFindServersOwnMajorWins(t *testing.T) {
+	f, root := fakeFinder(t)
+	snap := filepath.Join(root, "snap/charmed-postgresql/current/usr/lib/postgresql/16/bin")
+	fakeTools(t, snap, "TOOL (PostgreSQL) 16.4", pgTools...)
+	deb17 := filepath.Join(root, "usr/lib/postgresql/17/bin")
+	fakeTools(t, deb17, "TOOL (PostgreSQL) 17.2", pgTools...)
+	deb18 := filepath.Join(root, "usr/lib/postgresql/18/bin")
+	fakeTools(t, deb18, "TOOL (PostgreSQL) 18.1", pgTools...)
+	fakeTools(t, filepath.Join(root, "bin"), "TOOL (PostgreSQL) 16.4", pgTools...)
+	for _, tc := range []struct{ server, want string }{
+		{"16.4 (Ubuntu 16.4-0ubuntu0.24.04.2)", snap},
+		{"17.0", deb17},
+		{"18.1", deb18},
+		{"15.8", deb18},
+		{"14.12", deb18},
+	} {
+		var asked string
+		got, err := f.Find(context.Background(), engine.PostgreSQL, func(_ context.Context, dir string) (string, error) {
+			asked = dir
+			return tc.server, nil
+		})
+		if err != nil || got.BinDir != tc.want || asked != deb18 {
+			t.Errorf("server %s: got %+v, %v (asked with %s); want %s (asked with %s)", tc.server, got, err, asked, tc.want, deb18)
+		}
+	}
+	// A server newer than every set is still refused.
+	if _, err := f.Find(context.Background(), engine.PostgreSQL, serverSays("19.0")); !errors.Is(err, ErrTools) {
+		t.Errorf("server 19 with 18 tools: %v, want ErrTools", err)
+	}
+}
+
+// TestFindServersOwnRelease: a MySQL 8.0 server is served with MySQL
+// 8.0's tools beside newer ones; a MariaDB server never with MySQL's.
+func TestFindServersOwnRelease(t *testing.T) {
+	f, root := fakeFinder(t)
+	snap := filepath.Join(root, "snap/charmed-mysql/current/usr/bin")
+	fakeTools(t, snap, "TOOL  Ver 8.0.36-0ubuntu0.22.04.1 for Linux on x86_64 ((Ubuntu))", "mysqldump", "mysql")
+	newer := filepath.Join(root, "bin")
+	fakeTools(t, newer, "TOOL  Ver 8.4.2 for Linux on x86_64 (MySQL Community Server - GPL)", "mysqldump", "mysql")
+	got, err := f.Find(context.Background(), engine.MySQL, serverSays("8.0.36-28"))
+	if err != nil || got.BinDir != snap {
+		t.Errorf("MySQL 8.0 server: got %+v, %v; want the snap's 8.0 tools", got, err)
+	}
+	got, err = f.Find(context.Background(), engine.MySQL, serverSays("8.4.0"))
+	if err != nil || got.BinDir != newer {
+		t.Errorf("MySQL 8.4 server: got %+v, %v; want the 8.4 tools", got, err)
+	}
+}

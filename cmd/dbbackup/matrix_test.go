@@ -109,10 +109,10 @@ func backupRestoreOn(t *testing.T, pg *testenv.Postgres, major int) {
 }
 
 // toolLookupOn: the agent's tool lookup, in a machine whose
-// /usr/lib/postgresql holds this machine's client tools, takes those of a
-// major at least the server's (the newest set) and asks the server with
-// them; with only older tools it refuses, naming the client package of
-// the server's major.
+// /usr/lib/postgresql holds this machine's client tools, none of the
+// server's own major, takes the newest set, of a major at least the
+// server's, and asks the server with them; with only older tools it
+// refuses, naming the client package of the server's major.
 func toolLookupOn(t *testing.T, pg *testenv.Postgres, major int) {
 	lib := t.TempDir()
 	client := pg.ClientMajor(t)
