@@ -55,10 +55,10 @@ type loadSpec struct {
 	// the database when missing, and its database-level statements
 	// (owner, settings, comment) are put back.
 	create bool
-	// server is the server's major version (0 when not known): the
-	// settings of pg_restore's script it does not know are left out.
-	server int
-	log    io.Writer
+	// unknown are the settings the server does not know, left out of
+	// pg_restore's script (see leftOut).
+	unknown []string
+	log     io.Writer
 }
 
 // load empties database s.db and loads the custom archive read from r into
@@ -139,11 +139,7 @@ func (e *Engine) load(ctx context.Context, s loadSpec, r io.Reader) (created boo
 		prelude += resetDatabaseSQL(s.db) + hdr.statements
 	}
 	out := &lastBytes{n: 64}
-	unknown := unknownSettings(s.server)
-	if len(unknown) > 0 {
-		logf(s.log, "dbbackup: PostgreSQL %d does not know %s: left out of the session settings of pg_restore's script", s.server, strings.Join(unknown, ", "))
-	}
-	psql.Stdin = io.MultiReader(strings.NewReader(prelude), newScriptFilter(script, s.create, unknown))
+	psql.Stdin = io.MultiReader(strings.NewReader(prelude), newScriptFilter(script, s.create, s.unknown))
 	psql.Stdout, psql.Log = out, s.log
 	perr := tool.Run(ctx, psql)
 	if perr == nil && !strings.HasSuffix(strings.TrimSpace(out.String()), commitMarker) {

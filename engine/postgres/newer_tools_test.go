@@ -1,6 +1,10 @@
 package postgres_test
 
 import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dbbackup/dbbackup/engine"
@@ -41,7 +45,13 @@ func restoreWithNewestTools(t *testing.T, p *testenv.Postgres, major int) {
 	if got := p.Dump(t, "newer"); got == wantOne {
 		t.Fatal("the changes did not change the dump: the test would prove nothing")
 	}
-	restore(t, postgres.New(connOf(p, "newer"), opts), engine.RestoreSpec{Unchecked: true}, one)
+	var log bytes.Buffer
+	if _, err := postgres.New(connOf(p, "newer"), opts).Restore(context.Background(), engine.RestoreSpec{Unchecked: true, Log: &log}, bytes.NewReader(one)); err != nil {
+		t.Fatalf("Restore: %v\nlog:\n%s", err, log.String())
+	}
+	if said := strings.Contains(log.String(), "writes transaction_timeout, which PostgreSQL "+strconv.Itoa(major)+" does not know"); said != (major < 17) {
+		t.Errorf("a restore into %d by the tools of %s: the log tells of transaction_timeout left out: %v, want %v\n%s", major, bin, said, major < 17, log.String())
+	}
 	if got := p.Dump(t, "newer"); got != wantOne {
 		t.Errorf("restored into %d by the tools of %s, the database differs from the backup:\n%s", major, bin, dumpDiff(wantOne, got))
 	}

@@ -77,7 +77,7 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 			return res, fmt.Errorf("cannot restore a single-database backup: no target database (set the restore's database)")
 		}
 		res.Databases = []string{db}
-		_, err = e.load(ctx, loadSpec{db: db, server: serverMajor(res.ServerVersion), log: spec.Log}, br)
+		_, err = e.load(ctx, loadSpec{db: db, unknown: leftOut(spec.Log, res), log: spec.Log}, br)
 		res.Bytes = in.N
 		if err != nil {
 			return res, fmt.Errorf("cannot restore database %q: %w", db, err)
@@ -88,7 +88,7 @@ func (e *Engine) Restore(ctx context.Context, spec engine.RestoreSpec, r io.Read
 		if spec.Unchecked {
 			return res, fmt.Errorf("cannot restore all databases from a stream checked as it is read: %w", engine.ErrNeedsCheckedStream)
 		}
-		res.Databases, err = e.restoreCluster(ctx, serverMajor(res.ServerVersion), spec.Log, br)
+		res.Databases, err = e.restoreCluster(ctx, leftOut(spec.Log, res), spec.Log, br)
 		res.Bytes = in.N
 		return res, err
 	default:
@@ -105,10 +105,10 @@ func (e *Engine) exists(ctx context.Context, db string) (bool, error) {
 	return strings.TrimSpace(out) == "1", nil
 }
 
-// restoreCluster restores every section of a pg-cluster-v1 stream into a
-// server of major server (0: not known); on failure it drops the
-// databases it created.
-func (e *Engine) restoreCluster(ctx context.Context, server int, log io.Writer, br *bufio.Reader) (dbs []string, err error) {
+// restoreCluster restores every section of a pg-cluster-v1 stream, less
+// the settings unknown in pg_restore's scripts (see leftOut); on failure
+// it drops the databases it created.
+func (e *Engine) restoreCluster(ctx context.Context, unknown []string, log io.Writer, br *bufio.Reader) (dbs []string, err error) {
 	var created []string
 	defer func() {
 		if err == nil {
@@ -138,7 +138,7 @@ func (e *Engine) restoreCluster(ctx context.Context, server int, log io.Writer, 
 				return dbs, fmt.Errorf("cannot restore the PostgreSQL roles and tablespaces: %w", err)
 			}
 		case sectionDatabase:
-			made, err := e.load(ctx, loadSpec{db: name, keepOwners: true, create: true, server: server, log: log}, sr)
+			made, err := e.load(ctx, loadSpec{db: name, keepOwners: true, create: true, unknown: unknown, log: log}, sr)
 			if err != nil {
 				return dbs, fmt.Errorf("cannot restore database %q: %w", name, err)
 			}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dbbackup/dbbackup/engine"
 )
 
 // header is what a "pg_restore --create" script says before it connects to
@@ -108,8 +110,29 @@ func unknownSettings(major int) []string {
 	return out
 }
 
+// leftOut returns the settings to leave out of pg_restore's script for
+// the server of res (unknownSettings), and tells log those the tools of
+// res write (a setting pg_restore writes from the major that introduced
+// it on).
+func leftOut(log io.Writer, res engine.Result) []string {
+	server, tools := serverMajor(res.ServerVersion), serverMajor(res.ToolVersion)
+	unknown := unknownSettings(server)
+	var written []string
+	for _, s := range newerSettings {
+		if slices.Contains(unknown, s.name) && tools >= s.since {
+			written = append(written, s.name)
+		}
+	}
+	if len(written) > 0 {
+		logf(log, "dbbackup: pg_restore %d writes %s, which PostgreSQL %d does not know: left out of its script's session settings",
+			tools, strings.Join(written, ", "), server)
+	}
+	return unknown
+}
+
 // serverMajor reads the major of a server_version ("16.14", "15.18
-// (Debian 15.18-0+deb12u1)"); 0 when it cannot.
+// (Debian 15.18-0+deb12u1)") or of a tool's version line ("pg_restore
+// (PostgreSQL) 18.0"); 0 when it cannot.
 func serverMajor(v string) int {
 	n, err := strconv.Atoi(major(v))
 	if err != nil || n < 0 {

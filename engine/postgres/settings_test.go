@@ -2,11 +2,14 @@ package postgres
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/dbbackup/dbbackup/engine"
 )
 
 // newerPrelude is the session prelude pg_restore 18 writes at the start
@@ -156,6 +159,30 @@ func TestUnknownSettings(t *testing.T) {
 	} {
 		if got := unknownSettings(serverMajor(tc.version)); !slices.Equal(got, tc.want) {
 			t.Errorf("server %q: unknown %q, want %q", tc.version, got, tc.want)
+		}
+	}
+}
+
+// TestLeftOut: the settings left out follow the server alone; the log
+// names them only when the tools write them (pg_restore 17 and later).
+func TestLeftOut(t *testing.T) {
+	for _, tc := range []struct {
+		server, tools string
+		want          []string
+		log           string
+	}{
+		{"16.14", "pg_restore (PostgreSQL) 18.0", []string{"transaction_timeout"},
+			"dbbackup: pg_restore 18 writes transaction_timeout, which PostgreSQL 16 does not know: left out of its script's session settings\n"},
+		{"14.23", "pg_restore (PostgreSQL) 17.2 (Ubuntu 17.2-1.pgdg22.04+1)", []string{"transaction_timeout"},
+			"dbbackup: pg_restore 17 writes transaction_timeout, which PostgreSQL 14 does not know: left out of its script's session settings\n"},
+		{"14.23", "pg_restore (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)", []string{"transaction_timeout"}, ""},
+		{"17.2", "pg_restore (PostgreSQL) 18.0", nil, ""},
+		{"", "pg_restore (PostgreSQL) 18.0", nil, ""},
+	} {
+		var log bytes.Buffer
+		got := leftOut(&log, engine.Result{ServerVersion: tc.server, ToolVersion: tc.tools})
+		if !slices.Equal(got, tc.want) || log.String() != tc.log {
+			t.Errorf("server %q, tools %q: %q, log %q; want %q, log %q", tc.server, tc.tools, got, log.String(), tc.want, tc.log)
 		}
 	}
 }
