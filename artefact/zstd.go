@@ -35,7 +35,7 @@ type compressor struct {
 	w    io.Writer
 	enc  *zstd.Encoder
 	huff huff0.Scratch
-	buf  []byte
+	buf  []byte // gathered input of small writes, at most compressChunk
 	out  []byte // the literal frame's output buffer
 	mout []byte // the match frame's output buffer
 
@@ -63,23 +63,39 @@ const (
 )
 
 func newCompressor(w io.Writer) (*compressor, error) {
+	// WithLowerEncoderMem: a history buffer of 1.1 MiB instead of 2 MiB,
+	// the same output (EncodeAll keeps no history between frames).
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(compressChunk), zstd.WithEncoderCRC(false))
+		zstd.WithWindowSize(compressChunk), zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		return nil, fmt.Errorf("cannot start compression: %v", err)
 	}
-	c := &compressor{w: w, enc: enc, buf: make([]byte, 0, compressChunk), interval: 1}
+	c := &compressor{w: w, enc: enc, interval: 1}
 	c.huff.Reuse = huff0.ReusePolicyNone
 	return c, nil
 }
 
+// Write compresses p. A whole chunk arriving while nothing is gathered
+// (Backup's queue hands over chunks of exactly compressChunk bytes) is
+// compressed where it lies; smaller writes are gathered in a buffer that
+// grows up to a chunk as they come.
 func (c *compressor) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
-		k := copy(c.buf[len(c.buf):cap(c.buf)], p)
-		c.buf = c.buf[:len(c.buf)+k]
+		if len(c.buf) == 0 && len(p) >= compressChunk {
+			if err := c.frame(p[:compressChunk]); err != nil {
+				return n, err
+			}
+			p, n = p[compressChunk:], n+compressChunk
+			continue
+		}
+		k := min(len(p), compressChunk-len(c.buf))
+		if len(c.buf)+k > cap(c.buf) {
+			c.buf = append(make([]byte, 0, min(compressChunk, max(2*cap(c.buf), len(c.buf)+k))), c.buf...)
+		}
+		c.buf = append(c.buf, p[:k]...)
 		p, n = p[k:], n+k
-		if len(c.buf) == cap(c.buf) {
+		if len(c.buf) == compressChunk {
 			if err := c.flush(); err != nil {
 				return n, err
 			}
@@ -99,13 +115,20 @@ func (c *compressor) Close() error {
 	return err
 }
 
-// flush writes the buffered chunk as one frame.
+// flush writes the gathered chunk as one frame.
 func (c *compressor) flush() error {
 	if len(c.buf) == 0 {
 		return nil
 	}
+	err := c.frame(c.buf)
+	c.buf = c.buf[:0]
+	return err
+}
+
+// frame writes chunk as one zstd frame.
+func (c *compressor) frame(chunk []byte) error {
 	if c.untilTry == 0 {
-		sample := c.buf[:min(len(c.buf), trialSample)]
+		sample := chunk[:min(len(chunk), trialSample)]
 		c.mout = c.enc.EncodeAll(sample, c.mout[:0])
 		c.out = c.literalFrame(c.out[:0], sample)
 		matches := float64(len(c.mout)) < matchShare*float64(len(c.out))
@@ -118,14 +141,13 @@ func (c *compressor) flush() error {
 	}
 	var frame []byte
 	if c.matches {
-		c.mout = c.enc.EncodeAll(c.buf, c.mout[:0])
+		c.mout = c.enc.EncodeAll(chunk, c.mout[:0])
 		frame = c.mout
 	} else {
-		c.out = c.literalFrame(c.out[:0], c.buf)
+		c.out = c.literalFrame(c.out[:0], chunk)
 		frame = c.out
 	}
 	c.untilTry--
-	c.buf = c.buf[:0]
 	_, err := c.w.Write(frame)
 	return err
 }

@@ -174,3 +174,32 @@ func BenchmarkCompressor(b *testing.B) {
 		})
 	}
 }
+
+// TestCompressorTakesWholeChunksWhereTheyLie writes whole chunks (as
+// Backup's queue hands them over), misaligned large writes and small ones:
+// each stream decompresses to its input, whole chunks are compressed
+// without being gathered (the compressor's buffer holds only the short
+// last chunk), and gathering never takes more than a chunk.
+func TestCompressorTakesWholeChunksWhereTheyLie(t *testing.T) {
+	const tail = 12345
+	data := append(hexRows(2*compressChunk), repetitive(compressChunk+tail)...)
+	for _, c := range []struct {
+		name      string
+		writes    int
+		maxBuffer int
+	}{
+		{"whole chunks", compressChunk, tail},
+		{"misaligned", compressChunk + 1000, compressChunk},
+		{"small", 7919, compressChunk},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b, comp := compress(t, data, c.writes)
+			if got := decompress(t, b); !bytes.Equal(got, data) {
+				t.Fatalf("%d bytes back, want the %d written", len(got), len(data))
+			}
+			if cap(comp.buf) > c.maxBuffer {
+				t.Errorf("the compressor gathered in a buffer of %d bytes, want at most %d", cap(comp.buf), c.maxBuffer)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/engine/postgres"
 	"github.com/dbbackup/dbbackup/internal/flock"
@@ -48,6 +49,14 @@ type Archiving struct {
 	// Why says, when On is false with archive-logs true, which unit
 	// archives instead.
 	Why string `json:"why,omitempty"`
+	// WarnRetained is how much WAL (bytes) the PostgreSQL archiver's
+	// replication slot may hold back on the server before the status
+	// warns; 0: no limit.
+	WarnRetained int64 `json:"warn-retained,omitempty"`
+	// Release is true when archive-logs is off: the runner drops the
+	// agent's replication slot and the WAL spool, which would otherwise
+	// keep WAL on the server for ever (see releaser).
+	Release bool `json:"release,omitempty"`
 }
 
 // SetArchiving records the hooks' decision for the runner. It reports
@@ -120,7 +129,7 @@ func ArchiverMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Writer) error {
+func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Writer) (err error) {
 	lock, err := flock.Take(filepath.Join(j.Dir, "archiver.lock"))
 	if err != nil {
 		return fmt.Errorf("cannot take the archiver's lock (another archiver runs?): %w", err)
@@ -129,6 +138,15 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 	db, err := ReadDatabase(j)
 	if err != nil {
 		return err
+	}
+	if db.Engine == engine.PostgreSQL {
+		// An archiver that fails still measures the slot, which keeps
+		// WAL on the server while nothing streams from it.
+		defer func() {
+			if err != nil && ctx.Err() == nil {
+				measureSlotDown(ctx, j, db)
+			}
+		}()
 	}
 	job, err := j.JobValue(archiveJobValue)
 	if err != nil {
@@ -150,6 +168,11 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 	if err != nil {
 		return err
 	}
+	lag := func(l ArchiveLag) {
+		if err := recordLag(j, l); err != nil {
+			fmt.Fprintf(out, "%v\n", err)
+		}
+	}
 	rec := func(name string) {
 		if _, err := j.SetValue(archiverUploadValue, upload{At: time.Now().UTC(), File: name}); err != nil {
 			fmt.Fprintf(out, "%v\n", err)
@@ -162,18 +185,44 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 		if err := clearBinlogSpool(spool, out); err != nil {
 			return err
 		}
-		err = e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: recordingSink{arch.Binlogs(), rec}, Log: out, Dir: spool})
+		err = e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: recordingSink{arch.Binlogs(), rec}, Log: out, Dir: spool,
+			ProgressEvery: lagEvery, Progress: func(p mysql.ArchiveProgress) { lag(lagOfBinlog(p)) }})
 	case *postgres.Engine:
-		err = e.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(j.Dir, "wal-spool"), Slot: walSlot, Log: out,
-			WarnRetained: 1 << 30}, recordingWAL{arch.WAL(), rec})
+		err = e.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(j.Dir, walSpool), Slot: walSlot, Log: out,
+			WarnRetained: readArchiving(j).WarnRetained, CheckEvery: time.Minute,
+			ProgressEvery: lagEvery, Progress: func(p postgres.ArchiveProgress) { lag(lagOfWAL(p)) }}, recordingWAL{arch.WAL(), rec})
 	default:
 		err = fmt.Errorf("cannot archive the logs of %s", db.Engine)
 	}
 	return secret.Guard(err, secrets)
 }
 
-// walSlot is the replication slot the agent's WAL archiver holds.
-const walSlot = "dbbackup_agent"
+// measureSlotDown records the replication slot's retained WAL when the
+// archiver fails (the lag is unknown: "down"), so that the status warns
+// of a slot filling the server's disk while the archiver cannot run; the
+// runner starts it again within a minute, so the measurement stays
+// recent.
+func measureSlotDown(ctx context.Context, j runner.Journal, db Database) {
+	db.Database = ""
+	eng, err := db.Open()
+	if err != nil {
+		return
+	}
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	l := ArchiveLag{At: time.Now().UTC(), Bytes: -1, Why: "down", Slot: walSlot, Retained: -1}
+	if s, err := eng.(*postgres.Engine).Slot(mctx, walSlot); err == nil {
+		l.Retained, l.SlotStatus = s.Retained, oneWord(s.Status)
+	}
+	_ = recordLag(j, l)
+}
+
+// walSlot is the replication slot the agent's WAL archiver holds, and
+// walSpool the folder in the journal pg_receivewal writes into.
+const (
+	walSlot  = "dbbackup_agent"
+	walSpool = "wal-spool"
+)
 
 // recordingSink stores binary logs and records each upload.
 type recordingSink struct {

@@ -14,7 +14,9 @@ import (
 // Status returns the workload status a person reads at a glance:
 // "blocked" with the database check's reason while the database is
 // unreachable, "active" with the running jobs' progress
-// ("backup job-x 120 MB at 45 MB/s"), or "active" "idle".
+// ("backup job-x 120 MB at 45 MB/s"), or "active" "idle"; then the log
+// archiver's state and lag, and first a warning when its replication slot
+// holds too much WAL on the server (still "active").
 func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
 	recs, err := j.Load()
 	if err != nil {
@@ -27,15 +29,38 @@ func Status(j runner.Journal, now time.Time) (goops.StatusName, string) {
 // Result.Records), saving a second read of the journal in a hook.
 func StatusFrom(j runner.Journal, recs []runner.Record, now time.Time) (goops.StatusName, string) {
 	st, msg := jobStatus(j, recs, now)
-	if a := archiverStatus(j); a != "" && st == goops.StatusActive {
+	if st != goops.StatusActive {
+		return st, msg
+	}
+	if a := archiverStatus(j, now); a != "" {
 		msg += "; " + a
+	}
+	// A warning about the server's disk comes first: the status stays
+	// active, jobs go on.
+	if w := archiveWarning(j); w != "" {
+		msg = w + "; " + msg
 	}
 	return st, msg
 }
 
+// archiveWarning is the warning about the replication slot the WAL
+// archiver holds: it keeps too much WAL on the server, or it could not be
+// dropped when archive-logs went off.
+func archiveWarning(j runner.Journal) string {
+	a := readArchiving(j)
+	if a.On {
+		l, ok := readLag(j)
+		return slotWarning(l, ok, a.WarnRetained)
+	}
+	if a.Release {
+		return releaseWarning(j)
+	}
+	return ""
+}
+
 // archiverStatus is the log archiver's part of the status: empty when
 // this unit does not archive.
-func archiverStatus(j runner.Journal) string {
+func archiverStatus(j runner.Journal, now time.Time) string {
 	a := readArchiving(j)
 	if !a.On {
 		return a.Why
@@ -47,7 +72,8 @@ func archiverStatus(j runner.Journal) string {
 	}
 	switch {
 	case s.Running:
-		return "archiving logs, " + last
+		l, ok := readLag(j)
+		return "archiving logs, " + lagText(l, ok, now) + ", " + last
 	case s.LastError != "":
 		return fmt.Sprintf("log archiver down (%d restarts): %s; %s", s.Restarts, s.LastError, last)
 	}

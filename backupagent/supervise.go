@@ -29,6 +29,9 @@ type ArchiverState struct {
 	// LastUpload and LastFile are the archiver's last stored file.
 	LastUpload time.Time `json:"last-upload,omitempty"`
 	LastFile   string    `json:"last-file,omitempty"`
+	// Lag is the archiver's last measurement of its lag; nil before the
+	// first.
+	Lag *ArchiveLag `json:"lag,omitempty"`
 }
 
 // ReadArchiverState reads what the runner and the archiver recorded; the
@@ -39,6 +42,9 @@ func ReadArchiverState(j runner.Journal) ArchiverState {
 	var u upload
 	if j.Value(archiverUploadValue, &u) == nil {
 		s.LastUpload, s.LastFile = u.At, u.File
+	}
+	if l, ok := readLag(j); ok {
+		s.Lag = &l
 	}
 	return s
 }
@@ -80,7 +86,9 @@ func archiverWant(j runner.Journal) string {
 // and when what it archives changes, until ctx ends; then it stops it
 // (SIGTERM, SIGKILL after archiverStopGrace). The archiver dies with the
 // runner (a parent-death signal), so a SIGKILLed runner leaves none
-// behind; both resume where the archive stands.
+// behind; both resume where the archive stands. With no archiver wanted
+// and archive-logs off, it drops the WAL archiver's replication slot
+// (releaser).
 func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string, poll time.Duration, out *os.File, log io.Writer, notify func()) {
 	var (
 		cmd     *exec.Cmd
@@ -90,11 +98,12 @@ func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string,
 		next    time.Time
 		started time.Time
 		state   = ReadArchiverState(j)
+		release releaser
 	)
 	state.Running, state.PID = false, 0
 	save := func() {
 		s := state
-		s.LastUpload, s.LastFile = time.Time{}, ""
+		s.LastUpload, s.LastFile, s.Lag = time.Time{}, "", nil
 		if changed, err := j.SetValue(archiverStateValue, s); err != nil {
 			fmt.Fprintf(log, "%v\n", err)
 		} else if changed {
@@ -157,12 +166,16 @@ func superviseArchiver(ctx context.Context, j runner.Journal, exe, scope string,
 				save()
 			} else {
 				cmd, running, started = c, want, time.Now()
+				release = releaser{} // off again: drop the slot again
 				exited = make(chan error, 1)
 				go func() { exited <- c.Wait() }()
 				state.Running, state.PID, state.Since = true, c.Process.Pid, started.UTC()
 				fmt.Fprintf(log, "archiver started (pid %d)\n", c.Process.Pid)
 				save()
 			}
+		}
+		if cmd == nil && want == "" {
+			release.step(ctx, j, log)
 		}
 		select {
 		case <-ctx.Done():

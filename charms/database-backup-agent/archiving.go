@@ -12,10 +12,14 @@ import (
 // unit of the application reads the same database server (the host of
 // config host, or the first endpoint the database charm gives), whose
 // logs are the whole server's: exactly one unit must stream them, and
-// that is the leader, the one unit Juju guarantees.
+// that is the leader, the one unit Juju guarantees. With archive-logs off,
+// every unit asks its runner to release the replication slot (see
+// backupagent.Archiving.Release); a unit that is not the leader with
+// archive-logs on leaves it to the leader's archiver.
 func archivingRule(c config) (backupagent.Archiving, error) {
+	warn, _ := c.warnRetained()
 	if !c.ArchiveLogs {
-		return backupagent.Archiving{}, nil
+		return backupagent.Archiving{Release: true}, nil
 	}
 	leader, err := goops.IsLeader()
 	if err != nil {
@@ -24,5 +28,5 @@ func archivingRule(c config) (backupagent.Archiving, error) {
 	if !leader {
 		return backupagent.Archiving{Why: "the leader archives the logs"}, nil
 	}
-	return backupagent.Archiving{On: true}, nil
+	return backupagent.Archiving{On: true, WarnRetained: warn}, nil
 }

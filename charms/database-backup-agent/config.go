@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/gruyaume/goops"
@@ -22,6 +23,28 @@ type config struct {
 	MetricsAddress    string `json:"metrics-address"`
 	BackupMaxAge      string `json:"backup-max-age"`
 	ArchiveLogs       bool   `json:"archive-logs"`
+	// ArchiveWarnRetainedMiB is archive-warn-retained-mib; nil when the
+	// config does not give it (a model of an older charm).
+	ArchiveWarnRetainedMiB *int64 `json:"archive-warn-retained-mib"`
+}
+
+// Bounds and default of archive-warn-retained-mib.
+const (
+	defaultWarnRetainedMiB = 1024
+	maxWarnRetainedMiB     = 1 << 20 // 1 TiB
+)
+
+// warnRetained is archive-warn-retained-mib in bytes, or what a person
+// must fix (the default applies meanwhile).
+func (c config) warnRetained() (int64, string) {
+	if c.ArchiveWarnRetainedMiB == nil {
+		return defaultWarnRetainedMiB << 20, ""
+	}
+	n := *c.ArchiveWarnRetainedMiB
+	if n < 0 || n > maxWarnRetainedMiB {
+		return defaultWarnRetainedMiB << 20, fmt.Sprintf("invalid config: archive-warn-retained-mib %d is not from 0 to %d", n, maxWarnRetainedMiB)
+	}
+	return n << 20, ""
 }
 
 // metrics is the metrics part of the config.

@@ -46,3 +46,25 @@ func TestFirstDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnRetained(t *testing.T) {
+	n := func(v int64) *int64 { return &v }
+	tests := []struct {
+		in      *int64
+		want    int64
+		problem string
+	}{
+		{nil, 1 << 30, ""},
+		{n(0), 0, ""},
+		{n(1), 1 << 20, ""},
+		{n(1 << 20), 1 << 40, ""},
+		{n(-1), 1 << 30, "invalid config: archive-warn-retained-mib -1 is not from 0 to 1048576"},
+		{n(1<<20 + 1), 1 << 30, "invalid config: archive-warn-retained-mib 1048577"},
+	}
+	for _, tt := range tests {
+		got, problem := config{ArchiveWarnRetainedMiB: tt.in}.warnRetained()
+		if got != tt.want || !strings.HasPrefix(problem, tt.problem) || (tt.problem == "") != (problem == "") {
+			t.Errorf("warnRetained(%v) = %d, %q; want %d, %q", tt.in, got, problem, tt.want, tt.problem)
+		}
+	}
+}

@@ -119,6 +119,9 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 	if _, _, err := c.metrics().Check(); err != nil && problem == "" {
 		problem = "invalid config: " + err.Error()
 	}
+	if _, bad := c.warnRetained(); bad != "" && problem == "" {
+		problem = bad
+	}
 	if problem != "" {
 		return goops.SetUnitStatus(goops.StatusBlocked, problem)
 	}

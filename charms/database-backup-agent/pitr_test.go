@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,6 +90,12 @@ func TestRestoreToTimeMariaDB(t *testing.T) {
 	time.Sleep(time.Until(afterC.Add(1100 * time.Millisecond)))
 	my.SQL(t, "shop", "INSERT INTO t VALUES (6, 'D')")
 	w.waitArchived(afterC.Add(time.Second))
+	// The status shows the lag the binary log archiver measured.
+	w.waitFor("the status to show the archive's lag", func() bool {
+		w.m.UpdateStatus()
+		_, msg := w.m.UnitStatus("agent/0")
+		return regexp.MustCompile(`archiving logs, lag [0-9]+ s / [0-9.]+ (B|KiB|MiB), last upload `).MatchString(msg)
+	})
 
 	w.request(w.restore("too-late", base.ArtefactPath).WithRestoreToTime(time.Now().Add(time.Hour)))
 	before := rows()

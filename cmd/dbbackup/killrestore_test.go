@@ -13,8 +13,8 @@ import (
 
 // killRestore backs up with the command line, runs change, then restores
 // with a built binary whose downloads are throttled and kills it with
-// SIGKILL midway (its tools, pg_restore and psql or mariadb, are orphaned
-// as they would be when an agent dies). It returns the restore's stderr.
+// SIGKILL midway (its tools, pg_restore and psql or mariadb, are killed
+// with it on Linux, mid-statement). It returns the restore's stderr.
 func killRestore(t *testing.T, engineName, url, pwEnv, pw string, change func()) string {
 	t.Helper()
 	srv := testenv.StartVersityGW(t)

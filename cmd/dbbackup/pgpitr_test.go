@@ -288,9 +288,11 @@ func TestArchiverKilledAndRestartedLosesNothing(t *testing.T) {
 		}
 	})
 	time.Sleep(3 * time.Second)
+	receiver := waitChild(t, arch.cmd.Process.Pid, "pg_receivewal")
 	if code := arch.stop(t, syscall.SIGKILL); code != -1 {
 		t.Errorf("archive-wal after SIGKILL: exit %d, want killed", code)
 	}
+	mustDie(t, "archive-wal killed with SIGKILL", receiver)
 	time.Sleep(2 * time.Second)
 	arch = k.startArchiver(t, pg, "kill", spool, enc...)
 	time.Sleep(3 * time.Second)

@@ -118,10 +118,11 @@ func currentBinlog(t *testing.T, db *testenv.MariaDB) string {
 // TestMariaDBRestoreToTime is the acceptance test of point-in-time
 // recovery through the command line, on a MariaDB with a binary log and
 // versitygw: batches A, B (with DDL) and C over time, a backup before B,
-// the archiver killed with SIGKILL while B is written and started again,
-// then restores to a time between B and C and after C, each compared
-// with a dump taken at that time; a damaged and a missing binary log
-// object are refused before any statement reaches the server.
+// the archiver killed with SIGKILL while B is written (its mariadb-binlog
+// must die with it) and started again, then restores to a time between B
+// and C and after C, each compared with a dump taken at that time; a
+// damaged and a missing binary log object are refused before any
+// statement reaches the server.
 func TestMariaDBRestoreToTime(t *testing.T) {
 	db := testenv.StartMariaDBWith(t, testenv.MariaDBOptions{Binlog: true})
 	s := newS3Fixture(t)
@@ -171,10 +172,14 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	waitStored(t, s, "my", currentBinlog(t, db), true, arch)
 	db.SQL(t, "", "FLUSH BINARY LOGS")
 	time.Sleep(1200 * time.Millisecond)
+	fetcher := waitChild(t, arch.cmd.Process.Pid, "mariadb-binlog", "mysqlbinlog")
 	if err := arch.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-arch.exited
+	// Its mariadb-binlog dies with it: no orphan keeps a replication
+	// connection and writes into a folder nobody reads.
+	mustDie(t, "archive-binlog killed with SIGKILL", fetcher)
 	atKill := loaded.Load()
 	arch = archive()
 	time.Sleep(1500 * time.Millisecond)

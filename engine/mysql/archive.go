@@ -36,6 +36,10 @@ type ArchiveSpec struct {
 	// PartialEvery is how often the file being written is stored, when
 	// it grew; 0 means 5 s. More than 10 s is taken as 10 s.
 	PartialEvery time.Duration
+	// Progress, when set, receives the archive's lag, measured every
+	// ProgressEvery (0: 10 s) with one SHOW BINARY LOGS.
+	Progress      func(ArchiveProgress)
+	ProgressEvery time.Duration
 }
 
 // ErrPurged is returned (wrapped) by ArchiveBinlogs when a file the
@@ -111,6 +115,10 @@ func (e *Engine) ArchiveBinlogs(ctx context.Context, spec ArchiveSpec) error {
 	}()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
+	if spec.ProgressEvery <= 0 {
+		spec.ProgressEvery = 10 * time.Second
+	}
+	var measured time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -142,6 +150,12 @@ func (e *Engine) ArchiveBinlogs(ctx context.Context, spec ArchiveSpec) error {
 				<-exited
 				return fmt.Errorf("cannot archive binary logs: %w", err)
 			}
+			if spec.Progress != nil && time.Since(measured) >= spec.ProgressEvery {
+				measured = time.Now()
+				if p := e.measure(ctx, a, measured); ctx.Err() == nil {
+					spec.Progress(p)
+				}
+			}
 		}
 	}
 }
@@ -159,6 +173,12 @@ type archiver struct {
 	scan     binlogInfo
 	stored   int64
 	storedAt time.Time
+	// storedFile and storedEnd are the newest file stored and how much
+	// of it (the archive's end); pendingSince is when the oldest event
+	// received but not stored was seen (zero: none).
+	storedFile   string
+	storedEnd    int64
+	pendingSince time.Time
 }
 
 // sync stores the files received: each one followed by another, or
@@ -166,10 +186,22 @@ type archiver struct {
 // being written as partial when it grew and a.every has passed, or when
 // final.
 func (a *archiver) sync(ctx context.Context, final bool) error {
+	start := time.Now()
 	names, err := receivedFiles(a.dir)
 	if err != nil {
 		return err
 	}
+	if len(names) > 1 || (len(names) == 1 && names[0] != a.current) {
+		a.notePending(start) // a file not stored whole yet
+	}
+	defer func() {
+		switch {
+		case a.current != "" && a.scan.End > a.stored:
+			a.notePending(start)
+		case a.current == "" || a.scan.End == a.stored:
+			a.pendingSince = time.Time{} // every event received is stored
+		}
+	}()
 	for i, name := range names {
 		if name != a.expect {
 			return fmt.Errorf("%w: received %s where the sequence continues with %s", ErrBadBinlog, name, a.expect)
@@ -209,6 +241,7 @@ func (a *archiver) syncFile(ctx context.Context, f *os.File, name string, last, 
 			return fmt.Errorf("cannot store binary log %s: %w", name, err)
 		}
 		logf(a.log, "stored binary log %s (%d bytes, complete)", name, a.scan.End)
+		a.storedFile, a.storedEnd = name, a.scan.End
 		next := a.scan.Next
 		if next == "" {
 			if next, err = NextBinlog(name); err != nil {
@@ -230,6 +263,7 @@ func (a *archiver) syncFile(ctx context.Context, f *os.File, name string, last, 
 			return fmt.Errorf("cannot store binary log %s: %w", name, err)
 		}
 		a.stored, a.storedAt = a.scan.End, time.Now()
+		a.storedFile, a.storedEnd = name, a.scan.End
 	}
 	return nil
 }

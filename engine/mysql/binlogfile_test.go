@@ -220,3 +220,59 @@ func TestChainChecker(t *testing.T) {
 		}
 	}
 }
+
+// countingReader counts the reads a scan makes.
+type countingReader struct {
+	r     *bytes.Reader
+	reads int
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.reads++
+	return c.r.ReadAt(p, off)
+}
+
+// TestScanBinlogThroughAnyWindow scans a file of events of many sizes,
+// some larger than the window, through windows of every awkward size: the
+// scan finds the same events, and a flipped byte in a large event is
+// caught by its CRC-32, wherever the window's edges fall. With the
+// default window, a scan of a thousand small events reads the file a few
+// times, not once or more per event.
+func TestScanBinlogThroughAnyWindow(t *testing.T) {
+	l := newBinlog()
+	for i := range 1000 {
+		l.event(1700000000+uint32(i), 30, bytes.Repeat([]byte{byte(i)}, 1+(i*37)%300))
+	}
+	big := int64(l.b.Len()) + eventHeaderLen + 2000
+	l.event(1700001000, 30, bytes.Repeat([]byte("row"), 1500))
+	l.rotate(1700001001, "mariadb-bin.000002")
+	file := l.b.Bytes()
+
+	c := &countingReader{r: bytes.NewReader(file)}
+	want, err := scanBinlog(c, int64(len(file)), binlogInfo{})
+	if err != nil || !want.Complete() || want.Events != 1003 || want.End != int64(len(file)) {
+		t.Fatalf("scan = %+v, %v", want, err)
+	}
+	if c.reads > 4 {
+		t.Errorf("a scan of %d bytes and %d events made %d reads", len(file), want.Events, c.reads)
+	}
+	defer func(w int64) { scanWindow = w }(scanWindow)
+	for _, w := range []int64{1, 3, 4, 7, 19, 23, 64, 1000, 4099} {
+		scanWindow = w
+		if got, err := scanBytes(file, binlogInfo{}); err != nil || got != want {
+			t.Errorf("window %d: scan = %+v, %v; want %+v", w, got, err, want)
+		}
+		part, err := scanBytes(file[:big], binlogInfo{})
+		if err != nil || !part.Truncated {
+			t.Fatalf("window %d: scan of a growing file = %+v, %v", w, part, err)
+		}
+		if got, err := scanBytes(file, part); err != nil || got.End != want.End || got.Events != want.Events || got.Next != want.Next {
+			t.Errorf("window %d: scan continued = %+v, %v", w, got, err)
+		}
+		b := bytes.Clone(file)
+		b[big] ^= 1
+		if _, err := scanBytes(b, binlogInfo{}); !errors.Is(err, ErrBadBinlog) {
+			t.Errorf("window %d: a flipped byte in a large event: scan = %v, want ErrBadBinlog", w, err)
+		}
+	}
+}

@@ -3,15 +3,12 @@ package postgres
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +39,10 @@ type ArchiveSpec struct {
 	// CheckEvery (0: a minute).
 	WarnRetained int64
 	CheckEvery   time.Duration
+	// Progress, when set, receives the archive's lag and the slot's
+	// retained WAL, measured every ProgressEvery (0: 10 s) with one query.
+	Progress      func(ArchiveProgress)
+	ProgressEvery time.Duration
 	// Log receives pg_receivewal's log (password masked) and a line per
 	// upload.
 	Log io.Writer
@@ -97,12 +98,20 @@ func (e *Engine) ArchiveWAL(ctx context.Context, spec ArchiveSpec, arch WALArchi
 	if spec.CheckEvery <= 0 {
 		spec.CheckEvery = time.Minute
 	}
+	if spec.ProgressEvery <= 0 {
+		spec.ProgressEvery = 10 * time.Second
+	}
 	var check <-chan time.Time
-	if spec.WarnRetained > 0 {
-		t := time.NewTicker(spec.CheckEvery)
+	if spec.WarnRetained > 0 || spec.Progress != nil {
+		every := spec.CheckEvery
+		if spec.Progress != nil {
+			every = min(every, spec.ProgressEvery)
+		}
+		t := time.NewTicker(every)
 		defer t.Stop()
 		check = t.C
 	}
+	var warned time.Time
 	lastPartial := time.Time{}
 	var restart <-chan time.Time
 	for {
@@ -123,7 +132,17 @@ func (e *Engine) ArchiveWAL(ctx context.Context, spec ArchiveSpec, arch WALArchi
 			restart = nil
 			stop = e.startReceiver(ctx, spec, done)
 		case <-check:
-			e.checkRetained(ctx, spec)
+			p := e.measure(ctx, spec, u, time.Now())
+			if ctx.Err() != nil {
+				continue
+			}
+			if spec.Progress != nil {
+				spec.Progress(p)
+			}
+			if spec.WarnRetained > 0 && time.Since(warned) >= spec.CheckEvery {
+				warned = time.Now()
+				warnRetained(spec, p)
+			}
 		case <-tick.C:
 			partial := time.Since(lastPartial) >= spec.PartialEvery
 			if err := u.flush(ctx, partial); err != nil && ctx.Err() == nil {
@@ -146,111 +165,6 @@ func (e *Engine) createSlot(ctx context.Context, spec ArchiveSpec) error {
 	if _, err := tool.Output(ctx, c); err != nil {
 		return fmt.Errorf("cannot create replication slot %q: %w", spec.Slot, err)
 	}
-	return nil
-}
-
-// uploader puts what pg_receivewal finished into the archive.
-type uploader struct {
-	spool string
-	arch  WALArchive
-	log   io.Writer
-	// uploaded names the finished segment kept in the spool after its
-	// upload (see flush).
-	uploaded map[string]bool
-	// sent records the partial segment last uploaded, by size and time.
-	sentName string
-	sentMod  time.Time
-	sentSize int64
-}
-
-// flush uploads every finished file of the spool, in name order (history
-// files first), removing each after its upload but the newest segment;
-// with partial, the segment being written too, when it changed since its
-// last upload.
-func (u *uploader) flush(ctx context.Context, partial bool) error {
-	ents, err := os.ReadDir(u.spool)
-	if err != nil {
-		return fmt.Errorf("cannot read the WAL spool %s: %w", u.spool, err)
-	}
-	var finished, partials []string
-	for _, e := range ents {
-		n := e.Name()
-		switch {
-		case historyName.MatchString(n) || segmentName.MatchString(n):
-			finished = append(finished, n)
-		case strings.HasSuffix(n, ".partial") && segmentName.MatchString(strings.TrimSuffix(n, ".partial")):
-			partials = append(partials, n)
-		}
-	}
-	sort.Slice(finished, func(i, j int) bool {
-		hi, hj := strings.HasSuffix(finished[i], ".history"), strings.HasSuffix(finished[j], ".history")
-		if hi != hj {
-			return hi
-		}
-		return finished[i] < finished[j]
-	})
-	// The newest finished segment stays in the spool once archived:
-	// pg_receivewal starts after the newest segment it finds there. Only
-	// from PostgreSQL 15 does it otherwise start at the slot's position;
-	// an older one would start at the server's current position and leave
-	// a gap.
-	newest := ""
-	for _, n := range finished {
-		if segmentName.MatchString(n) {
-			newest = n
-		}
-	}
-	for _, n := range finished {
-		if !u.uploaded[n] {
-			if err := u.put(ctx, n, n, false); err != nil {
-				return err
-			}
-		}
-		if n == newest {
-			u.uploaded = map[string]bool{n: true}
-			continue
-		}
-		if err := os.Remove(filepath.Join(u.spool, n)); err != nil {
-			return fmt.Errorf("cannot remove archived %s from the spool: %w", n, err)
-		}
-	}
-	if !partial {
-		return nil
-	}
-	sort.Strings(partials)
-	for _, p := range partials {
-		fi, err := os.Stat(filepath.Join(u.spool, p))
-		if errors.Is(err, os.ErrNotExist) {
-			continue // finished meanwhile: the next flush uploads it
-		}
-		if err != nil {
-			return fmt.Errorf("cannot read %s in the spool: %w", p, err)
-		}
-		if p == u.sentName && fi.ModTime().Equal(u.sentMod) && fi.Size() == u.sentSize {
-			continue
-		}
-		if err := u.put(ctx, p, strings.TrimSuffix(p, ".partial"), true); err != nil {
-			return err
-		}
-		u.sentName, u.sentMod, u.sentSize = p, fi.ModTime(), fi.Size()
-	}
-	return nil
-}
-
-// put uploads the spool's file as name.
-func (u *uploader) put(ctx context.Context, file, name string, partial bool) error {
-	f, err := os.Open(filepath.Join(u.spool, file))
-	if errors.Is(err, os.ErrNotExist) && partial {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("cannot read %s in the spool: %w", file, err)
-	}
-	defer f.Close()
-	if err := u.arch.Put(ctx, name, partial, f); err != nil {
-		return fmt.Errorf("cannot archive %s%s: %w", name, partialNote(partial), err)
-	}
-	logf(u.log, "dbbackup: archived %s%s", name, partialNote(partial))
 	return nil
 }
 
@@ -336,19 +250,15 @@ func lockSpool(dir string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// checkRetained logs a warning when the slot holds back more WAL than
-// spec.WarnRetained.
-func (e *Engine) checkRetained(ctx context.Context, spec ArchiveSpec) {
-	out, err := e.query(ctx, "postgres", `SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint FROM pg_replication_slots WHERE slot_name = :'slot'`, "slot="+spec.Slot)
-	if err != nil {
-		if ctx.Err() == nil {
-			logf(spec.Log, "dbbackup: cannot read how much WAL replication slot %q holds: %v", spec.Slot, err)
-		}
-		return
+// warnRetained logs a warning when the slot holds back more WAL than
+// spec.WarnRetained, or lost WAL it needed.
+func warnRetained(spec ArchiveSpec, p ArchiveProgress) {
+	switch {
+	case p.Err != nil:
+		logf(spec.Log, "dbbackup: cannot read how much WAL replication slot %q holds: %v", spec.Slot, p.Err)
+	case p.SlotStatus == "lost":
+		logf(spec.Log, "dbbackup: warning: replication slot %q lost WAL it needed (wal_status lost, max_slot_wal_keep_size): the archive has a gap; take a new base backup", spec.Slot)
+	case p.SlotRetained > spec.WarnRetained:
+		logf(spec.Log, "dbbackup: warning: replication slot %q holds %d bytes of WAL on the server that the archiver has not confirmed (the limit is %d): the server keeps it until the archiver catches up", spec.Slot, p.SlotRetained, spec.WarnRetained)
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-	if err != nil || n <= spec.WarnRetained {
-		return
-	}
-	logf(spec.Log, "dbbackup: warning: replication slot %q holds %d bytes of WAL on the server that the archiver has not confirmed (the limit is %d): the server keeps it until the archiver catches up", spec.Slot, n, spec.WarnRetained)
 }

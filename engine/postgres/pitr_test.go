@@ -88,21 +88,31 @@ func (a dirArchive) restoreCommand() string {
 
 // pitrKit is a server with its WAL archived into a dirArchive.
 type pitrKit struct {
-	p    *testenv.Postgres
-	eng  *postgres.Engine
-	arch dirArchive
-	stop func()
-	log  *syncWriter // the archiver's
+	p     *testenv.Postgres
+	eng   *postgres.Engine
+	arch  dirArchive
+	spool string // the archiver's
+	slot  string // the archiver's replication slot
+	stop  func()
+	log   *syncWriter // the archiver's
 }
 
 func startArchived(t *testing.T) *pitrKit {
 	t.Helper()
-	return startArchivedOn(t, testenv.StartPostgres(t))
+	return startArchivedOn(t, testenv.StartPostgres(t), "")
 }
 
-func startArchivedOn(t *testing.T, p *testenv.Postgres) *pitrKit {
+// startArchivedOn archives p's WAL; a name other than "" gives the kit
+// its own archive, spool and slot, so that several kits, one after the
+// other, share a server.
+func startArchivedOn(t *testing.T, p *testenv.Postgres, name string) *pitrKit {
 	t.Helper()
-	k := &pitrKit{p: p, eng: newEngine(p, ""), arch: dirArchive{filepath.Join(p.Dir, "archive")}}
+	suffix, slot := "", "dbbackup"
+	if name != "" {
+		suffix, slot = "-"+name, "dbbackup_"+name
+	}
+	k := &pitrKit{p: p, eng: newEngine(p, ""), arch: dirArchive{filepath.Join(p.Dir, "archive"+suffix)},
+		spool: filepath.Join(p.Dir, "spool"+suffix), slot: slot}
 	if err := os.Mkdir(k.arch.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +129,7 @@ func (k *pitrKit) startArchiver(t *testing.T) {
 	done := make(chan error, 1)
 	k.log = &syncWriter{w: &bytes.Buffer{}}
 	go func() {
-		done <- k.eng.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: filepath.Join(k.p.Dir, "spool"), Slot: "dbbackup",
+		done <- k.eng.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: k.spool, Slot: k.slot,
 			PartialEvery: time.Minute, Poll: 200 * time.Millisecond, WarnRetained: 1, CheckEvery: 200 * time.Millisecond,
 			Log: k.log}, k.arch)
 	}()
@@ -159,7 +169,15 @@ func batches(t *testing.T, p *testenv.Postgres) string {
 }
 
 func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
-	k := startArchived(t)
+	physicalBackupAndPointInTimeRecovery(t, startArchived(t))
+}
+
+// physicalBackupAndPointInTimeRecovery writes batch A, takes a physical
+// base, writes B and C a second apart, and restores the base to a time
+// between B and C (exactly A,B) and to the end (A,B,C), each restored
+// server writable. It runs on the default server and on each of the
+// version matrix (matrix_test.go).
+func physicalBackupAndPointInTimeRecovery(t *testing.T, k *pitrKit) {
 	k.p.SQL(t, "postgres", "CREATE TABLE batches (b text); INSERT INTO batches VALUES ('A')")
 	res, tarBytes := k.base(t)
 	ph := res.Physical
@@ -181,7 +199,7 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 	k.p.WaitReceived(t)
 	time.Sleep(500 * time.Millisecond)
 	k.stop()
-	if log := k.log.String(); !strings.Contains(log, `warning: replication slot "dbbackup" holds`) {
+	if log := k.log.String(); !strings.Contains(log, `warning: replication slot "`+k.slot+`" holds`) {
 		t.Errorf("no warning of the WAL the slot holds (over 1 byte) in the archiver's log:\n%s", log)
 	}
 
@@ -201,7 +219,7 @@ func TestPhysicalBackupAndPointInTimeRecovery(t *testing.T) {
 			}
 			dir := k.p.NewDataDir(t, "restored-"+strings.ReplaceAll(tc.name, " ", "-"))
 			err = k.eng.RestoreBase(ctx, postgres.BaseRestoreSpec{Dir: dir, RestoreCommand: k.arch.restoreCommand(),
-				Target: tc.target, Timeline: plan.Timeline}, bytes.NewReader(tarBytes))
+				Target: tc.target, Timeline: plan.Timeline, ServerVersion: res.ServerVersion}, bytes.NewReader(tarBytes))
 			if err != nil {
 				t.Fatalf("RestoreBase: %v", err)
 			}
@@ -308,52 +326,6 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
-}
-
-// TestArchiverRestartsWithoutAGapOn14: PostgreSQL 14 has no
-// READ_REPLICATION_SLOT, so pg_receivewal started on an empty spool would
-// begin at the server's current position; the archiver keeps the newest
-// segment in the spool, so a restart goes on from it. WAL written while
-// the archiver is down (kept by the slot) is archived once it is back.
-func TestArchiverRestartsWithoutAGapOn14(t *testing.T) {
-	k := startArchivedOn(t, testenv.StartPostgresAt(t, testenv.Postgres14BinDir()))
-	k.p.SQL(t, "postgres", "CREATE TABLE batches (b text)")
-	res, tarBytes := k.base(t)
-	write := func(from, to int) {
-		for i := from; i < to; i++ {
-			k.p.SQL(t, "postgres", fmt.Sprintf("INSERT INTO batches VALUES ('%d'); SELECT pg_switch_wal()", i))
-		}
-	}
-	write(0, 2)
-	k.p.WaitReceived(t)
-	k.stop()
-	// As if it had stopped right at the end of a segment: no partial
-	// segment to go on from (it is archived).
-	partials, _ := filepath.Glob(filepath.Join(k.p.Dir, "spool", "*.partial"))
-	for _, p := range partials {
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(2, 5) // while the archiver is down
-	k.startArchiver(t)
-	k.p.SQL(t, "postgres", "INSERT INTO batches VALUES ('end')")
-	k.p.WaitReceived(t)
-	k.stop()
-	ctx := context.Background()
-	plan, err := postgres.PrepareRecovery(ctx, *res.Physical, time.Time{}, k.arch)
-	if err != nil {
-		t.Fatalf("PrepareRecovery: %v", err)
-	}
-	dir := k.p.NewDataDir(t, "restored-14")
-	if err := k.eng.RestoreBase(ctx, postgres.BaseRestoreSpec{Dir: dir, RestoreCommand: k.arch.restoreCommand(), Timeline: plan.Timeline,
-		ServerVersion: res.ServerVersion},
-		bytes.NewReader(tarBytes)); err != nil {
-		t.Fatalf("RestoreBase: %v", err)
-	}
-	if got := batches(t, k.p.StartFromDataDir(t, dir)); got != "0,1,2,3,4,end" {
-		t.Errorf("restored rows %q, want 0,1,2,3,4,end", got)
-	}
 }
 
 func (s *syncWriter) String() string {

@@ -31,6 +31,11 @@ func TestCheckAccepts(t *testing.T) {
 		"juju show-unit manager/0 --format json",
 		"juju debug-log --include manager/0 --replay",
 		"juju resolve manager/0",
+		"juju add-model backup-check",
+		"juju exec --unit pg16-backup/0 -- tail -n 100 /var/lib/juju/agents/unit-pg16-backup-0/dbbackup-runner/runner.log",
+		"juju exec --unit pg16/0,pg16/1 --timeout 2m -- snap services charmed-postgresql",
+		"juju scp ./bin/dbbackup pg16/0:/tmp/dbbackup",
+		"juju show-status-log pg16-backup/0 -n 50",
 	} {
 		if err := Check(line); err != nil {
 			t.Errorf("%s: %v", line, err)
@@ -79,6 +84,14 @@ func TestCheckRefuses(t *testing.T) {
 		{"juju show-unit manager/leader", "one unit"},
 		{"juju debug-log manager/0", "unexpected arguments"},
 		{"juju resolve", "units or --all"},
+		{"juju add-model", "model name"},
+		{"juju exec -- ls", "needs a target"},
+		{"juju exec --unit pg16 -- ls", "not a unit"},
+		{"juju exec --unit pg16/0 tail -n 5 f", "unknown flag -n"},
+		{"juju exec --unit pg16/0", "no command"},
+		{"juju scp a b", "no unit:path"},
+		{"juju scp ./f pg16:/tmp", "not unit:path"},
+		{"juju show-status-log", "one unit or application"},
 		{`juju config manager backup-schedule="0 3 * * *`, "unterminated"},
 		{"juju", "not a juju command"},
 		{"jujux status", "not a juju command"},

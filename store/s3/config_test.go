@@ -89,7 +89,7 @@ func TestPartSize(t *testing.T) {
 	tests := []struct{ base, n, want int }{
 		{8, 1, 8}, {8, 1000, 8}, {8, 1001, 16}, {8, 2001, 32}, {8, 9001, 4096}, {8, 10000, 4096},
 		// Parts never exceed S3's 5 GiB limit.
-		{16 << 20, 9001, 5 << 30}, {DefaultPartSize, 10000, 4 << 30},
+		{16 << 20, 9001, 5 << 30}, {8 << 20, 10000, 4 << 30}, {DefaultPartSize, 10000, 5 << 29},
 	}
 	for _, tt := range tests {
 		if got := partSize(tt.base, tt.n); got != tt.want {
@@ -103,6 +103,14 @@ func TestPartSize(t *testing.T) {
 	// 8 MiB parts reach about 8 TiB: 1000 × (8+16+...+4096) MiB.
 	if want := 1000 * 8 * 1023; total != want {
 		t.Errorf("capacity = %d, want %d", total, want)
+	}
+	// At the default, 5 MiB parts, an object may reach about 5 TB.
+	total = 0
+	for n := 1; n <= maxParts; n++ {
+		total += partSize(DefaultPartSize, n)
+	}
+	if want := 1000 * DefaultPartSize * 1023; total != want || DefaultPartSize != minPartSize {
+		t.Errorf("capacity at the default = %d, want %d (parts of %d, S3's smallest)", total, want, DefaultPartSize)
 	}
 }
 

@@ -23,7 +23,7 @@ var _ store.PrefixDeleter = (*Store)(nil)
 
 // Defaults of Options.
 const (
-	DefaultPartSize    = 8 << 20
+	DefaultPartSize    = 5 << 20
 	DefaultConcurrency = 2
 	DefaultIdleTimeout = 60 * time.Second
 	minPartSize        = 5 << 20
@@ -35,10 +35,11 @@ const (
 // Options tunes the client; the zero value uses the defaults.
 type Options struct {
 	// PartSize is the size of the first multipart-upload parts (at least
-	// 5 MiB). Parts double in size every 1,000 parts (up to 5 GiB), so that
-	// an upload may reach about 8 TiB at the default within S3's
-	// 10,000-part limit while its memory stays at Concurrency+1 parts of
-	// 8 MiB for any object under 8 GB.
+	// 5 MiB, the default: S3's smallest part, for the smallest memory).
+	// Parts double in size every 1,000 parts (up to 5 GiB), so that an
+	// upload may reach about 5 TB at the default within S3's 10,000-part
+	// limit while its memory stays at Concurrency+1 parts of 5 MiB for any
+	// object under 5 GB.
 	PartSize int
 	// Concurrency is the number of parts uploaded at once. An upload holds
 	// at most Concurrency+1 parts in memory.

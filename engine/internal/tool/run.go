@@ -59,8 +59,9 @@ func Run(ctx context.Context, c Cmd) error {
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.WaitDelay = waitDelay
 	// The tool runs in its own process group, so that killing it also
-	// kills anything it started (a shell's children hold the pipes open).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// kills anything it started (a shell's children hold the pipes open),
+	// and dies with us (see ChildAttr).
+	cmd.SysProcAttr = ChildAttr()
 	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

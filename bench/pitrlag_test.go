@@ -1,0 +1,270 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/store"
+)
+
+// writeLoad runs sysbench-like write-only transactions on src's
+// shop.sbtest (rows rows) from two clients, each on its own half of the
+// ids, as fast as the server takes them, for d; it returns how many
+// transactions were sent (each client runs all it was sent before it
+// exits).
+func writeLoad(b *testing.B, src *testenv.MariaDB, rows int, d time.Duration) int {
+	b.Helper()
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	errs := make([]error, 2)
+	deadline := time.Now().Add(d)
+	for w := range 2 {
+		cmd := exec.Command(mariaTool("mariadb", "mysql"), "--defaults-extra-file="+src.OptionFile(), "--database=shop", "--batch")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(w), 42))
+			out := bufio.NewWriter(in)
+			for time.Now().Before(deadline) {
+				id := 2*rnd.IntN(rows/2) + 1 + w
+				fmt.Fprintf(out, "BEGIN; UPDATE sbtest SET k = k + 1 WHERE id = %d; UPDATE sbtest SET c = '%s' WHERE id = %d;\n"+
+					"DELETE FROM sbtest WHERE id = %d; INSERT INTO sbtest (id, k, c, pad) VALUES (%d, %d, '%s', '%s'); COMMIT;\n",
+					id, randomText(rnd, 120), id, id, id, rnd.IntN(rows), randomText(rnd, 120), randomText(rnd, 60))
+				counts[w]++
+			}
+			if err := out.Flush(); err != nil {
+				errs[w] = err
+			}
+			in.Close()
+			if err := cmd.Wait(); err != nil {
+				errs[w] = fmt.Errorf("writer %d: %v: %s", w, err, stderr.String())
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return counts[0] + counts[1]
+}
+
+// randomText is n random hexadecimal digits.
+func randomText(rnd *rand.Rand, n int) string {
+	var s strings.Builder
+	for s.Len() < n {
+		fmt.Fprintf(&s, "%016x", rnd.Uint64())
+	}
+	return s.String()[:n]
+}
+
+// durations are lag figures.
+type durations []time.Duration
+
+func (d durations) median() time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(d))
+	return s[len(s)/2]
+}
+
+func (d durations) max() time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return slices.Max(d)
+}
+
+// binlogPoint is the source's binary log position at a moment.
+type binlogPoint struct {
+	at   time.Time // taken just before the position was read
+	file string
+	pos  int64
+}
+
+// lagWatch samples the source's binary log position every 200 ms and
+// watches the archive every 250 ms; each sample's lag is the time from
+// the sample to the first look at the archive that finds its position
+// stored. The look's own time (a list, and reading back a partial file
+// that changed) counts in the lag: the figures are upper bounds.
+type lagWatch struct {
+	mu      sync.Mutex
+	pending []binlogPoint
+	lags    durations
+	err     error
+	sampled chan struct{} // closed when sampling must end
+	done    chan struct{} // closed when the watcher must end
+	endOnce sync.Once
+	stopped sync.Once
+	wg      sync.WaitGroup
+}
+
+func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) *lagWatch {
+	w := &lagWatch{sampled: make(chan struct{}), done: make(chan struct{})}
+	w.wg.Go(func() {
+		for {
+			at := time.Now()
+			out, err := src.Exec("", "SHOW MASTER STATUS")
+			f := strings.Fields(out)
+			if err != nil || len(f) < 2 {
+				w.fail(fmt.Errorf("SHOW MASTER STATUS: %q: %v", out, err))
+				return
+			}
+			pos, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				w.fail(err)
+				return
+			}
+			w.mu.Lock()
+			w.pending = append(w.pending, binlogPoint{at: at, file: f[0], pos: pos})
+			w.mu.Unlock()
+			select {
+			case <-w.sampled:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	})
+	w.wg.Go(func() {
+		ctx := context.Background()
+		stored := map[string]int64{} // raw bytes stored of each file
+		seen := map[string]string{}  // a partial object's size and time, to read it again only when it changed
+		for {
+			logs, err := artefact.ListLogs(ctx, st, scope, artefact.LogStreamBinlog)
+			if err != nil {
+				w.fail(err)
+				return
+			}
+			for _, l := range logs {
+				if !l.Partial {
+					stored[l.Name] = math.MaxInt64
+					continue
+				}
+				v := fmt.Sprint(l.Stored, l.ModTime)
+				if seen[l.Name] == v || stored[l.Name] == math.MaxInt64 {
+					continue
+				}
+				got, err := artefact.GetLog(ctx, st, scope, artefact.LogStreamBinlog, l.Name, true, nil, io.Discard)
+				if err != nil {
+					continue // replaced while read: the next look reads it
+				}
+				seen[l.Name], stored[l.Name] = v, max(stored[l.Name], got.Size)
+			}
+			now := time.Now()
+			w.mu.Lock()
+			w.pending = resolveLags(w.pending, stored, now, &w.lags)
+			w.mu.Unlock()
+			select {
+			case <-w.done:
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	})
+	b.Cleanup(w.end)
+	return w
+}
+
+// resolveLags appends to lags the lag of each point whose position is
+// stored (stored holds each file's raw bytes in the archive, MaxInt64 when
+// complete), seen at now, and returns the points still waiting.
+func resolveLags(pending []binlogPoint, stored map[string]int64, now time.Time, lags *durations) []binlogPoint {
+	return slices.DeleteFunc(pending, func(p binlogPoint) bool {
+		if stored[p.file] >= p.pos {
+			*lags = append(*lags, now.Sub(p.at))
+			return true
+		}
+		return false
+	})
+}
+
+func (w *lagWatch) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+// endSampling stops the sampling loop.
+func (w *lagWatch) endSampling() { w.stopped.Do(func() { close(w.sampled) }) }
+
+// end stops both loops and waits for them.
+func (w *lagWatch) end() {
+	w.endSampling()
+	w.endOnce.Do(func() { close(w.done) })
+	w.wg.Wait()
+}
+
+// stop ends the sampling, waits (within at most) until every sample is
+// found in the archive, and returns the lags.
+func (w *lagWatch) stop(b *testing.B, within time.Duration) durations {
+	b.Helper()
+	w.endSampling()
+	for deadline := time.Now().Add(within); ; time.Sleep(100 * time.Millisecond) {
+		w.mu.Lock()
+		left, err := len(w.pending), w.err
+		w.mu.Unlock()
+		if err != nil {
+			w.end()
+			b.Fatalf("cannot measure the archiver's lag: %v", err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			w.end()
+			b.Fatalf("%d binary log positions were not in the archive %s after the load", left, within)
+		}
+	}
+	w.end()
+	return w.lags
+}
+
+// TestResolveLags: a position is stored when its file is complete in the
+// archive or its partial copy holds that many bytes, not before; the lag
+// runs from the sample to the look that found it.
+func TestResolveLags(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	pending := []binlogPoint{
+		{at: t0, file: "b.000001", pos: 900},
+		{at: t0.Add(time.Second), file: "b.000002", pos: 500},
+		{at: t0.Add(2 * time.Second), file: "b.000002", pos: 501},
+		{at: t0.Add(3 * time.Second), file: "b.000003", pos: 4},
+	}
+	var lags durations
+	stored := map[string]int64{"b.000001": math.MaxInt64, "b.000002": 500}
+	pending = resolveLags(pending, stored, t0.Add(5*time.Second), &lags)
+	if len(pending) != 2 || pending[0].pos != 501 || pending[1].file != "b.000003" {
+		t.Fatalf("left %+v, want the points past what is stored", pending)
+	}
+	if want := (durations{5 * time.Second, 4 * time.Second}); !slices.Equal(lags, want) {
+		t.Fatalf("lags %v, want %v", lags, want)
+	}
+	stored["b.000002"] = math.MaxInt64
+	if pending = resolveLags(pending, stored, t0.Add(9*time.Second), &lags); len(pending) != 1 || lags.max() != 7*time.Second || lags.median() != 5*time.Second {
+		t.Fatalf("left %+v, lags %v", pending, lags)
+	}
+}
