@@ -48,7 +48,7 @@ const ServerControlField = "server-control"
 const controlTimeout = 5 * time.Minute
 
 var (
-	systemdUnit = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._:\\-]{0,250}$`)
+	systemdUnit = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._:-]{0,250}$`)
 	snapService = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}\.[a-z0-9][a-z0-9-]{0,39}$`)
 )
 
