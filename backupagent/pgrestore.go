@@ -113,7 +113,16 @@ func (e *Executor) restorePhysical(ctx context.Context, eng engine.Engine, db Da
 			if err := p.swap(ctx, spec, r); err != nil {
 				return m.Engine, err
 			}
-			if err := p.waitPromoted(ctx); err != nil {
+			err := p.recover(ctx)
+			if errors.Is(err, errStoppedInRecovery) && !target.IsZero() {
+				// PostgreSQL stops at the first commit after the target;
+				// with none in the archive it ends its recovery with
+				// "recovery ended before configured recovery target was
+				// reached" rather than guess.
+				err = fmt.Errorf("%w; if its log says the recovery ended before the target was reached, the archive holds no commit after %s: choose an earlier time, or restore without restore-to-time (to the end of the archive)",
+					err, target.UTC().Format(time.RFC3339Nano))
+			}
+			if err != nil {
 				return m.Engine, err
 			}
 			promoted = true
@@ -202,8 +211,8 @@ func (p *physicalRestore) removeStage() {
 	}
 }
 
-// swap stops the server, moves its data directory aside, writes the base
-// into a new one of the same owner, and starts the server on it.
+// swap stops the server, moves its data directory aside and writes the
+// base into a new one of the same owner.
 func (p *physicalRestore) swap(ctx context.Context, spec postgres.BaseRestoreSpec, r io.Reader) error {
 	fmt.Fprintf(p.log, "stopping PostgreSQL (%s) to restore into %s\n", p.ctl, p.dir)
 	if err := p.ctl.Stop(ctx); err != nil {
@@ -221,11 +230,28 @@ func (p *physicalRestore) swap(ctx context.Context, spec postgres.BaseRestoreSpe
 	if err := os.Lchown(p.dir, p.uid, p.gid); err != nil && !errors.Is(err, syscall.EPERM) {
 		return fmt.Errorf("cannot give the new data directory to the server's user: %w", err)
 	}
-	if err := p.pg.RestoreBase(ctx, spec, r); err != nil {
+	return p.pg.RestoreBase(ctx, spec, r)
+}
+
+// recover starts the server on the restored data directory and waits for
+// its promotion. A server that stops in its recovery (the start may fail
+// for it) is errStoppedInRecovery.
+func (p *physicalRestore) recover(ctx context.Context) error {
+	fmt.Fprintf(p.log, "starting PostgreSQL (%s) to recover\n", p.ctl)
+	if err := p.ctl.Start(ctx); err != nil {
+		if _, serr := os.Stat(filepath.Join(p.dir, "postmaster.pid")); errors.Is(serr, os.ErrNotExist) && p.recovering() {
+			return fmt.Errorf("%w: %w", errStoppedInRecovery, err)
+		}
 		return err
 	}
-	fmt.Fprintf(p.log, "starting PostgreSQL (%s) to recover\n", p.ctl)
-	return p.ctl.Start(ctx)
+	return p.waitPromoted(ctx)
+}
+
+// recovering tells whether the data directory still asks for a recovery
+// (recovery.signal: the server removes it once promoted).
+func (p *physicalRestore) recovering() bool {
+	_, err := os.Stat(filepath.Join(p.dir, "recovery.signal"))
+	return err == nil
 }
 
 // waitStopped waits for the server's postmaster.pid to go.
@@ -260,7 +286,7 @@ func (p *physicalRestore) waitPromoted(ctx context.Context) error {
 		}
 		last = err
 		if _, serr := os.Stat(filepath.Join(p.dir, "postmaster.pid")); errors.Is(serr, os.ErrNotExist) {
-			return fmt.Errorf("PostgreSQL stopped during the recovery (see its log): %v", last)
+			return fmt.Errorf("%w (see its log): %v", errStoppedInRecovery, last)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("PostgreSQL did not finish its recovery within %s (last: %v)", promoteWait, last)
@@ -272,6 +298,9 @@ func (p *physicalRestore) waitPromoted(ctx context.Context) error {
 		}
 	}
 }
+
+// errStoppedInRecovery: the server stopped before it was promoted.
+var errStoppedInRecovery = errors.New("PostgreSQL stopped during the recovery")
 
 // rollBack puts the old data directory back and starts the server on it.
 func (p *physicalRestore) rollBack(cause error) error {

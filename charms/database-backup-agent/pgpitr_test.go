@@ -24,6 +24,9 @@ import (
 //   - a restore to the time between B and C stops the server, rewrites the
 //     data directory, recovers and promotes: exactly A+B, read-write, no
 //     stage folder with the credentials and no old data directory left;
+//   - a restore to a time after the last commit (PostgreSQL ends such a
+//     recovery before the target) says why and puts the old data
+//     directory back;
 //   - the new timeline is archived.
 func TestRestoreToTimePostgres(t *testing.T) {
 	pg := testenv.StartPostgres(t)
@@ -135,6 +138,18 @@ func TestRestoreToTimePostgres(t *testing.T) {
 		t.Errorf("systemctl calls = %q, want %q", got, want)
 	}
 	pg.SQL(t, "shop", "INSERT INTO t VALUES (6, 'D')") // read-write again
+	time.Sleep(1100 * time.Millisecond)
+	afterD := time.Now().UTC()
+	// No commit after afterD: PostgreSQL ends its recovery before the
+	// target, and the old data directory comes back.
+	w.waitArchivedIn(artefact.LogStreamWAL, afterD.Add(time.Second))
+	w.request(w.restore("quiet", base.ArtefactPath).WithRestoreToTime(afterD))
+	if r := w.wait("quiet")["quiet"]; r.Status != dbbackup.Error || !strings.Contains(r.Message, "no commit after") || !strings.Contains(r.Message, "put back") {
+		t.Errorf("restore to a time after the last commit = %+v, want an error that says why and that the old data directory was put back", r)
+	}
+	if got, want := rows(), "1 A 2 A 3 B 4 B 6 D"; got != want {
+		t.Errorf("after a restore that ended before its target: %q, want %q", got, want)
+	}
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(pg.DataDir()), "*dbbackup*"))
 	if len(left) > 0 {
 		t.Errorf("left beside the data directory: %v, want no stage folder and no old data directory", left)
