@@ -25,6 +25,12 @@ type Database struct {
 	Database string `json:"database,omitempty"`
 	// BinDir is the folder of the engine's tools; empty means PATH.
 	BinDir string `json:"bin-dir,omitempty"`
+	// DataDir is PostgreSQL's data directory, which a physical restore
+	// rewrites (config data-directory); empty: no physical restore.
+	DataDir string `json:"data-dir,omitempty"`
+	// ServerControl says how a physical restore stops and starts the
+	// server (config server-control, see ParseServerControl).
+	ServerControl string `json:"server-control,omitempty"`
 }
 
 // Conn returns the engine connection.

@@ -32,8 +32,13 @@ type Executor struct {
 	// follows the newest backup's storage. An error is logged, not the
 	// job's.
 	BackedUp func(job dbbackup.Job) error
-	// Log receives what BackedUp could not do; may be nil.
+	// Log receives what BackedUp could not do, and a physical restore's
+	// steps; may be nil.
 	Log io.Writer
+	// Server, when set, stops and starts the PostgreSQL server for a
+	// physical restore (the callback of a charm that embeds this
+	// library); nil uses the Database's ServerControl.
+	Server ServerControl
 }
 
 var _ runner.Executor = (*Executor)(nil)
@@ -128,10 +133,6 @@ func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, 
 	if err != nil {
 		return job.ArtefactPath, err
 	}
-	if !target.IsZero() && eng.Kind() != engine.MySQL {
-		return job.ArtefactPath, fmt.Errorf("%s: this unit cannot restore %s to a time (a PostgreSQL restore to a time needs the server stopped and its data directory rewritten; use dbbackup restore --restore-to-time --pgdata on the database's machine)",
-			dbbackup.RestoreToTimeField, db.Name())
-	}
 	if err := eng.Check(ctx); err != nil {
 		return job.ArtefactPath, err
 	}
@@ -156,6 +157,9 @@ func (e *Executor) restore(ctx context.Context, eng engine.Engine, db Database, 
 	}
 	if m.Engine.Kind != eng.Kind() {
 		return job.ArtefactPath, fmt.Errorf("artefact-path: %s holds a %s backup; it cannot be restored into %s", job.ArtefactPath, m.Engine.Kind, db.Name())
+	}
+	if m.Engine.Method == engine.MethodPhysical {
+		return job.ArtefactPath, e.restorePhysical(ctx, eng, db, job, st, prefix, key, m, target)
 	}
 	if !target.IsZero() {
 		return job.ArtefactPath, e.restoreToTime(ctx, eng, db, job, st, prefix, key, target, progress)

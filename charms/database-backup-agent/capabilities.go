@@ -13,16 +13,20 @@ import (
 // capabilities are the extensions of the wire this provider supports for
 // a database of kind, advertised in its application databag
 // (interface/v0/README.md): physical base backups for PostgreSQL, restores
-// to a time for MariaDB/MySQL (a PostgreSQL one needs the server stopped,
-// which this agent does not do). They do not depend on archive-logs: the
+// to a time for MariaDB/MySQL, and for PostgreSQL when physical restores
+// are configured (data-directory and server-control: the server is
+// stopped and its data directory rewritten). They do not depend on archive-logs: the
 // archive may be written by another archiver, and a restore to a time the
 // archive does not reach is refused before it touches the database (see
 // docs/provider.md).
-func capabilities(kind engine.Kind) dbbackup.Capabilities {
+func capabilities(kind engine.Kind, physicalRestores bool) dbbackup.Capabilities {
 	c := dbbackup.Capabilities{dbbackup.CredentialsSecret, dbbackup.EncryptionSecret}
 	switch kind {
 	case engine.PostgreSQL:
 		c = append(c, dbbackup.Physical)
+		if physicalRestores {
+			c = append(c, dbbackup.PointInTime)
+		}
 	case engine.MySQL:
 		c = append(c, dbbackup.PointInTime)
 	}
@@ -30,9 +34,10 @@ func capabilities(kind engine.Kind) dbbackup.Capabilities {
 }
 
 // advertise writes, on the leader, the capabilities for a database of
-// kind into the application databag of every database-backup relation
+// kind (physicalRestores: see capabilities) into the application
+// databag of every database-backup relation
 // where they differ.
-func advertise(kind engine.Kind) error {
+func advertise(kind engine.Kind, physicalRestores bool) error {
 	leader, err := goops.IsLeader()
 	if err != nil || !leader {
 		return err
@@ -41,7 +46,7 @@ func advertise(kind engine.Kind) error {
 	if err != nil {
 		return fmt.Errorf("cannot list the database-backup relations: %w", err)
 	}
-	want := capabilities(kind).String()
+	want := capabilities(kind, physicalRestores).String()
 	for _, id := range ids {
 		app, _ := goops.GetRelationApp(id)
 		if app == "" {

@@ -23,6 +23,8 @@ type config struct {
 	MetricsAddress    string `json:"metrics-address"`
 	BackupMaxAge      string `json:"backup-max-age"`
 	ArchiveLogs       bool   `json:"archive-logs"`
+	DataDirectory     string `json:"data-directory"`
+	ServerControl     string `json:"server-control"`
 	// ArchiveWarnRetainedMiB is archive-warn-retained-mib; nil when the
 	// config does not give it (a model of an older charm).
 	ArchiveWarnRetainedMiB *int64 `json:"archive-warn-retained-mib"`

@@ -31,6 +31,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == backupagent.ArchiverCommand {
 		os.Exit(backupagent.ArchiverMain(os.Args[2:], os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == backupagent.WALFetchCommand {
+		os.Exit(backupagent.WALFetchMain(os.Args[2:], os.Stderr))
+	}
 	env := goops.ReadEnv()
 	mode := backupagent.RunnerAuto
 	if charmenv.Read().Simulated {
@@ -72,11 +75,14 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 		db, problem = database(c)
 	}
 	if problem == "" {
+		db, problem = withServerControl(c, db)
+	}
+	if problem == "" {
 		if db, err = withTools(env, j, db); err != nil {
 			problem = err.Error()
 		}
 	}
-	kind := db.Engine
+	kind, physical := db.Engine, db.DataDir != ""
 	if problem != "" {
 		// Jobs fail with "no database is configured yet" rather than wait
 		// for a fix that may never come; the status says what to fix.
@@ -101,7 +107,7 @@ func reconcile(env goops.Environment, j runner.Journal, mode backupagent.RunnerM
 			return err
 		}
 	}
-	if err := advertise(kind); err != nil {
+	if err := advertise(kind, physical); err != nil {
 		return err
 	}
 	agent := backupagent.Agent{Journal: j, MaxBackupsPerUnit: c.MaxBackupsPerUnit}

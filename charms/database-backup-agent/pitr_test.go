@@ -154,12 +154,19 @@ func (w *world) archiverUp(old int) int {
 // at.
 func (w *world) waitArchived(at time.Time) {
 	w.t.Helper()
+	w.waitArchivedIn(artefact.LogStreamBinlog, at)
+}
+
+// waitArchivedIn waits until the archive's stream holds a file stored
+// after at.
+func (w *world) waitArchivedIn(stream string, at time.Time) {
+	w.t.Helper()
 	st, err := s3.New(w.storage(), s3.Options{})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	w.waitFor("the archive to reach "+at.Format(time.RFC3339), func() bool {
-		logs, err := artefact.ListLogs(w.ctx, st, "agent", artefact.LogStreamBinlog)
+		logs, err := artefact.ListLogs(w.ctx, st, "agent", stream)
 		if err != nil {
 			w.t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/pitr"
@@ -200,14 +199,5 @@ func restoreCommand(cfgPath, scope, keyFile string) (string, error) {
 	if keyFile != "" {
 		words = append(words, "--encryption-key-file", keyFile)
 	}
-	var b strings.Builder
-	for _, w := range words {
-		if strings.ContainsAny(w, "\n\r\x00") {
-			return "", errors.New("cannot write restore_command: a path holds a line break")
-		}
-		// Shell-quoted; '%' doubled, as restore_command expands %f and %p.
-		b.WriteString("'" + strings.ReplaceAll(strings.ReplaceAll(w, "'", `'\''`), "%", "%%") + "' ")
-	}
-	b.WriteString("%f %p")
-	return b.String(), nil
+	return postgres.RestoreCommand(words...)
 }

@@ -6,9 +6,6 @@ import (
 	"github.com/dbbackup/dbbackup/internal/secret"
 	"github.com/dbbackup/dbbackup/pitr"
 	"io"
-	"os"
-	"path/filepath"
-	"regexp"
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/store"
@@ -34,8 +31,6 @@ of ending it early at a point the archive goes beyond.`
 // could not be fetched: above 125, so that PostgreSQL aborts the recovery.
 const exitFetchFailed = 126
 
-var walFileName = regexp.MustCompile(`^([0-9A-F]{24}|[0-9A-F]{8}\.history)$`)
-
 func runWALFetch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("wal-fetch", "--storage-config FILE --scope NAME [--encryption-key-file FILE] NAME DEST", walFetchAbout, stderr)
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
@@ -48,8 +43,8 @@ func runWALFetch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "wal-fetch", fmt.Errorf("want two arguments, NAME and DEST, got %d", fs.NArg()))
 	}
 	name, dest := fs.Arg(0), fs.Arg(1)
-	if !walFileName.MatchString(name) {
-		return usageError(stderr, "wal-fetch", fmt.Errorf("NAME %q is not a WAL segment or timeline history file name", name))
+	if err := pitr.CheckWALFileName(name); err != nil {
+		return usageError(stderr, "wal-fetch", err)
 	}
 	if *scope == "" {
 		return usageError(stderr, "wal-fetch", fmt.Errorf("--scope is required"))
@@ -70,36 +65,13 @@ func runWALFetch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := signalContext()
 	defer cancel()
 	arch := pitr.Archive{Store: st, Scope: *scope, Key: key}.WAL()
-	tmp := filepath.Join(filepath.Dir(dest), "."+filepath.Base(dest)+".dbbackup-tmp")
-	fetch := func(partial bool) error {
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("cannot write %s: %w", tmp, err)
-		}
-		err = arch.Get(ctx, name, partial, f)
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("cannot write %s: %w", tmp, cerr)
-		}
-		return err
-	}
-	err = fetch(false)
-	partial := false
-	if errors.Is(err, store.ErrNotFound) && len(name) == 24 {
-		partial = true
-		err = fetch(true)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		if errors.Is(err, store.ErrNotFound) {
-			fmt.Fprintf(stderr, "dbbackup wal-fetch: %s is not in the archive\n", name)
-			return exitFail
-		}
+	partial, err := pitr.FetchWAL(ctx, arch, name, dest)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fmt.Fprintf(stderr, "dbbackup wal-fetch: %s is not in the archive\n", name)
+		return exitFail
+	case err != nil:
 		fmt.Fprintf(stderr, "dbbackup wal-fetch: cannot fetch %s%s: %v\n", name, map[bool]string{true: " (partial)"}[partial], secret.Scrub(err.Error(), cfg.Secrets()))
-		return exitFetchFailed
-	}
-	if err := os.Rename(tmp, dest); err != nil {
-		_ = os.Remove(tmp)
-		fmt.Fprintf(stderr, "dbbackup wal-fetch: cannot write %s: %v\n", dest, err)
 		return exitFetchFailed
 	}
 	return exitOK

@@ -130,6 +130,13 @@ func (e *Engine) ArchiveWAL(ctx context.Context, spec ArchiveSpec, arch WALArchi
 			restart = time.After(5 * spec.Poll)
 		case <-restart:
 			restart = nil
+			// The slot may be gone: a data directory restored from a
+			// base backup has none (pg_basebackup copies no slot).
+			if err := e.createSlot(ctx, spec); err != nil {
+				logf(spec.Log, "dbbackup: %v; trying again in %s", err, 5*spec.Poll)
+				restart = time.After(5 * spec.Poll)
+				continue
+			}
 			stop = e.startReceiver(ctx, spec, done)
 		case <-check:
 			p := e.measure(ctx, spec, u, time.Now())

@@ -37,6 +37,8 @@ type Postgres struct {
 	Dir string
 	// runAs is the unprivileged user the server runs as when we are root.
 	runAs string
+	// opts are the server's command-line options (pg_ctl -o).
+	opts string
 }
 
 // pgStartTimeout bounds initdb and the server start.
@@ -122,6 +124,7 @@ func startPostgres(t T, serverBin, clientBin string) *Postgres {
 		opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off "+
 			"-c full_page_writes=off -c shared_buffers=32MB -c max_connections=30 -c logging_collector=off",
 			p.Port, dir)
+		p.opts = opts
 		lastErr = p.try("pg_ctl", "-D", p.dataDir(), "-l", p.logFile(), "-w", "-t", "60", "-o", opts, "start")
 		if lastErr == nil {
 			break
