@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
@@ -39,6 +40,10 @@ type Executor struct {
 	// physical restore (the callback of a charm that embeds this
 	// library); nil uses the Database's ServerControl.
 	Server ServerControl
+
+	// recovered: the first Check finished what an interrupted physical
+	// restore left (recoverPhysical).
+	recovered sync.Once
 }
 
 var _ runner.Executor = (*Executor)(nil)
@@ -50,6 +55,7 @@ func (e *Executor) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.recovered.Do(func() { e.recoverPhysical(db) })
 	eng, err := db.Open()
 	if err != nil {
 		return err

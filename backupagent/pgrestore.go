@@ -15,6 +15,7 @@ import (
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/postgres"
+	"github.com/dbbackup/dbbackup/internal/flock"
 	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store"
@@ -47,6 +48,7 @@ type physicalRestore struct {
 	uid    int
 	gid    int
 	log    io.Writer
+	lock   *os.File // flock held on the stage folder while the restore runs
 }
 
 // restorePhysical restores the physical PostgreSQL base m (at prefix of
@@ -126,6 +128,9 @@ func (e *Executor) restorePhysical(ctx context.Context, eng engine.Engine, db Da
 				return m.Engine, err
 			}
 			promoted = true
+			if err := p.setState("promoted"); err != nil {
+				fmt.Fprintf(p.log, "restore %s: %v\n", job.ID, err)
+			}
 			return m.Engine, nil
 		})
 	switch {
@@ -181,6 +186,11 @@ func (p *physicalRestore) prepareStage(job dbbackup.Job, scope string) (string, 
 	if err := os.Mkdir(p.stage, 0o700); err != nil {
 		return "", fmt.Errorf("cannot make %s: %w", p.stage, err)
 	}
+	lock, err := flock.Take(filepath.Join(p.stage, "lock"))
+	if err != nil {
+		return "", fmt.Errorf("cannot lock %s: %w", p.stage, err)
+	}
+	p.lock = lock
 	exe, err := os.Executable()
 	if err == nil {
 		exe, err = filepath.EvalSymlinks(exe)
@@ -209,6 +219,25 @@ func (p *physicalRestore) removeStage() {
 			fmt.Fprintf(p.log, "cannot remove %s (it holds the storage credentials): %v\n", p.stage, err)
 		}
 	}
+	if p.lock != nil {
+		p.lock.Close()
+	}
+}
+
+// restoreState, in the stage folder, is how far a restore went: what a
+// restore killed midway left is finished by the next runner
+// (recoverPhysical).
+type restoreState struct {
+	// State is "swapped" from just before the data directory is moved
+	// aside, "promoted" once the server runs on the restored one.
+	State string `json:"state"`
+}
+
+const restoreStateValue = "restore-state.json"
+
+func (p *physicalRestore) setState(state string) error {
+	_, err := (runner.Journal{Dir: p.stage}).SetValue(restoreStateValue, restoreState{State: state})
+	return err
 }
 
 // swap stops the server, moves its data directory aside and writes the
@@ -219,6 +248,9 @@ func (p *physicalRestore) swap(ctx context.Context, spec postgres.BaseRestoreSpe
 		return err
 	}
 	if err := p.waitStopped(ctx); err != nil {
+		return err
+	}
+	if err := p.setState("swapped"); err != nil {
 		return err
 	}
 	if err := os.Rename(p.dir, p.before); err != nil {

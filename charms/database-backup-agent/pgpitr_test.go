@@ -4,12 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
 
@@ -142,7 +144,24 @@ func TestRestoreToTimePostgres(t *testing.T) {
 	afterD := time.Now().UTC()
 	// No commit after afterD: PostgreSQL ends its recovery before the
 	// target, and the old data directory comes back.
-	w.waitArchivedIn(artefact.LogStreamWAL, afterD.Add(time.Second))
+	st, err := s3.New(w.storage(), s3.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new timeline's segment (not the old one's, also uploaded again)
+	// stored after afterD: the window then holds afterD.
+	w.waitFor("the new timeline's WAL in the archive past "+afterD.Format(time.RFC3339), func() bool {
+		logs, err := artefact.ListLogs(w.ctx, st, "agent", artefact.LogStreamWAL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range logs {
+			if strings.HasPrefix(l.Name, "00000002") && len(l.Name) == 24 && l.ModTime.After(afterD.Add(time.Second)) {
+				return true
+			}
+		}
+		return false
+	})
 	w.request(w.restore("quiet", base.ArtefactPath).WithRestoreToTime(afterD))
 	if r := w.wait("quiet")["quiet"]; r.Status != dbbackup.Error || !strings.Contains(r.Message, "no commit after") || !strings.Contains(r.Message, "put back") {
 		t.Errorf("restore to a time after the last commit = %+v, want an error that says why and that the old data directory was put back", r)
@@ -163,10 +182,6 @@ func TestRestoreToTimePostgres(t *testing.T) {
 		}
 	}
 	// The promoted server's new timeline reaches the archive.
-	st, err := s3.New(w.storage(), s3.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	w.waitFor("the new timeline's history file in the archive", func() bool {
 		logs, err := artefact.ListLogs(w.ctx, st, "agent", artefact.LogStreamWAL)
 		if err != nil {
@@ -179,5 +194,64 @@ func TestRestoreToTimePostgres(t *testing.T) {
 		}
 		return false
 	})
+	w.checkNoSecrets()
+}
+
+// TestRunnerKilledMidPhysicalRestore: the runner is SIGKILLed while a
+// physical restore has the server stopped and the data directory moved
+// aside (the server's start hangs). The next runner puts the old data
+// directory back and starts the server on it: the job is interrupted, the
+// rows are as they were, nothing is left beside the data directory.
+func TestRunnerKilledMidPhysicalRestore(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.SQL(t, "postgres", "CREATE DATABASE shop")
+	pg.SQL(t, "shop", "CREATE TABLE t (id int primary key, batch char(1)); INSERT INTO t VALUES (1, 'A')")
+	const unit = "dbbackup-kill-postgresql.service"
+	shim, calls := pg.SystemctlShim(t, unit)
+	t.Setenv("PATH", shim+string(os.PathListSeparator)+os.Getenv("PATH"))
+	w := newWorld(t, dbServer{engine: "postgresql", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: "shop"}, 1)
+	if err := w.m.Config(w.ctx, "agent", map[string]string{"data-directory": pg.DataDir(), "server-control": "systemd:" + unit}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	w.request(w.backup("base").WithMethod(dbbackup.MethodPhysical))
+	base := w.wait("base")["base"]
+	if base.Status != dbbackup.Success {
+		t.Fatalf("base = %+v", base)
+	}
+	pg.SQL(t, "shop", "INSERT INTO t VALUES (2, 'B')")
+	if err := os.WriteFile(filepath.Join(shim, "hang-next-start"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j := w.journal("agent/0")
+	w.request(w.restore("killed", base.ArtefactPath))
+	w.waitFor("the restore to start the server on the new data directory", func() bool {
+		data, _ := os.ReadFile(calls)
+		return strings.Contains(string(data), "start "+unit)
+	})
+	before, _ := filepath.Glob(pg.DataDir() + ".dbbackup-before-*")
+	if len(before) != 1 {
+		t.Fatalf("old data directory kept aside: %v, want one", before)
+	}
+	if err := syscall.Kill(runner.PID(j), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); runner.Alive(j); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the runner outlived SIGKILL")
+		}
+	}
+	w.m.UpdateStatus()
+	if r := w.wait("killed")["killed"]; r.Status != dbbackup.Error || r.Message != runner.MsgInterrupted {
+		t.Errorf("killed = %s %q, want error %q", r.Status, r.Message, runner.MsgInterrupted)
+	}
+	w.waitFor("the old data directory back", func() bool {
+		left, _ := filepath.Glob(filepath.Join(filepath.Dir(pg.DataDir()), "*dbbackup*"))
+		_, err := pg.Exec("shop", "SELECT 1")
+		return len(left) == 0 && err == nil
+	})
+	if got, want := strings.ReplaceAll(strings.Join(strings.Fields(pg.SQL(t, "shop", "SELECT id, batch FROM t ORDER BY id")), " "), "|", " "), "1 A 2 B"; got != want {
+		t.Errorf("after an interrupted restore: %q, want the rows as they were, %q", got, want)
+	}
 	w.checkNoSecrets()
 }

@@ -15,7 +15,8 @@ func (p *Postgres) DataDir() string { return p.dataDir() }
 // systemd unit would (pg_ctl stop and start, as the server's user) and
 // refuses anything else; each call is appended to the file calls. While
 // a file fail-next-start is in the folder, the next start removes it and
-// fails without starting anything. The
+// fails without starting anything; while a file hang-next-start is, the
+// next start removes it and hangs for 30 seconds, then fails. The
 // folder goes first on PATH of whatever should reach the server through
 // systemctl: the server is real, only the service manager stands in.
 func (p *Postgres) SystemctlShim(t T, unit string) (dir, calls string) {
@@ -35,6 +36,7 @@ func (p *Postgres) SystemctlShim(t T, unit string) (dir, calls string) {
 # systemctl stand-in for one test server (testenv.SystemctlShim).
 echo "$*" >> %[1]s
 if [ "$1" = start ] && [ -e %[9]s ]; then rm -f %[9]s; echo "systemctl stand-in: failing as asked" >&2; exit 1; fi
+if [ "$1" = start ] && [ -e %[10]s ]; then rm -f %[10]s; sleep 30; exit 1; fi
 case "$1 $2 $#" in
 "stop %[2]s 2") cd %[6]s && exec %[3]s%[4]s -D %[5]s -m fast -w -t 60 stop ;;
 "start %[2]s 2") cd %[6]s && exec %[3]s%[4]s -D %[5]s -l %[7]s -w -t 60 -o %[8]s start ;;
@@ -42,7 +44,7 @@ esac
 echo "systemctl stand-in: unknown call: $*" >&2
 exit 1
 `, shellQuote(calls), unit, run, pgctl, shellQuote(p.dataDir()), shellQuote(p.Dir), shellQuote(p.logFile()), shellQuote(p.opts),
-		shellQuote(filepath.Join(dir, "fail-next-start")))
+		shellQuote(filepath.Join(dir, "fail-next-start")), shellQuote(filepath.Join(dir, "hang-next-start")))
 	if err := os.WriteFile(filepath.Join(dir, "systemctl"), []byte(script), 0o755); err != nil {
 		t.Fatalf("cannot write systemctl: %v", err)
 	}
