@@ -6,6 +6,8 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/dbbackup"
+	"github.com/dbbackup/dbbackup/store"
+	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // KeysField is the storage-config field of a job in the journal that holds
@@ -51,4 +53,19 @@ func restoreKey(job dbbackup.Job, m artefact.Manifest) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("artefact-path: %s is encrypted with the key of fingerprint %s, which is not in the job's encryption secret (it holds %v): add it to previous-keys",
 		job.ArtefactPath, m.KeyFingerprint, ks)
+}
+
+// jobArchive opens the store of job's storage path (where the scopes'
+// log archives are) and reads the job's keys: what a restore to a time
+// and the restore_command read the archive with.
+func jobArchive(job dbbackup.Job, opts s3.Options) (store.Store, artefact.Keys, error) {
+	st, err := s3.New(job.Storage, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage-config: %w", err)
+	}
+	keys, err := jobKeys(job)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, keys, nil
 }

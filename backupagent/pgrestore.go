@@ -19,7 +19,6 @@ import (
 	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/runner"
 	"github.com/dbbackup/dbbackup/store"
-	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // DataDirField is the agent config option that names PostgreSQL's data
@@ -82,11 +81,7 @@ func (e *Executor) restorePhysical(ctx context.Context, eng engine.Engine, db Da
 	if err := p.checkDataDir(); err != nil {
 		return err
 	}
-	archive, err := s3.New(job.Storage, e.Store)
-	if err != nil {
-		return fmt.Errorf("storage-config: %w", err)
-	}
-	keys, err := jobKeys(job)
+	archive, keys, err := jobArchive(job, e.Store)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store"
-	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // restoreToTime restores the base at prefix (root is the bucket's root)
@@ -23,11 +22,7 @@ func (e *Executor) restoreToTime(ctx context.Context, eng engine.Engine, db Data
 	if !ok {
 		return fmt.Errorf("%s: %s cannot restore to a time", dbbackup.RestoreToTimeField, db.Name())
 	}
-	archive, err := s3.New(job.Storage, e.Store)
-	if err != nil {
-		return fmt.Errorf("storage-config: %w", err)
-	}
-	keys, err := jobKeys(job)
+	archive, keys, err := jobArchive(job, e.Store)
 	if err != nil {
 		return err
 	}

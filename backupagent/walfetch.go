@@ -63,14 +63,9 @@ func WALFetchMain(args []string, stderr io.Writer) int {
 		return fetchFailed
 	}
 	secrets := job.Storage.Secrets()
-	keys, err := jobKeys(job)
+	st, keys, err := jobArchive(job, s3.Options{})
 	if err != nil {
-		fmt.Fprintf(stderr, "wal-fetch: %v\n", err)
-		return fetchFailed
-	}
-	st, err := s3.New(job.Storage, s3.Options{})
-	if err != nil {
-		fmt.Fprintf(stderr, "wal-fetch: storage-config: %v\n", secret.Guard(err, secrets))
+		fmt.Fprintf(stderr, "wal-fetch: %v\n", secret.Guard(err, secrets))
 		return fetchFailed
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

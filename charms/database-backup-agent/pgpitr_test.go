@@ -36,12 +36,6 @@ func TestRestoreToTimePostgres(t *testing.T) {
 	pg.SQL(t, "shop", "CREATE TABLE t (id int primary key, batch char(1)); INSERT INTO t VALUES (1, 'A'), (2, 'A')")
 	const unit = "dbbackup-test-postgresql.service"
 	shim, calls := pg.SystemctlShim(t, unit)
-	t.Setenv("PATH", shim+string(os.PathListSeparator)+os.Getenv("PATH"))
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", pg.LogTail(40))
-		}
-	})
 	w := newWorld(t, dbServer{engine: "postgresql", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: "shop"}, 1)
 	rows := func() string {
 		t.Helper()
@@ -208,7 +202,6 @@ func TestRunnerKilledMidPhysicalRestore(t *testing.T) {
 	pg.SQL(t, "shop", "CREATE TABLE t (id int primary key, batch char(1)); INSERT INTO t VALUES (1, 'A')")
 	const unit = "dbbackup-kill-postgresql.service"
 	shim, calls := pg.SystemctlShim(t, unit)
-	t.Setenv("PATH", shim+string(os.PathListSeparator)+os.Getenv("PATH"))
 	w := newWorld(t, dbServer{engine: "postgresql", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: "shop"}, 1)
 	if err := w.m.Config(w.ctx, "agent", map[string]string{"data-directory": pg.DataDir(), "server-control": "systemd:" + unit}); err != nil {
 		t.Fatal(err)
@@ -232,6 +225,27 @@ func TestRunnerKilledMidPhysicalRestore(t *testing.T) {
 	before, _ := filepath.Glob(pg.DataDir() + ".dbbackup-before-*")
 	if len(before) != 1 {
 		t.Fatalf("old data directory kept aside: %v, want one", before)
+	}
+	// What restore_command reads (the credentials) is the server user's
+	// alone while the server recovers.
+	stages, _ := filepath.Glob(filepath.Join(filepath.Dir(pg.DataDir()), ".dbbackup-restore-*"))
+	if len(stages) != 1 {
+		t.Fatalf("stage folders: %v, want one", stages)
+	}
+	owner := func(path string) (uint32, os.FileMode) {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Uid, fi.Mode().Perm()
+	}
+	serverUID, _ := owner(pg.DataDir())
+	for f, mode := range map[string]os.FileMode{stages[0]: 0o700, filepath.Join(stages[0], "fetch-job.json"): 0o600,
+		filepath.Join(stages[0], "dbbackup-wal-fetch"): 0o700} {
+		if uid, m := owner(f); uid != serverUID || m != mode {
+			t.Errorf("%s: owner %d mode %o, want the server's user %d and mode %o", f, uid, m, serverUID, mode)
+		}
 	}
 	if err := syscall.Kill(runner.PID(j), syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -107,13 +106,7 @@ func TestPostgresRestoreToTimeThroughTheCharms(t *testing.T) {
 	pg.SQL(t, "postgres", "CREATE DATABASE shop")
 	pg.SQL(t, "shop", "CREATE TABLE t (id int primary key, batch char(1)); INSERT INTO t VALUES (1, 'A'), (2, 'A')")
 	const unit = "dbbackup-e2e-postgresql.service"
-	shim, _ := pg.SystemctlShim(t, unit)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", pg.LogTail(60))
-		}
-	})
-	t.Setenv("PATH", shim+string(os.PathListSeparator)+os.Getenv("PATH"))
+	pg.SystemctlShim(t, unit)
 	s := start(t, model.Options{})
 	const app = "shop-pg"
 	s.DeployAgent(app, "postgresql", pg.Host, pg.Port, pg.User, pg.Password)

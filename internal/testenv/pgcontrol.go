@@ -17,10 +17,24 @@ func (p *Postgres) DataDir() string { return p.dataDir() }
 // a file fail-next-start is in the folder, the next start removes it and
 // fails without starting anything; while a file hang-next-start is, the
 // next start removes it and hangs for 30 seconds, then fails. The
-// folder goes first on PATH of whatever should reach the server through
-// systemctl: the server is real, only the service manager stands in.
+// folder goes first on the test's PATH (t must have Setenv, as a
+// *testing.T does), which the charms' hooks and runners inherit: the
+// server is real, only the service manager stands in. A test that fails
+// logs the end of the server's log.
 func (p *Postgres) SystemctlShim(t T, unit string) (dir, calls string) {
 	t.Helper()
+	tt, ok := t.(interface {
+		Setenv(key, value string)
+		Failed() bool
+	})
+	if !ok {
+		t.Fatalf("SystemctlShim needs a *testing.T")
+	}
+	t.Cleanup(func() {
+		if tt.Failed() {
+			t.Logf("server log:\n%s", p.LogTail(60))
+		}
+	})
 	dir, err := os.MkdirTemp("", "dbbackup-systemctl-")
 	if err != nil {
 		t.Fatalf("cannot make a folder for systemctl: %v", err)
@@ -48,6 +62,7 @@ exit 1
 	if err := os.WriteFile(filepath.Join(dir, "systemctl"), []byte(script), 0o755); err != nil {
 		t.Fatalf("cannot write systemctl: %v", err)
 	}
+	tt.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	return dir, calls
 }
 
