@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,8 +17,12 @@ import (
 // TestMain doubles as the daemon: "daemon-child DIR MODE" holds DIR's
 // daemon and then, by MODE, waits for SIGTERM ("term"), ignores it
 // ("deaf"), rewrites DIR/state with WriteFile without end ("write"), or
-// on SIGTERM lets go of the lock and starts a successor that waits for
-// SIGTERM ("respawn", as a hook that finds the daemon gone starts it).
+// on SIGTERM hands its lock to a successor that waits for SIGTERM
+// ("respawn", as a hook that finds the daemon gone starts another). The
+// successor ("heir") inherits the locked file, so the lock is never free
+// between the two and Stop sees the successor every time: when the first
+// let go of the lock before starting it, Stop could find the lock free in
+// between, return, and leave the test with nothing to check.
 func TestMain(m *testing.M) {
 	if len(os.Args) == 4 && os.Args[1] == "daemon-child" {
 		os.Exit(child(os.Args[2], os.Args[3]))
@@ -28,12 +33,22 @@ func TestMain(m *testing.M) {
 func child(dir, mode string) int {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
-	lock, err := Daemon{Dir: dir, Name: "test daemon"}.Hold()
-	if errors.Is(err, ErrRunning) {
-		return 3
-	}
-	if err != nil {
-		return 1
+	d := Daemon{Dir: dir, Name: "test daemon"}
+	var lock io.Closer
+	if mode == "heir" {
+		lock = os.NewFile(3, "inherited lock")
+		if err := WriteFile(d.pidPath(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+			return 1
+		}
+	} else {
+		var err error
+		lock, err = d.Hold()
+		if errors.Is(err, ErrRunning) {
+			return 3
+		}
+		if err != nil {
+			return 1
+		}
 	}
 	defer lock.Close()
 	switch mode {
@@ -47,13 +62,21 @@ func child(dir, mode string) int {
 		case <-time.After(time.Minute):
 			return 0
 		}
-		lock.Close()
 		exe, err := os.Executable()
 		if err != nil {
 			return 1
 		}
-		if err := (Daemon{Dir: dir, Name: "test daemon"}).Start(exe, []string{"daemon-child", dir, "term"}); err != nil {
+		heir := exec.Command(exe, "daemon-child", dir, "heir")
+		heir.ExtraFiles = []*os.File{lock.(*os.File)}
+		heir.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := heir.Start(); err != nil {
 			return 1
+		}
+		for deadline := time.Now().Add(10 * time.Second); d.PID() != heir.Process.Pid; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				heir.Process.Kill()
+				return 1
+			}
 		}
 		return 0
 	case "write":
