@@ -55,6 +55,16 @@ func (e *Engine) Backup(ctx context.Context, spec engine.BackupSpec, w io.Writer
 	if withPosition {
 		args = append(args, "--master-data=2")
 	}
+	if !strings.Contains(res.ToolVersion, "MariaDB") {
+		// MySQL's own mysqldump, against a server with GTIDs on (Charmed
+		// MySQL's group replication), writes SET @@GLOBAL.GTID_PURGED and
+		// turns binary logging off for the load: a restore into a server
+		// that has executed transactions since fails on the first, and the
+		// second would keep the restored rows from the other members of the
+		// group. Without them the load gets new GTIDs and replicates like
+		// any other write. MariaDB's tools have no such option.
+		args = append(args, "--set-gtid-purged=OFF")
+	}
 	header := headerDatabase
 	what := fmt.Sprintf("database %q", e.conn.Database)
 	if e.conn.Database != "" {

@@ -53,7 +53,11 @@ for a in "$@"; do printf '\t%s' "$a" >> "$FAKE_LOG/argv"; done
 printf '\n' >> "$FAKE_LOG/argv"
 echo "$name TZ=$TZ" >> "$FAKE_LOG/env"
 case "$name" in
-mysqldump) echo "-- MySQL dump 10.13  Distrib 8.0.36"; echo "SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5';";;
+mysqldump) echo "-- MySQL dump 10.13  Distrib 8.0.36"
+	case " $* " in
+	*" --set-gtid-purged=OFF "*) ;;
+	*) echo "SET @@SESSION.SQL_LOG_BIN= 0;"; echo "SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5';";;
+	esac;;
 mysqlbinlog)
 	case " $* " in
 	*" --stop-never "*) sleep 60;;
@@ -120,9 +124,13 @@ func recordedRuns(t *testing.T, logs, name string, optionFile bool) [][]string {
 
 // TestMySQL80Backup: a backup of a MySQL 8.0 server runs mysqldump with
 // the engine's options alone (no binary log position: mysqldump would take
-// it under FLUSH TABLES WITH READ LOCK), records no position, and for all
-// databases lists them and keeps the backup when the accounts cannot be
-// read (MySQL's mysql.user has no is_role).
+// it under FLUSH TABLES WITH READ LOCK) and --set-gtid-purged=OFF, so the
+// dump neither sets GTID_PURGED (a restore into a server with executed
+// transactions would fail on it) nor turns binary logging off for the load
+// (the restored rows would not reach the other members of a group);
+// records no position, and for all databases lists them and keeps the
+// backup when the accounts cannot be read (MySQL's mysql.user has no
+// is_role).
 func TestMySQL80Backup(t *testing.T) {
 	bin, logs := mysql80(t)
 	ctx := context.Background()
@@ -136,12 +144,15 @@ func TestMySQL80Backup(t *testing.T) {
 		t.Errorf("result %+v, want mysqldump 8.0.36 of an 8.0.36 server, no position", res)
 	}
 	dumps := runsOf(t, logs, "mysqldump")
-	want := append(slices.Clone(dumpArgs), "--", "app")
+	want := append(slices.Clone(dumpArgs), "--set-gtid-purged=OFF", "--", "app")
 	if len(dumps) != 1 || !slices.Equal(dumps[0], want) {
 		t.Errorf("mysqldump runs %q, want one with %q", dumps, want)
 	}
 	if !strings.HasPrefix(out.String(), headerDatabase+"-- MySQL dump") {
 		t.Errorf("the stream starts %q", out.String()[:min(80, out.Len())])
+	}
+	if s := out.String(); strings.Contains(s, "GTID_PURGED") || strings.Contains(s, "SQL_LOG_BIN") {
+		t.Errorf("the dump sets GTID_PURGED or SQL_LOG_BIN:\n%s", s)
 	}
 
 	var logBuf bytes.Buffer
@@ -152,7 +163,7 @@ func TestMySQL80Backup(t *testing.T) {
 		t.Fatalf("backup of all databases: %v", err)
 	}
 	dumps = runsOf(t, logs, "mysqldump")
-	want = append(slices.Clone(dumpArgs), "--databases", "--", "app", "shop")
+	want = append(slices.Clone(dumpArgs), "--set-gtid-purged=OFF", "--databases", "--", "app", "shop")
 	if len(dumps) != 2 || !slices.Equal(dumps[1], want) {
 		t.Errorf("mysqldump runs %q, want the second with %q", dumps, want)
 	}
