@@ -92,7 +92,8 @@ func archiverRestartsWithoutAGap(t *testing.T, k *pitrKit) {
 	// and WaitReceived waits for it.
 	write := func(from, to int) {
 		for i := from; i < to; i++ {
-			k.p.SQL(t, "postgres", fmt.Sprintf("INSERT INTO batches VALUES ('%d'); SELECT pg_switch_wal()", i))
+			lsn := k.p.SQL(t, "postgres", fmt.Sprintf("INSERT INTO batches VALUES ('%d'); SELECT pg_walfile_name(pg_current_wal_lsn()), pg_switch_wal()", i))
+			fmt.Fprintf(k.log, "test: batch %d in %s\n", i, strings.TrimSpace(lsn))
 		}
 		k.p.SQL(t, "postgres", "CREATE TABLE IF NOT EXISTS tick (i int); INSERT INTO tick VALUES (1)")
 	}
@@ -124,6 +125,11 @@ func archiverRestartsWithoutAGap(t *testing.T, k *pitrKit) {
 		t.Fatalf("RestoreBase: %v", err)
 	}
 	if got := batches(t, k.p.StartFromDataDir(t, dir)); got != "0,1,2,3,4,end" {
-		t.Errorf("restored rows %q, want 0,1,2,3,4,end", got)
+		ents, _ := os.ReadDir(k.arch.dir)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("restored rows %q, want 0,1,2,3,4,end; the archive holds %q; the archiver's log:\n%s", got, names, k.log)
 	}
 }

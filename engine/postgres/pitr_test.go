@@ -127,7 +127,9 @@ func (k *pitrKit) startArchiver(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	k.log = &syncWriter{w: &bytes.Buffer{}}
+	if k.log == nil {
+		k.log = &syncWriter{w: &bytes.Buffer{}}
+	}
 	go func() {
 		done <- k.eng.ArchiveWAL(ctx, postgres.ArchiveSpec{Spool: k.spool, Slot: k.slot,
 			PartialEvery: time.Minute, Poll: 200 * time.Millisecond, WarnRetained: 1, CheckEvery: 200 * time.Millisecond,

@@ -71,14 +71,16 @@ func (p *Postgres) WaitReceived(t T) {
 	t.Helper()
 	lsn := strings.TrimSpace(p.SQL(t, "postgres", "SELECT pg_current_wal_insert_lsn()"))
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		out := strings.TrimSpace(p.SQL(t, "postgres", fmt.Sprintf(
-			"SELECT count(*) FROM pg_stat_replication WHERE write_lsn IS NULL OR write_lsn < '%s'", lsn)))
-		n := strings.TrimSpace(p.SQL(t, "postgres", "SELECT count(*) FROM pg_stat_replication"))
-		if out == "0" && n != "0" {
+		// One query: counted apart, a client that connected between the
+		// two counts made "none behind" of "no client yet" and "one client".
+		got := strings.TrimSpace(p.SQL(t, "postgres", fmt.Sprintf(
+			"SELECT count(*) FILTER (WHERE write_lsn IS NULL OR write_lsn < '%s') || ' ' || count(*) FROM pg_stat_replication", lsn)))
+		behind, n, _ := strings.Cut(got, " ")
+		if behind == "0" && n != "0" {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the WAL up to %s was not received within 30 s (%s of %s clients behind)", lsn, out, n)
+			t.Fatalf("the WAL up to %s was not received within 30 s (%s of %s clients behind)", lsn, behind, n)
 		}
 	}
 }
