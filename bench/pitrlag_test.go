@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -107,7 +109,7 @@ type binlogPoint struct {
 // lagWatch samples the source's binary log position every 200 ms and
 // watches the archive every 250 ms; each sample's lag is the time from
 // the sample to the first look at the archive that finds its position
-// stored. The look's own time (a list, and reading back a partial file
+// stored. The look's own time (a list, and reading back a file's tail
 // that changed) counts in the lag: the figures are upper bounds.
 type lagWatch struct {
 	mu      sync.Mutex
@@ -150,27 +152,39 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 	w.wg.Go(func() {
 		ctx := context.Background()
 		stored := map[string]int64{} // raw bytes stored of each file
-		seen := map[string]string{}  // a partial object's size and time, to read it again only when it changed
+		seen := map[string]string{}  // a tail's key, size and time, to read it again only when it changed
+		arch := pitr.Archive{Store: st, Scope: scope}.Binlogs()
 		for {
-			logs, err := artefact.ListLogs(ctx, st, scope, artefact.LogStreamBinlog)
+			files, err := arch.Files(ctx)
 			if err != nil {
 				w.fail(err)
 				return
 			}
-			for _, l := range logs {
-				if !l.Partial {
-					stored[l.Name] = math.MaxInt64
+			for _, f := range files {
+				if f.Complete {
+					stored[f.Name] = math.MaxInt64
 					continue
 				}
-				v := fmt.Sprint(l.Stored, l.ModTime)
-				if seen[l.Name] == v || stored[l.Name] == math.MaxInt64 {
+				if len(f.Objects) == 0 || stored[f.Name] == math.MaxInt64 {
 					continue
 				}
-				got, err := artefact.GetLog(ctx, st, scope, artefact.LogStreamBinlog, l.Name, true, nil, io.Discard)
+				// The file's bytes run from 0 to the end of its last
+				// object: a tail's end is read from it; a sealed piece's
+				// is not (its start is taken, a lower bound).
+				last := f.Objects[len(f.Objects)-1]
+				if last.Kind == mysql.PieceSealed {
+					stored[f.Name] = max(stored[f.Name], last.Offset)
+					continue
+				}
+				v := fmt.Sprint(last.Log.Key, last.Log.Stored, last.Log.ModTime)
+				if seen[f.Name] == v {
+					continue
+				}
+				got, err := artefact.GetLog(ctx, st, scope, artefact.LogStreamBinlog, last.Log.Name, last.Log.Partial, nil, io.Discard)
 				if err != nil {
 					continue // replaced while read: the next look reads it
 				}
-				seen[l.Name], stored[l.Name] = v, max(stored[l.Name], got.Size)
+				seen[f.Name], stored[f.Name] = v, max(stored[f.Name], last.Offset+got.Size)
 			}
 			now := time.Now()
 			w.mu.Lock()
