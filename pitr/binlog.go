@@ -19,6 +19,10 @@ import (
 // follows.
 const maxBinlogFiles = 100000
 
+// maxRelists bounds how often Fetch lists the archive again for a file
+// being written whose objects changed while it was read.
+const maxRelists = 3
+
 // Fetch downloads the scope's binary logs from the base's position on
 // into dir, each verified by its pieces' checksums and their contiguity
 // and checked by the chain checker as it arrives, until one reaches stop.
@@ -42,6 +46,17 @@ func (b BinlogArchive) Fetch(ctx context.Context, base engine.BinlogPosition, st
 		}
 		path := filepath.Join(dir, name)
 		reach, err := b.download(ctx, f, path)
+		for try := 0; err != nil && errors.Is(err, store.ErrNotFound) && !f.Complete && try < maxRelists; try++ {
+			// The archiver replaced a tail, or completed the file, while
+			// it was read: what it stored instead is in a new listing.
+			if archived, err = b.Files(ctx); err != nil {
+				return mysql.BinlogChain{}, err
+			}
+			if f, ok = archived[name]; !ok {
+				break
+			}
+			reach, err = b.download(ctx, f, path)
+		}
 		if err != nil {
 			return mysql.BinlogChain{}, err
 		}
