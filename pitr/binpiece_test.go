@@ -3,9 +3,14 @@ package pitr
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,5 +217,78 @@ func TestBinlogPiecesInTheStore(t *testing.T) {
 		if !errors.Is(err, artefact.ErrCorrupt) || !strings.Contains(err.Error(), want) {
 			t.Errorf("Get %s = %v, want ErrCorrupt and %q", file, err, want)
 		}
+	}
+}
+
+// event is one binary log event at pos with a CRC-32: typ, stamped at ts.
+func event(typ byte, ts time.Time, pos int, body []byte) []byte {
+	n := 19 + len(body) + 4
+	e := make([]byte, 19, n)
+	binary.LittleEndian.PutUint32(e[0:], uint32(ts.Unix()))
+	e[4] = typ
+	binary.LittleEndian.PutUint32(e[5:], 1)
+	binary.LittleEndian.PutUint32(e[9:], uint32(n))
+	binary.LittleEndian.PutUint32(e[13:], uint32(pos+n))
+	e = append(e, body...)
+	return binary.LittleEndian.AppendUint32(e, crc32.ChecksumIEEE(e))
+}
+
+// racingStore runs step at the first Get of key, then answers it as the
+// store then is: as an archiver that replaced a tail while it was read.
+type racingStore struct {
+	*memstore.Store
+	key  string
+	step func()
+	once sync.Once
+}
+
+func (s *racingStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if key == s.key {
+		s.once.Do(s.step)
+	}
+	return s.Store.Get(ctx, key)
+}
+
+// Fetch lists the archive again when the tail of the file being written
+// went while it was read (a sealed piece and a new tail took its place),
+// and reaches the stop time through them.
+func TestFetchListsAgainWhenTheTailChanged(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	fde := make([]byte, 2+50+4+1+1) // version, server version, created, header length, checksum algorithm
+	fde[0], fde[56], fde[57] = 4, 19, 1
+	file := []byte("\xfebin")
+	file = append(file, event(15, t0, len(file), fde)...)
+	a := len(file)
+	file = append(file, event(2, t0, len(file), []byte("first"))...)
+	b := len(file)
+	file = append(file, event(2, t0.Add(5*time.Second), len(file), []byte("second"))...)
+
+	st := &racingStore{Store: memstore.New()}
+	arch := Archive{Store: st, Scope: "my"}.Binlogs()
+	put := func(kind mysql.PieceKind, from, to int) {
+		t.Helper()
+		if err := arch.Put(ctx, mysql.BinlogPiece{File: "b.000001", Offset: int64(from), Kind: kind}, bytes.NewReader(file[from:to])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(mysql.PieceSealed, 0, a)
+	put(mysql.PieceTail, a, b)
+	st.key = "my/_logs/binlog/b.000001.t" + fmt.Sprintf("%010d", a) + ".partial"
+	st.step = func() {
+		put(mysql.PieceSealed, a, b)
+		put(mysql.PieceTail, b, len(file))
+		if err := arch.Delete(ctx, mysql.BinlogPiece{File: "b.000001", Offset: int64(a), Kind: mysql.PieceTail}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := t0.Add(3 * time.Second)
+	chain, err := arch.Fetch(ctx, engine.BinlogPosition{File: "b.000001", Position: uint64(a)}, stop, t.TempDir())
+	if err != nil || !chain.Reaches || len(chain.Paths) != 1 {
+		t.Fatalf("Fetch = %+v, %v; want the file, reaching %v", chain, err, stop)
+	}
+	got, err := os.ReadFile(chain.Paths[0])
+	if err != nil || !bytes.Equal(got, file) {
+		t.Fatalf("fetched %d bytes (%v), want the %d of the file", len(got), err, len(file))
 	}
 }
