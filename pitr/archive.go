@@ -13,9 +13,9 @@ import (
 )
 
 // Archive is one scope's log archive in a store rooted at the storage
-// path: <scope>/_logs/<stream>/<name>[.partial] (binary logs in pieces,
-// binpiece.go), each file compressed,
-// framed, checksummed and, with a key, encrypted like a backup.
+// path: <scope>/_logs/<stream>/<name>[.partial] (binary log files in
+// pieces, binpiece.go), each compressed, framed, checksummed and, with a
+// key, encrypted like a backup.
 type Archive struct {
 	Store store.Store
 	Scope string
