@@ -161,13 +161,18 @@ func (b BinlogArchive) get(ctx context.Context, f BinlogFile, w io.Writer) (time
 	case f.Tail == nil:
 		reach = time.Time{} // when its bytes were received is not known
 	case !tailRead:
-		// A sealed piece replaced the newest tail at its offset and holds
-		// all the tail held: the tail's time still tells the reach.
+		// A sealed piece replaced the newest tail at its offset: the
+		// tail's time still tells the reach when the pieces hold all the
+		// tail held (they do, unless an earlier run cut the file with
+		// another piece size and the new one is not done with it).
 		got, err := b.a.get(ctx, artefact.LogStreamBinlog, f.Tail.Log.Name, f.Tail.Log.Partial, io.Discard)
 		if err != nil {
 			return fail(err)
 		}
 		reach = got.Created
+		if f.Tail.Offset+got.Size > n {
+			reach = time.Time{}
+		}
 	}
 	return reach, n, nil
 }

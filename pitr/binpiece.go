@@ -27,7 +27,8 @@ import (
 // The pieces of a file follow each other without a gap or an overlap from
 // offset 0: each ends where the next starts (checked as they are read). A
 // file is complete when its last piece is stored; a file being written
-// reaches as far in time as its newest tail was stored. Earlier versions
+// reaches as far in time as its newest tail was stored (a restore checks
+// that its pieces hold all that tail held). Earlier versions
 // stored each file whole, "<file>" complete and "<file>.partial" as far as
 // received; those are read still.
 

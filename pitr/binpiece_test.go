@@ -199,6 +199,20 @@ func TestBinlogPiecesInTheStore(t *testing.T) {
 		t.Errorf("reach = %v, want the tail's %v", got, files["b.000002"].Tail.ModTime)
 	}
 
+	// A tail a sealed piece replaced tells the reach only when the
+	// pieces hold all it held.
+	put("b.000007", mysql.PieceTail, 0, "0123456")
+	put("b.000007", mysql.PieceSealed, 0, "0123")
+	files, _ = b.Files(ctx)
+	if reach, err := b.download(ctx, files["b.000007"], t.TempDir()+"/longer"); err != nil || !reach.IsZero() {
+		t.Errorf("reach of pieces shorter than their tail = %v, %v; want none", reach, err)
+	}
+	put("b.000007", mysql.PieceTail, 0, "012")
+	files, _ = b.Files(ctx)
+	if reach, err := b.download(ctx, files["b.000007"], t.TempDir()+"/shorter"); err != nil || reach.IsZero() {
+		t.Errorf("reach of pieces that hold their tail = %v, %v; want the tail's", reach, err)
+	}
+
 	put("b.000003", mysql.PieceSealed, 0, "ab") // a gap
 	put("b.000003", mysql.PieceTail, 3, "d")
 	put("b.000004", mysql.PieceSealed, 0, "ab") // an overlap

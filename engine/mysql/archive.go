@@ -23,8 +23,9 @@ type BinlogSink interface {
 	// Put stores the whole of r as piece p (PieceSealed, PieceTail or
 	// PieceLast); a tail replaces the tail stored at the same offset.
 	Put(ctx context.Context, p BinlogPiece, r io.Reader) error
-	// Delete removes one stored object (a tail, or a WholePartial);
-	// deleting a missing one is not an error.
+	// Delete removes one stored object (a tail, a sealed piece an
+	// earlier run cut elsewhere, or a WholePartial); deleting a missing
+	// one is not an error.
 	Delete(ctx context.Context, p BinlogPiece) error
 }
 

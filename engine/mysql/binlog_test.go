@@ -64,7 +64,7 @@ func (s *memSink) Put(_ context.Context, p mysql.BinlogPiece, r io.Reader) error
 		ps = map[int64]memPiece{}
 		s.pieces[p.File] = ps
 	}
-	if old, ok := ps[p.Offset]; ok && old.kind != mysql.PieceTail {
+	if old, ok := ps[p.Offset]; ok && old.kind != mysql.PieceTail && bytes.Equal(old.b, b) {
 		return fmt.Errorf("stored %s at %d twice", p.File, p.Offset)
 	}
 	if p.Kind != mysql.PieceTail && s.completeLocked(p.File) {

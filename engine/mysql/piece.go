@@ -144,9 +144,12 @@ func (a *archiver) scanPieces(ctx context.Context, f *os.File, name string, size
 }
 
 // seal stores the bytes from..to of the file being written as a sealed
-// piece, unless an earlier run stored that very piece.
+// piece, unless an earlier run stored that very piece. When an earlier
+// run cut the file elsewhere (with another piece size), its pieces after
+// this one are deleted once this one is stored: they would overlap.
 func (a *archiver) seal(ctx context.Context, f *os.File, name string, from, to int64) error {
-	if had := a.had[name]; had != nil && had.sealed[from] && had.starts[to] {
+	had := a.had[name]
+	if had != nil && had.sealed[from] && had.starts[to] {
 		return nil
 	}
 	p := BinlogPiece{File: name, Offset: from, Kind: PieceSealed}
@@ -154,7 +157,33 @@ func (a *archiver) seal(ctx context.Context, f *os.File, name string, from, to i
 		return fmt.Errorf("cannot store binary log %s from %d: %w", name, from, err)
 	}
 	a.storedFile, a.storedEnd = name, to
+	if had == nil || !had.cutElsewhere(from, to) {
+		return nil
+	}
+	for off := range had.sealed {
+		if off > from {
+			if err := a.sink.Delete(ctx, BinlogPiece{File: name, Offset: off, Kind: PieceSealed}); err != nil {
+				return fmt.Errorf("cannot delete a piece of binary log %s cut by an earlier run at %d: %w", name, off, err)
+			}
+		}
+	}
+	had.sealed, had.starts = map[int64]bool{}, map[int64]bool{}
 	return nil
+}
+
+// cutElsewhere reports whether the earlier run's pieces of a file do not
+// fit the piece from..to: one starts inside it, or one starts where it
+// does but ends elsewhere.
+func (s *storedFile) cutElsewhere(from, to int64) bool {
+	if s.sealed[from] && !s.starts[to] {
+		return true
+	}
+	for off := range s.starts {
+		if off > from && off < to {
+			return true
+		}
+	}
+	return false
 }
 
 // putTail stores the tail of the file being written, from a.tailStart to

@@ -136,3 +136,58 @@ func fdeEnd(b []byte) int {
 	}
 	return 4 + int(binary.LittleEndian.Uint32(b[4+9:]))
 }
+
+// TestArchiveInPiecesOfAnotherSize: started again with another piece size
+// in the middle of a file, the archiver cuts it anew and deletes the
+// earlier run's pieces that would overlap: the archive's pieces of the
+// file still follow each other (memSink.files checks) and hold the
+// server's bytes.
+func TestArchiveInPiecesOfAnotherSize(t *testing.T) {
+	m := testenv.StartMariaDBWith(t, testenv.MariaDBOptions{Binlog: true})
+	m.SQL(t, "", "CREATE DATABASE shop; CREATE TABLE shop.t (id int PRIMARY KEY, note text)")
+	e := newEngine(m, "")
+	sink := newMemSink()
+	var log syncBuffer
+	run := func(piece int64, from int) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- e.ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: sink, Log: &log, PartialEvery: 300 * time.Millisecond, PieceSize: piece})
+		}()
+		for i := from; i < from+300; i += 20 {
+			var q strings.Builder
+			for j := i; j < i+20; j++ {
+				fmt.Fprintf(&q, "INSERT INTO t VALUES (%d, REPEAT('n', 300));", j)
+			}
+			m.SQL(t, "shop", q.String())
+		}
+		time.Sleep(700 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("ArchiveBinlogs with %d-byte pieces: %v\n%s", piece, err, log.String())
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("ArchiveBinlogs did not return in 60 s")
+		}
+	}
+	run(3000, 0)
+	run(2048, 300)
+	paths := sink.files(t, t.TempDir())
+	if len(paths) != 1 {
+		t.Fatalf("archive holds %v, want the one file being written", paths)
+	}
+	got, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(m.Dir, "data", filepath.Base(paths[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 100<<10 || !bytes.HasPrefix(want[fdeEnd(got):], got[fdeEnd(got):]) {
+		t.Errorf("archived %d bytes, not a prefix of the server's %d", len(got), len(want))
+	}
+}
