@@ -30,7 +30,9 @@ import (
 //
 // How files of a stream follow each other (segment numbers, timelines, the
 // binary log index, GTIDs) is the engine's business; this file only stores,
-// lists, verifies and deletes files.
+// lists, verifies and deletes files. A binary log file is stored as several
+// of these files, its pieces, each named with its offset (pitr/binpiece.go),
+// so that the trailer binds the offset too.
 
 // Log streams.
 const (

@@ -230,10 +230,10 @@ type recordingSink struct {
 	rec func(name string)
 }
 
-func (s recordingSink) Put(ctx context.Context, name string, partial bool, r io.Reader) error {
-	err := s.BinlogArchive.Put(ctx, name, partial, r)
+func (s recordingSink) Put(ctx context.Context, p mysql.BinlogPiece, r io.Reader) error {
+	err := s.BinlogArchive.Put(ctx, p, r)
 	if err == nil {
-		s.rec(name)
+		s.rec(p.File)
 	}
 	return err
 }

@@ -40,7 +40,8 @@ func pitrLoad() time.Duration { return time.Duration(scale()) * 6 * time.Second 
 // pitrLoad. Meanwhile the archiver's tree RSS is sampled every 10 ms to
 // its end, and its lag is the time from each 200 ms sample of the
 // source's binary log position to the first moment the bucket holds that
-// position (a complete file, or a partial one read back as large).
+// position (a complete file, or one being written whose pieces reach that
+// far, its tail read back).
 //
 // Then, in alternating rounds on a second server: `dbbackup restore
 // --restore-to-time` (base restore, fetch and check of the archive, and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -16,8 +17,11 @@ import (
 	"time"
 
 	"github.com/dbbackup/dbbackup/artefact"
+	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store"
+	"github.com/dbbackup/dbbackup/store/memstore"
 )
 
 // writeLoad runs sysbench-like write-only transactions on src's
@@ -107,7 +111,7 @@ type binlogPoint struct {
 // lagWatch samples the source's binary log position every 200 ms and
 // watches the archive every 250 ms; each sample's lag is the time from
 // the sample to the first look at the archive that finds its position
-// stored. The look's own time (a list, and reading back a partial file
+// stored. The look's own time (a list, and reading back a file's tail
 // that changed) counts in the lag: the figures are upper bounds.
 type lagWatch struct {
 	mu      sync.Mutex
@@ -149,28 +153,12 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 	})
 	w.wg.Go(func() {
 		ctx := context.Background()
-		stored := map[string]int64{} // raw bytes stored of each file
-		seen := map[string]string{}  // a partial object's size and time, to read it again only when it changed
+		look := newArchiveLook(st, scope)
 		for {
-			logs, err := artefact.ListLogs(ctx, st, scope, artefact.LogStreamBinlog)
+			stored, err := look.stored(ctx)
 			if err != nil {
 				w.fail(err)
 				return
-			}
-			for _, l := range logs {
-				if !l.Partial {
-					stored[l.Name] = math.MaxInt64
-					continue
-				}
-				v := fmt.Sprint(l.Stored, l.ModTime)
-				if seen[l.Name] == v || stored[l.Name] == math.MaxInt64 {
-					continue
-				}
-				got, err := artefact.GetLog(ctx, st, scope, artefact.LogStreamBinlog, l.Name, true, nil, io.Discard)
-				if err != nil {
-					continue // replaced while read: the next look reads it
-				}
-				seen[l.Name], stored[l.Name] = v, max(stored[l.Name], got.Size)
 			}
 			now := time.Now()
 			w.mu.Lock()
@@ -185,6 +173,56 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 	})
 	b.Cleanup(w.end)
 	return w
+}
+
+// archiveLook reads how far each file of a scope's binary log archive
+// reaches, reading a file's tail again only when it changed.
+type archiveLook struct {
+	st     store.Store
+	scope  string
+	arch   pitr.BinlogArchive
+	bytes  map[string]int64  // raw bytes stored of each file; MaxInt64: complete
+	tailOf map[string]string // the key, size and time of the tail last read
+}
+
+func newArchiveLook(st store.Store, scope string) *archiveLook {
+	return &archiveLook{st: st, scope: scope, arch: pitr.Archive{Store: st, Scope: scope}.Binlogs(),
+		bytes: map[string]int64{}, tailOf: map[string]string{}}
+}
+
+// stored lists the archive and returns the raw bytes stored of each file
+// (MaxInt64 when complete). A file being written reaches from 0 to the end
+// of its last object: a tail's end is read from it; a sealed piece's is
+// not (its start is taken), so the figure is never more than is stored.
+func (l *archiveLook) stored(ctx context.Context) (map[string]int64, error) {
+	files, err := l.arch.Files(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		switch {
+		case f.Complete:
+			l.bytes[f.Name] = math.MaxInt64
+			continue
+		case len(f.Objects) == 0 || l.bytes[f.Name] == math.MaxInt64:
+			continue
+		}
+		last := f.Objects[len(f.Objects)-1]
+		if last.Kind == mysql.PieceSealed {
+			l.bytes[f.Name] = max(l.bytes[f.Name], last.Offset)
+			continue
+		}
+		v := fmt.Sprint(last.Log.Key, last.Log.Stored, last.Log.ModTime)
+		if l.tailOf[f.Name] == v {
+			continue
+		}
+		got, err := artefact.GetLog(ctx, l.st, l.scope, artefact.LogStreamBinlog, last.Log.Name, last.Log.Partial, nil, io.Discard)
+		if err != nil {
+			continue // replaced while read: the next look reads it
+		}
+		l.tailOf[f.Name], l.bytes[f.Name] = v, max(l.bytes[f.Name], last.Offset+got.Size)
+	}
+	return l.bytes, nil
 }
 
 // resolveLags appends to lags the lag of each point whose position is
@@ -243,8 +281,42 @@ func (w *lagWatch) stop(b *testing.B, within time.Duration) durations {
 	return w.lags
 }
 
+// TestArchiveLook: a file being written reaches the end of its tail, or
+// the start of a sealed piece that ends it (its end unread); a complete
+// file, everything; the whole-file form of earlier versions is read too.
+func TestArchiveLook(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	arch := pitr.Archive{Store: st, Scope: "my"}.Binlogs()
+	put := func(file string, kind mysql.PieceKind, off int64, body string) {
+		t.Helper()
+		if err := arch.Put(ctx, mysql.BinlogPiece{File: file, Offset: off, Kind: kind}, strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("b.000001", mysql.PieceSealed, 0, "0123")
+	put("b.000001", mysql.PieceLast, 4, "45")
+	put("b.000002", mysql.PieceSealed, 0, "0123")
+	put("b.000002", mysql.PieceTail, 4, "456")
+	put("b.000003", mysql.PieceSealed, 0, "0123")
+	put("b.000003", mysql.PieceSealed, 4, "4567")
+	if _, err := artefact.PutLog(ctx, st, artefact.LogFileOptions{Scope: "my", Stream: artefact.LogStreamBinlog, Name: "b.000004", Partial: true}, strings.NewReader("abcde")); err != nil {
+		t.Fatal(err)
+	}
+	look := newArchiveLook(st, "my")
+	got, err := look.stored(ctx)
+	want := map[string]int64{"b.000001": math.MaxInt64, "b.000002": 7, "b.000003": 4, "b.000004": 5}
+	if err != nil || !maps.Equal(got, want) {
+		t.Fatalf("stored = %v, %v; want %v", got, err, want)
+	}
+	put("b.000002", mysql.PieceTail, 4, "45678")
+	if got, _ := look.stored(ctx); got["b.000002"] != 9 {
+		t.Fatalf("after the tail grew: %v", got)
+	}
+}
+
 // TestResolveLags: a position is stored when its file is complete in the
-// archive or its partial copy holds that many bytes, not before; the lag
+// archive or its stored pieces hold that many bytes, not before; the lag
 // runs from the sample to the look that found it.
 func TestResolveLags(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbbackup/dbbackup/engine/mysql"
 	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store/s3"
 )
@@ -116,7 +117,8 @@ func (s *sim) archiveBinlog(scope string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := (pitr.Archive{Store: st, Scope: scope}).Binlogs().Put(context.Background(), "mariadb-bin.000001", true, strings.NewReader("events")); err != nil {
+	tail := mysql.BinlogPiece{File: "mariadb-bin.000001", Kind: mysql.PieceTail}
+	if err := (pitr.Archive{Store: st, Scope: scope}).Binlogs().Put(context.Background(), tail, strings.NewReader("events")); err != nil {
 		s.t.Fatal(err)
 	}
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // Archive is one scope's log archive in a store rooted at the storage
-// path: <scope>/_logs/<stream>/<name>[.partial], each file compressed,
-// framed, checksummed and, with a key, encrypted like a backup.
+// path: <scope>/_logs/<stream>/<name>[.partial] (binary log files in
+// pieces, binpiece.go), each compressed, framed, checksummed and, with a
+// key, encrypted like a backup.
 type Archive struct {
 	Store store.Store
 	Scope string
@@ -87,25 +88,37 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Archived lists the scope's archived binary logs.
-func (b BinlogArchive) Archived(ctx context.Context) (complete, partial []string, err error) {
-	files, err := artefact.ListLogs(ctx, b.a.Store, b.a.Scope, artefact.LogStreamBinlog)
+// Archived lists the stored objects of the scope's binary logs.
+func (b BinlogArchive) Archived(ctx context.Context) ([]mysql.BinlogPiece, error) {
+	logs, err := artefact.ListLogs(ctx, b.a.Store, b.a.Scope, artefact.LogStreamBinlog)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	for _, f := range files {
-		if f.Partial {
-			partial = append(partial, f.Name)
-		} else {
-			complete = append(complete, f.Name)
+	var out []mysql.BinlogPiece
+	for _, lf := range logs {
+		if p, ok := parsePiece(lf); ok {
+			out = append(out, p)
 		}
 	}
-	return complete, partial, nil
+	return out, nil
 }
 
-// Put stores one binary log file.
-func (b BinlogArchive) Put(ctx context.Context, name string, partial bool, r io.Reader) error {
+// Put stores one piece of a binary log file.
+func (b BinlogArchive) Put(ctx context.Context, p mysql.BinlogPiece, r io.Reader) error {
+	name, partial, err := logName(p)
+	if err != nil {
+		return err
+	}
 	return b.a.put(ctx, artefact.LogStreamBinlog, name, partial, r)
+}
+
+// Delete removes one stored object of a binary log file.
+func (b BinlogArchive) Delete(ctx context.Context, p mysql.BinlogPiece) error {
+	name, partial, err := logName(p)
+	if err != nil {
+		return err
+	}
+	return artefact.DeleteLog(ctx, b.a.Store, b.a.Scope, artefact.LogStreamBinlog, name, partial)
 }
 
 // Put stores one WAL file.

@@ -23,8 +23,9 @@ func TestMariaDBWindows(t *testing.T) {
 	st := memstore.New()
 	put := func(name string, partial bool, k []byte) {
 		t.Helper()
-		a := Archive{Store: st, Scope: "my", Key: k}
-		if err := a.Binlogs().Put(ctx, name, partial, strings.NewReader("events of "+name)); err != nil {
+		// The form earlier versions stored: each file whole.
+		o := artefact.LogFileOptions{Scope: "my", Stream: artefact.LogStreamBinlog, Name: name, Partial: partial, Key: k}
+		if _, err := artefact.PutLog(ctx, st, o, strings.NewReader("events of "+name)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -73,7 +73,7 @@ func Base(b artefact.Summary) bool {
 func Windows(ctx context.Context, st store.Store, backups []artefact.Summary, keys artefact.Keys) ([]Window, []error) {
 	var out []Window
 	var errs []error
-	binlogs := map[string]map[string]artefact.LogFile{}
+	binlogs := map[string]map[string]BinlogFile{}
 	pg := map[string][]artefact.Summary{}
 	var pgScopes []string
 	for _, b := range backups {
@@ -90,7 +90,7 @@ func Windows(ctx context.Context, st store.Store, backups []artefact.Summary, ke
 		archived, seen := binlogs[b.Scope]
 		if !seen {
 			var err error
-			if archived, err = (Archive{Store: st, Scope: b.Scope}).Binlogs().byName(ctx); err != nil {
+			if archived, err = (Archive{Store: st, Scope: b.Scope}).Binlogs().Files(ctx); err != nil {
 				errs = append(errs, err)
 			}
 			binlogs[b.Scope] = archived

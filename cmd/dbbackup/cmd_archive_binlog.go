@@ -26,13 +26,16 @@ It streams the logs with the server's own tool, "mariadb-binlog
 stores each file under <storage path>/<scope>/_logs/binlog/: checked first
 (every event in its place, its CRC-32, each file ending in a rotate event
 that names the next), compressed, checksummed and, with a key, encrypted
-like a backup. A file the server has finished is stored once, for good; the
-file being written is stored as <name>.partial whenever it grew, at least
-every 5 seconds.
+like a backup. Each file is stored in pieces of at most --piece-size bytes
+(or one event larger than that), each cut after a whole event: a piece is
+stored once, for good; the file's growing end, its tail, whenever it grew,
+at least every 5 seconds, each tail replacing the last; the file is complete
+when its last piece is stored. So a store uploads at most a piece and what
+arrived since the last, however large the file grows.
 
 Started again (after a stop, a crash or a kill), it resumes after the last
-file stored whole, fetching the partial one again from the server: no gap,
-no duplicate. A file it needs that the server has purged (PURGE BINARY
+file stored whole, fetching the partial one again from the server (its
+pieces already stored are not stored again): no gap, no duplicate. A file it needs that the server has purged (PURGE BINARY
 LOGS, expire_logs_days) is a gap it reports by name, exiting 1; it never
 skips one. Restores to a time need a backup taken after the gap then.
 
@@ -56,8 +59,12 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	cfgPath := fs.String("storage-config", "", "YAML or JSON file with the s3 interface's fields (required)")
 	scope := fs.String("scope", "", "the folder under the storage path the server's backups use (required)")
 	keyFile := fs.String("encryption-key-file", "", "encrypt with the key in this file (32 bytes, 64 hex digits or base64)")
+	pieceSize := fs.Int64("piece-size", mysql.DefaultPieceSize, "the most bytes a stored piece of a binary log holds (1024 to 1073741824)")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
+	}
+	if *pieceSize < 1<<10 || *pieceSize > 1<<30 {
+		return usageError(stderr, "archive-binlog", fmt.Errorf("--piece-size %d: must be 1024 to 1073741824 bytes", *pieceSize))
 	}
 	eng, conn, err := openEngine(string(engine.MySQL), *dbURL)
 	if err != nil {
@@ -99,7 +106,8 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	defer cancel()
 	secrets := append(cfg.Secrets(), conn.Password)
 	log := &scrubWriter{w: stderr, secrets: secrets}
-	err = eng.(*mysql.Engine).ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: pitr.Archive{Store: st, Scope: *scope, Key: key}.Binlogs(), Log: log})
+	err = eng.(*mysql.Engine).ArchiveBinlogs(ctx, mysql.ArchiveSpec{Sink: pitr.Archive{Store: st, Scope: *scope, Key: key}.Binlogs(), Log: log,
+		PieceSize: *pieceSize})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup archive-binlog: %v\n", secret.Guard(err, secrets))
 		return exitFail

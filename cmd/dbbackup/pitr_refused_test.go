@@ -61,6 +61,8 @@ func TestPointInTimeCommandLineRefused(t *testing.T) {
 		{[]string{"archive-binlog", "--database-url", url, "--storage-config", cfg, "--scope", "../x"}, "invalid --scope"},
 		{[]string{"archive-binlog", "--database-url", url, "--scope", "my"}, "--storage-config FILE is required"},
 		{[]string{"archive-binlog", "--database-url", url, "--storage-config", cfg, "--scope", "my", "extra"}, "unexpected argument"},
+		{[]string{"archive-binlog", "--database-url", url, "--storage-config", cfg, "--scope", "my", "--piece-size", "1023"}, "--piece-size 1023: must be 1024 to 1073741824 bytes"},
+		{[]string{"archive-binlog", "--database-url", url, "--storage-config", cfg, "--scope", "my", "--piece-size", "1073741825"}, "--piece-size 1073741825"},
 		{append(restore, "--scope", "my", "--restore-to-time", "yesterday"), `--restore-to-time "yesterday": not an RFC 3339 time`},
 		{append(restore, "--scope", "my", "--restore-to-time", "1960-01-01T00:00:00Z"), "out of the range"},
 		{append(restore, "--restore-to-time", "2026-01-01T00:00:00Z"), "needs --artefact-path"},

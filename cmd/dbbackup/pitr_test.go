@@ -19,6 +19,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/internal/testenv"
+	"github.com/dbbackup/dbbackup/pitr"
 	"github.com/dbbackup/dbbackup/store"
 )
 
@@ -79,21 +80,22 @@ func (p *archiverProc) stop(t *testing.T, sig syscall.Signal) int {
 }
 
 // waitStored waits until the archive holds name (complete, or partial
-// when partial), failing after 30 s.
+// when partial: a tail stored), failing after 30 s.
 func waitStored(t *testing.T, s s3Fixture, scope, name string, partial bool, p *archiverProc) {
 	t.Helper()
-	key := "prod/" + scope + "/_logs/binlog/" + name
-	if partial {
-		key += ".partial"
+	st, _, err := openStore(s.cfgFile)
+	if err != nil {
+		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := s.root.Stat(context.Background(), key); err == nil {
+		files, err := (pitr.Archive{Store: st, Scope: scope}).Binlogs().Files(context.Background())
+		if f, ok := files[name]; err == nil && ok && (f.Complete || (partial && f.Tail != nil)) {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("%s was not stored in 30 s:\n%s", key, p.out.String())
+	t.Fatalf("%s (partial %t) was not stored in 30 s:\n%s", name, partial, p.out.String())
 }
 
 func buildCLI(t *testing.T) string {
@@ -218,9 +220,9 @@ func TestMariaDBRestoreToTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := artefact.GetLog(context.Background(), st, "my", artefact.LogStreamBinlog, status[0], true, k, io.Discard)
-	if err != nil || strconv.FormatInt(lf.Size, 10) != status[1] {
-		t.Fatalf("after SIGTERM the archive holds %s.partial of %d bytes (%v); the server's file has %s", status[0], lf.Size, err, status[1])
+	f, size, err := (pitr.Archive{Store: st, Scope: "my", Key: k}).Binlogs().Get(context.Background(), status[0], io.Discard)
+	if err != nil || f.Complete || strconv.FormatInt(size, 10) != status[1] {
+		t.Fatalf("after SIGTERM the archive holds %s (complete %t) of %d bytes (%v); the server's file has %s, being written", status[0], f.Complete, size, err, status[1])
 	}
 	mustNotLeak(t, secrets, arch.out.String())
 	if resumed := arch.out.String(); !strings.Contains(resumed, "archiving binary logs from mariadb-bin.") || strings.Contains(resumed, "from mariadb-bin.000001") {

@@ -7,21 +7,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/dbbackup/dbbackup/engine/internal/tool"
 )
 
-// BinlogSink stores archived binary log files. The command line and the
-// backup agent implement it over the artefact package's log files.
+// BinlogSink stores archived binary log files, each in pieces (see
+// ArchiveBinlogs). The command line and the backup agent implement it over
+// the artefact package's log files.
 type BinlogSink interface {
-	// Archived returns the names of the files stored complete and of
-	// those stored partial (still being written when stored).
-	Archived(ctx context.Context) (complete, partial []string, err error)
-	// Put stores the whole of r as the file name: complete (final; its
-	// partial copy goes) or partial (replaced by the next Put of name).
-	Put(ctx context.Context, name string, partial bool, r io.Reader) error
+	// Archived lists the stored objects of every file.
+	Archived(ctx context.Context) ([]BinlogPiece, error)
+	// Put stores the whole of r as piece p (PieceSealed, PieceTail or
+	// PieceLast); a tail replaces the tail stored at the same offset.
+	Put(ctx context.Context, p BinlogPiece, r io.Reader) error
+	// Delete removes one stored object (a tail, a sealed piece an
+	// earlier run cut elsewhere, or a WholePartial); deleting a missing
+	// one is not an error.
+	Delete(ctx context.Context, p BinlogPiece) error
 }
 
 // ArchiveSpec says how to archive binary logs.
@@ -36,6 +41,10 @@ type ArchiveSpec struct {
 	// PartialEvery is how often the file being written is stored, when
 	// it grew; 0 means 5 s. More than 10 s is taken as 10 s.
 	PartialEvery time.Duration
+	// PieceSize is the most a stored piece of a file holds, but for a
+	// single event larger than that; 0 means DefaultPieceSize, less
+	// than 1 KiB is taken as 1 KiB.
+	PieceSize int64
 	// Progress, when set, receives the archive's lag, measured every
 	// ProgressEvery (0: 10 s) with one SHOW BINARY LOGS.
 	Progress      func(ArchiveProgress)
@@ -59,17 +68,27 @@ const finalTimeout = 5 * time.Minute
 // ArchiveBinlogs streams the server's binary logs with "mariadb-binlog
 // --read-from-remote-server --raw --stop-never" and stores them through
 // spec.Sink until ctx is cancelled; then it stores everything received
-// (the file being written as partial) and returns nil.
+// (the file being written as its tail) and returns nil.
+//
+// A file is stored in pieces of at most spec.PieceSize bytes (or one
+// event larger than that), each cut after a whole event: a sealed piece
+// is stored once, the file's growing end is stored as its tail, replaced
+// as it grows, and the file is complete when its last piece is stored;
+// nothing is stored whole. So each store of the file being written
+// uploads at most a piece plus what arrived since the last store, however
+// large the file grew: the tail (less than a piece) again, and the new
+// bytes.
 //
 // It starts where the archive stops: after the last complete file, or
-// at the start of a partial one, fetched again whole from the server, so
-// that a restart or a kill leaves no gap and no duplicate. The partial
-// file is also stored again each minute when it did not grow, and at the
-// end: when it was stored says how far the archive reaches. With an empty
-// archive it starts at the server's oldest file. A file it needs that the
-// server purged is an error wrapping ErrPurged that names it; a server
-// without binary logging, ErrLogBinOff. Every file received is checked
-// (event places, CRC-32, each file naming the next) before it is stored.
+// at the start of a partial one, fetched again whole from the server
+// (its pieces already stored are not stored again), so that a restart or
+// a kill leaves no gap and no duplicate. The tail is also stored again
+// each minute when it did not grow, and at the end: when it was stored
+// says how far the archive reaches. With an empty archive it starts at
+// the server's oldest file. A file it needs that the server purged is an
+// error wrapping ErrPurged that names it; a server without binary
+// logging, ErrLogBinOff. Every file received is checked (event places,
+// CRC-32, each file naming the next) before it is stored.
 func (e *Engine) ArchiveBinlogs(ctx context.Context, spec ArchiveSpec) error {
 	on, err := e.binlogOn(ctx)
 	if err != nil {
@@ -82,10 +101,12 @@ func (e *Engine) ArchiveBinlogs(ctx context.Context, spec ArchiveSpec) error {
 	if err != nil {
 		return fmt.Errorf("cannot archive binary logs: %w", err)
 	}
-	complete, partial, err := spec.Sink.Archived(ctx)
+	listed, err := spec.Sink.Archived(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot archive binary logs: cannot list the archive: %w", err)
 	}
+	had := storedFiles(listed)
+	complete, partial := completeAndPartial(had)
 	start, err := resumePoint(complete, partial, server)
 	if err != nil {
 		return fmt.Errorf("cannot archive binary logs: %w", err)
@@ -99,10 +120,15 @@ func (e *Engine) ArchiveBinlogs(ctx context.Context, spec ArchiveSpec) error {
 		return fmt.Errorf("cannot archive binary logs: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	a := &archiver{sink: spec.Sink, dir: dir, log: spec.Log, expect: start, every: spec.PartialEvery}
+	a := &archiver{sink: spec.Sink, dir: dir, log: spec.Log, expect: start, every: spec.PartialEvery,
+		pieceSize: spec.PieceSize, had: had}
 	if a.every <= 0 {
 		a.every = 5 * time.Second
 	}
+	if a.pieceSize == 0 {
+		a.pieceSize = DefaultPieceSize
+	}
+	a.pieceSize = max(a.pieceSize, 1<<10)
 	a.every = min(a.every, 10*time.Second)
 	logf(spec.Log, "archiving binary logs from %s", start)
 
@@ -167,12 +193,20 @@ type archiver struct {
 	log    io.Writer
 	every  time.Duration
 	expect string // the next file the sequence must hold
+	// pieceSize bounds a piece; had is what the archive held when the
+	// archiver started.
+	pieceSize int64
+	had       map[string]*storedFile
 	// current is the file being written, scanned as far as scan says;
-	// stored is how much of it the last partial upload held, and when.
-	current  string
-	scan     binlogInfo
-	stored   int64
-	storedAt time.Time
+	// tailStart is where its tail starts (its pieces before are sealed),
+	// tails the offsets of its tails in the archive; stored is the end
+	// of the last tail stored, and storedAt when.
+	current   string
+	scan      binlogInfo
+	tailStart int64
+	tails     []int64
+	stored    int64
+	storedAt  time.Time
 	// storedFile and storedEnd are the newest file stored and how much
 	// of it (the archive's end); pendingSince is when the oldest event
 	// received but not stored was seen (zero: none).
@@ -208,7 +242,10 @@ func (a *archiver) sync(ctx context.Context, final bool) error {
 		}
 		last := i == len(names)-1
 		if name != a.current {
-			a.current, a.scan, a.stored = name, binlogInfo{}, 0
+			a.current, a.scan, a.stored, a.tailStart, a.tails = name, binlogInfo{}, 0, 0, nil
+			if had := a.had[name]; had != nil {
+				a.tails = slices.Clone(had.tails)
+			}
 		}
 		f, err := os.Open(filepath.Join(a.dir, name))
 		if err != nil {
@@ -233,15 +270,14 @@ func (a *archiver) syncFile(ctx context.Context, f *os.File, name string, last, 
 	if err != nil {
 		return err
 	}
-	if a.scan, err = scanBinlog(f, st.Size(), a.scan); err != nil {
-		return fmt.Errorf("binary log %s: %w", name, err)
+	cut, all, err := a.scanPieces(ctx, f, name, st.Size())
+	if err != nil {
+		return err
 	}
-	if a.scan.Complete() {
-		if err := a.sink.Put(ctx, name, false, io.NewSectionReader(f, 0, a.scan.End)); err != nil {
-			return fmt.Errorf("cannot store binary log %s: %w", name, err)
+	if all && a.scan.Complete() {
+		if err := a.putLast(ctx, f, name); err != nil {
+			return err
 		}
-		logf(a.log, "stored binary log %s (%d bytes, complete)", name, a.scan.End)
-		a.storedFile, a.storedEnd = name, a.scan.End
 		next := a.scan.Next
 		if next == "" {
 			if next, err = NextBinlog(name); err != nil {
@@ -254,16 +290,13 @@ func (a *archiver) syncFile(ctx context.Context, f *os.File, name string, last, 
 	if !last {
 		return fmt.Errorf("%w: %s was followed by another file but does not end with a rotate or stop event", ErrBadBinlog, name)
 	}
-	// Stored again when unchanged too, now and then and at the end: the
-	// time a partial file was stored tells a restore how far the archive
-	// reaches on a quiet server.
+	// Stored again after a piece was sealed (it ends the replaced tail's
+	// reach), and when unchanged too, now and then and at the end: the
+	// time a tail was stored tells a restore how far the archive reaches
+	// on a quiet server.
 	since := time.Since(a.storedAt)
-	if final || (a.scan.End > a.stored && since >= a.every) || since >= restoreEvery {
-		if err := a.sink.Put(ctx, name, true, io.NewSectionReader(f, 0, a.scan.End)); err != nil {
-			return fmt.Errorf("cannot store binary log %s: %w", name, err)
-		}
-		a.stored, a.storedAt = a.scan.End, time.Now()
-		a.storedFile, a.storedEnd = name, a.scan.End
+	if cut || final || (a.scan.End > a.stored && since >= a.every) || since >= restoreEvery {
+		return a.putTail(ctx, f, name)
 	}
 	return nil
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,31 +22,35 @@ import (
 	"github.com/dbbackup/dbbackup/internal/testenv"
 )
 
-// memSink is a BinlogSink in memory.
+// memSink is a BinlogSink in memory: each file's pieces by offset.
 type memSink struct {
-	mu       sync.Mutex
-	complete map[string][]byte
-	partial  map[string][]byte
-	puts     int
+	mu     sync.Mutex
+	pieces map[string]map[int64]memPiece
+	puts   int
+	bytes  int64 // uploaded in all
 }
 
-func newMemSink() *memSink {
-	return &memSink{complete: map[string][]byte{}, partial: map[string][]byte{}}
+// memPiece is one stored piece.
+type memPiece struct {
+	kind mysql.PieceKind
+	b    []byte
 }
 
-func (s *memSink) Archived(context.Context) (complete, partial []string, err error) {
+func newMemSink() *memSink { return &memSink{pieces: map[string]map[int64]memPiece{}} }
+
+func (s *memSink) Archived(context.Context) ([]mysql.BinlogPiece, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for n := range s.complete {
-		complete = append(complete, n)
+	var out []mysql.BinlogPiece
+	for name, ps := range s.pieces {
+		for off, p := range ps {
+			out = append(out, mysql.BinlogPiece{File: name, Offset: off, Kind: p.kind})
+		}
 	}
-	for n := range s.partial {
-		partial = append(partial, n)
-	}
-	return complete, partial, nil
+	return out, nil
 }
 
-func (s *memSink) Put(_ context.Context, name string, partial bool, r io.Reader) error {
+func (s *memSink) Put(_ context.Context, p mysql.BinlogPiece, r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -51,34 +58,72 @@ func (s *memSink) Put(_ context.Context, name string, partial bool, r io.Reader)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++
-	if partial {
-		s.partial[name] = b
-		return nil
+	s.bytes += int64(len(b))
+	ps := s.pieces[p.File]
+	if ps == nil {
+		ps = map[int64]memPiece{}
+		s.pieces[p.File] = ps
 	}
-	if _, ok := s.complete[name]; ok {
-		return errors.New("stored complete twice: " + name)
+	if old, ok := ps[p.Offset]; ok && old.kind != mysql.PieceTail && bytes.Equal(old.b, b) {
+		return fmt.Errorf("stored %s at %d twice", p.File, p.Offset)
 	}
-	s.complete[name] = b
-	delete(s.partial, name)
+	if p.Kind != mysql.PieceTail && s.completeLocked(p.File) {
+		return fmt.Errorf("stored %s at %d after its last piece", p.File, p.Offset)
+	}
+	ps[p.Offset] = memPiece{p.Kind, b}
 	return nil
 }
 
-// files writes the archive to dir, complete files and the newest partial,
-// and returns their paths in sequence order.
+func (s *memSink) Delete(_ context.Context, p mysql.BinlogPiece) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.pieces[p.File][p.Offset]; ok && old.kind == p.Kind {
+		delete(s.pieces[p.File], p.Offset)
+	}
+	return nil
+}
+
+func (s *memSink) completeLocked(name string) bool {
+	for _, p := range s.pieces[name] {
+		if p.kind == mysql.PieceLast {
+			return true
+		}
+	}
+	return false
+}
+
+// count returns how many files are complete and how many partial.
+func (s *memSink) count() (complete, partial int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name := range s.pieces {
+		if s.completeLocked(name) {
+			complete++
+		} else {
+			partial++
+		}
+	}
+	return complete, partial
+}
+
+// files writes the archive to dir, each file's pieces one after the
+// other (checking that each starts where the last ended), and returns
+// their paths in sequence order.
 func (s *memSink) files(t *testing.T, dir string) []string {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	all := map[string][]byte{}
-	for n, b := range s.partial {
-		all[n] = b
-	}
-	for n, b := range s.complete {
-		all[n] = b
-	}
 	var paths []string
-	for n, b := range all {
-		p := filepath.Join(dir, n)
+	for name, ps := range s.pieces {
+		offs := slices.Sorted(maps.Keys(ps))
+		var b []byte
+		for _, off := range offs {
+			if off != int64(len(b)) {
+				t.Fatalf("%s: a piece at %d after %d bytes", name, off, len(b))
+			}
+			b = append(b, ps[off].b...)
+		}
+		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -164,8 +209,8 @@ func TestPointInTime(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("ArchiveBinlogs: %v\n%s", err, log.String())
 	}
-	if len(sink.complete) < 2 || len(sink.partial) != 1 {
-		t.Fatalf("archive: %d complete, %d partial files; want 2 or more and 1\n%s", len(sink.complete), len(sink.partial), log.String())
+	if complete, partial := sink.count(); complete < 2 || partial != 1 {
+		t.Fatalf("archive: %d complete, %d partial files; want 2 or more and 1\n%s", complete, partial, log.String())
 	}
 
 	want := func(q string) string { return m.SQL(t, "shop", q) }

@@ -295,7 +295,8 @@ func TestMySQL80Archive(t *testing.T) {
 // emptySink is an archive with nothing in it that stores nothing.
 type emptySink struct{}
 
-func (emptySink) Archived(context.Context) (complete, partial []string, err error) {
-	return nil, nil, nil
+func (emptySink) Archived(context.Context) ([]BinlogPiece, error) {
+	return nil, nil
 }
-func (emptySink) Put(context.Context, string, bool, io.Reader) error { return nil }
+func (emptySink) Put(context.Context, BinlogPiece, io.Reader) error { return nil }
+func (emptySink) Delete(context.Context, BinlogPiece) error         { return nil }
