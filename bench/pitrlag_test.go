@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -97,18 +96,44 @@ func (d durations) max() time.Duration {
 	return slices.Max(d)
 }
 
-// binlogPoint is the source's binary log position at a moment.
+// binlogPoint is the source's log position at a moment: a file of the
+// log stream (a binary log, a WAL segment) and an offset in it.
 type binlogPoint struct {
 	at   time.Time // taken just before the position was read
 	file string
 	pos  int64
 }
 
-// lagWatch samples the source's binary log position every 200 ms and
-// watches the archive every 250 ms; each sample's lag is the time from
-// the sample to the first look at the archive that finds its position
-// stored. The look's own time (a list, and reading back a partial file
-// that changed) counts in the lag: the figures are upper bounds.
+// lagSource is what the lag watcher samples and looks for: the source's
+// log position now, and the archive's stream that must reach it.
+type lagSource struct {
+	stream string // artefact.LogStreamBinlog or artefact.LogStreamWAL
+	// position reads the source's current file and offset.
+	position func() (file string, pos int64, err error)
+	// padded says a partial file is padded with zeros to its full size
+	// (pg_receivewal's segments): what it holds ends at its last byte
+	// that is not zero, a lower bound that keeps the lag an upper one.
+	padded bool
+}
+
+// binlogLag samples a MariaDB source's SHOW MASTER STATUS.
+func binlogLag(src *testenv.MariaDB) lagSource {
+	return lagSource{stream: artefact.LogStreamBinlog, position: func() (string, int64, error) {
+		out, err := src.Exec("", "SHOW MASTER STATUS")
+		f := strings.Fields(out)
+		if err != nil || len(f) < 2 {
+			return "", 0, fmt.Errorf("SHOW MASTER STATUS: %q: %v", out, err)
+		}
+		pos, err := strconv.ParseInt(f[1], 10, 64)
+		return f[0], pos, err
+	}}
+}
+
+// lagWatch samples the source's log position every 200 ms and watches
+// the archive every 250 ms; each sample's lag is the time from the sample
+// to the first look at the archive that finds its position stored. The
+// look's own time (a list, and reading back a partial file that changed)
+// counts in the lag: the figures are upper bounds.
 type lagWatch struct {
 	mu      sync.Mutex
 	pending []binlogPoint
@@ -121,24 +146,18 @@ type lagWatch struct {
 	wg      sync.WaitGroup
 }
 
-func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) *lagWatch {
+func watchLag(b *testing.B, src lagSource, st store.Store, scope string) *lagWatch {
 	w := &lagWatch{sampled: make(chan struct{}), done: make(chan struct{})}
 	w.wg.Go(func() {
 		for {
 			at := time.Now()
-			out, err := src.Exec("", "SHOW MASTER STATUS")
-			f := strings.Fields(out)
-			if err != nil || len(f) < 2 {
-				w.fail(fmt.Errorf("SHOW MASTER STATUS: %q: %v", out, err))
-				return
-			}
-			pos, err := strconv.ParseInt(f[1], 10, 64)
+			file, pos, err := src.position()
 			if err != nil {
 				w.fail(err)
 				return
 			}
 			w.mu.Lock()
-			w.pending = append(w.pending, binlogPoint{at: at, file: f[0], pos: pos})
+			w.pending = append(w.pending, binlogPoint{at: at, file: file, pos: pos})
 			w.mu.Unlock()
 			select {
 			case <-w.sampled:
@@ -152,7 +171,7 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 		stored := map[string]int64{} // raw bytes stored of each file
 		seen := map[string]string{}  // a partial object's size and time, to read it again only when it changed
 		for {
-			logs, err := artefact.ListLogs(ctx, st, scope, artefact.LogStreamBinlog)
+			logs, err := artefact.ListLogs(ctx, st, scope, src.stream)
 			if err != nil {
 				w.fail(err)
 				return
@@ -166,11 +185,11 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 				if seen[l.Name] == v || stored[l.Name] == math.MaxInt64 {
 					continue
 				}
-				got, err := artefact.GetLog(ctx, st, scope, artefact.LogStreamBinlog, l.Name, true, nil, io.Discard)
-				if err != nil {
+				ext := &extentWriter{}
+				if _, err := artefact.GetLog(ctx, st, scope, src.stream, l.Name, true, nil, ext); err != nil {
 					continue // replaced while read: the next look reads it
 				}
-				seen[l.Name], stored[l.Name] = v, max(stored[l.Name], got.Size)
+				seen[l.Name], stored[l.Name] = v, max(stored[l.Name], ext.extent(src.padded))
 			}
 			now := time.Now()
 			w.mu.Lock()
@@ -185,6 +204,30 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 	})
 	b.Cleanup(w.end)
 	return w
+}
+
+// extentWriter counts what is written to it and where its last byte that
+// is not zero ends.
+type extentWriter struct{ n, end int64 }
+
+func (e *extentWriter) Write(p []byte) (int, error) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] != 0 {
+			e.end = e.n + int64(i) + 1
+			break
+		}
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+// extent is how much of the file is there: all that was written, or up
+// to its last byte that is not zero when the file is padded.
+func (e *extentWriter) extent(padded bool) int64 {
+	if padded {
+		return e.end
+	}
+	return e.n
 }
 
 // resolveLags appends to lags the lag of each point whose position is
@@ -236,7 +279,7 @@ func (w *lagWatch) stop(b *testing.B, within time.Duration) durations {
 		}
 		if time.Now().After(deadline) {
 			w.end()
-			b.Fatalf("%d binary log positions were not in the archive %s after the load", left, within)
+			b.Fatalf("%d log positions were not in the archive %s after the load", left, within)
 		}
 	}
 	w.end()
@@ -266,5 +309,25 @@ func TestResolveLags(t *testing.T) {
 	stored["b.000002"] = math.MaxInt64
 	if pending = resolveLags(pending, stored, t0.Add(9*time.Second), &lags); len(pending) != 1 || lags.max() != 7*time.Second || lags.median() != 5*time.Second {
 		t.Fatalf("left %+v, lags %v", pending, lags)
+	}
+}
+
+// TestExtentWriter: a padded file's extent ends at its last byte that is
+// not zero, wherever the writes split it; an unpadded one's is its size.
+func TestExtentWriter(t *testing.T) {
+	data := append([]byte("wal\x00record"), make([]byte, 100)...)
+	for _, split := range []int{0, 5, 10, 11, 50, len(data)} {
+		e := &extentWriter{}
+		_, _ = e.Write(data[:split])
+		_, _ = e.Write(data[split:])
+		if got := e.extent(true); got != 10 {
+			t.Errorf("split at %d: padded extent %d, want 10", split, got)
+		}
+		if got := e.extent(false); got != int64(len(data)) {
+			t.Errorf("split at %d: extent %d, want %d", split, got, len(data))
+		}
+	}
+	if got := (&extentWriter{}).extent(true); got != 0 {
+		t.Errorf("nothing written: extent %d", got)
 	}
 }
