@@ -99,12 +99,20 @@ func runServerTool(b *testing.B, p *testenv.Postgres, within time.Duration, name
 // archiveWithPgBackRest turns on p's WAL archiving through pgBackRest's
 // archive-push (ALTER SYSTEM: this server only) and restarts it.
 // Restored copies carry the setting in postgresql.auto.conf: startRestored
-// turns it off on their command line.
+// turns it off on their command line. Call it after the S3 server started.
 func archiveWithPgBackRest(b *testing.B, p *testenv.Postgres, conf string) {
 	b.Helper()
 	cmd := fmt.Sprintf("%s --config=%s --stanza=bench archive-push %%p", pgBackRestPath(), conf)
 	p.SQL(b, "postgres", fmt.Sprintf("ALTER SYSTEM SET archive_mode = on; ALTER SYSTEM SET archive_command = '%s'",
 		strings.ReplaceAll(cmd, "'", "''")))
+	// At the test's end, before the S3 server stops (cleanups run last
+	// first), nothing is archived any more: a shutdown would otherwise
+	// wait on archive-push retrying against a server that is gone.
+	b.Cleanup(func() {
+		if _, err := p.Exec("postgres", "ALTER SYSTEM SET archive_command = 'true';\nSELECT pg_reload_conf();"); err != nil {
+			b.Logf("cannot turn archiving off: %v", err)
+		}
+	})
 	// restart keeps the command line of postmaster.opts, not the log file.
 	runServerTool(b, p, 2*time.Minute, "pg_ctl", "-D", p.DataDir(), "-l", filepath.Join(p.Dir, "server.log"), "-m", "fast", "-w", "-t", "60", "restart")
 	if got := strings.TrimSpace(p.SQL(b, "postgres", "SHOW archive_mode")); got != "on" {

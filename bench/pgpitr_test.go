@@ -25,13 +25,15 @@ const pgRecoveryBound = 20 * time.Minute
 // (archive_command, set on this server only) and through `dbbackup
 // archive-wal`, under the launcher, its tree's RSS sampled every 10 ms to
 // its end. Then, in alternating rounds, pgBackRest's full backup
-// (compress-type=zst at our level, process-max=2, start-fast, and the
-// archive check its users run with archiving on) against `dbbackup backup
-// --method physical`, both to one HTTPS versitygw. The last round's
+// (pgBackRestConfig: compress-type=zst at our level, process-max=2,
+// start-fast, archive-check=n, so it does not wait for its WAL to be
+// archived, where ours carries it) against `dbbackup backup --method
+// physical`, both to one HTTPS versitygw. The last round's
 // backups are the bases: pgbench then writes at full speed for pitrLoad,
 // the target T is taken at a quiet moment after it, when the source's
 // content checksums are taken too, and pgbench writes a few seconds more
-// (so that both archives reach past T). Meanwhile the archiver's lag is
+// (so that both archives reach past T; the restores wait until
+// pgBackRest's has archived the last of them). Meanwhile the archiver's lag is
 // sampled (see lagWatch: each 200 ms sample of pg_current_wal_lsn() to
 // the first look at the bucket that finds it stored).
 //
@@ -71,7 +73,7 @@ func BenchmarkPostgresPointInTime(b *testing.B) {
 	var base backupReport
 	got := alternate(rounds(), []step{
 		{"pgbackrest", func(int) measured {
-			return timed(b, "pgbackrest backup", pgBackRestCmd(p, conf, "--type=full", "--archive-check", "backup"))
+			return timed(b, "pgbackrest backup", pgBackRestCmd(p, conf, "--type=full", "backup"))
 		}},
 		{"dbbackup", func(i int) measured {
 			m := timed(b, "dbbackup backup --method physical", ours("backup", "--engine", "postgresql", "--method", "physical",
@@ -111,8 +113,9 @@ func BenchmarkPostgresPointInTime(b *testing.B) {
 	if len(lags) == 0 {
 		r.notMeasured("archiver lag", "no sample of the WAL position")
 	} else {
-		r.line("archiver lag: median %.2fs, max %.2fs", lags.median().Seconds(), lags.max().Seconds())
-		r.judge("archiver max lag", lags.max().Seconds(), archiverLagTarget.Seconds(), true, "%.2fs")
+		// The issue asks for the bound to be stated, not met: the segment
+		// being written is uploaded every 10 s (--partial-interval).
+		r.line("archiver lag: median %.2fs, max %.2fs (no target: the bound measured)", lags.median().Seconds(), lags.max().Seconds())
 	}
 	b.ReportMetric(mib(tree), "archiver-peak-RSS-MiB")
 	b.ReportMetric(lags.max().Seconds(), "archiver-max-lag-s")
