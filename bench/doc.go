@@ -4,8 +4,11 @@
 // alternates: pg_dump -Fc -Z0 and mariadb-dump to /dev/null, the floor
 // pipelines (the dump tool | zstd -1 -T1 | one streamed multipart upload to
 // the same S3 server), pg_restore and the mariadb client from a local file,
-// pgBackRest's full backup of a cluster of its own, and `dbbackup list` in
-// a fresh process. Every restore is checked by content checksums; peak RSS
+// pgBackRest's full backup of a cluster of its own, `dbbackup list` in a
+// fresh process, and point-in-time recovery: the archivers under a write
+// load (peak RSS, lag) and restores to a time, MariaDB's against
+// mariadb-binlog, PostgreSQL's (physical base backup and restore) against
+// pgBackRest's. Every restore is checked by content checksums; peak RSS
 // is the sum of the command's process tree. Each benchmark prints its
 // ratios against the targets of docs/performance.md and fails on a missed
 // one unless BENCH_TARGETS=report.

@@ -50,13 +50,7 @@ func benchPgBackRest(b *testing.B, n int) {
 	cfgFile := storageConfigFile(b, cfg)
 	conf := pgBackRestConfig(b, p, srv)
 	r := report{b: b, title: fmt.Sprintf("postgres/cluster scale %d (%s), HTTPS versitygw", n, strings.Join(names, " + "))}
-	pgbr := func(args ...string) *exec.Cmd {
-		argv := append([]string{"-u", pgUser(p), "--", pgBackRestPath(), "--config=" + conf, "--stanza=bench"}, args...)
-		c := exec.Command("runuser", argv...)
-		c.Env = append(os.Environ(), "PGPASSWORD="+p.Password)
-		c.Dir = p.Dir
-		return c
-	}
+	pgbr := func(args ...string) *exec.Cmd { return pgBackRestCmd(p, conf, args...) }
 	timed(b, "pgbackrest stanza-create", pgbr("stanza-create"))
 	got := alternate(rounds(), []step{
 		{"pgbackrest", func(int) measured { return timed(b, "pgbackrest backup", pgbr("--type=full", "backup")) }},
@@ -96,6 +90,26 @@ func pgUser(p *testenv.Postgres) string {
 		return os.Getenv("USER")
 	}
 	return u.Username
+}
+
+// pgBackRestCmd is pgbackrest with the configuration conf (see
+// pgBackRestConfig) on stanza "bench", run as the server's user from its
+// folder.
+func pgBackRestCmd(p *testenv.Postgres, conf string, args ...string) *exec.Cmd {
+	c := asServerUser(p, pgBackRestPath(), append([]string{"--config=" + conf, "--stanza=bench"}, args...)...)
+	c.Env = append(os.Environ(), "PGPASSWORD="+p.Password)
+	return c
+}
+
+// asServerUser is program with args run as the user that owns p's files
+// (through runuser when this runs as root), from p's folder.
+func asServerUser(p *testenv.Postgres, program string, args ...string) *exec.Cmd {
+	c := exec.Command(program, args...)
+	if os.Geteuid() == 0 {
+		c = exec.Command("runuser", append([]string{"-u", pgUser(p), "--", program}, args...)...)
+	}
+	c.Dir = p.Dir
+	return c
 }
 
 // pgBackRestConfig writes a pgbackrest.conf for stanza "bench": the

@@ -1,15 +1,12 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,30 +67,7 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 	r := report{b: b, title: fmt.Sprintf("mariadb/point-in-time scale %d (%s of writes)", n, pitrLoad())}
 
 	// The archiver, under the launcher, for its tree's RSS.
-	self, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	res := filepath.Join(b.TempDir(), "archiver.json")
-	arch := exec.Command(self, dbbackupBinary(b), "archive-binlog", "--database-url", src.URL(""), "--storage-config", cfgFile, "--scope", "my")
-	arch.Env = append(withoutEnv(srcEnv, launchEnv), launchEnv+"="+res)
-	var archLog bytes.Buffer
-	arch.Stdout, arch.Stderr = &archLog, &archLog
-	if err := arch.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- arch.Wait() }()
-	b.Cleanup(func() {
-		if arch.ProcessState == nil {
-			for _, c := range children(arch.Process.Pid) {
-				_ = syscall.Kill(c, syscall.SIGKILL)
-			}
-			_ = arch.Process.Kill()
-			<-exited
-		}
-	})
-	poll := pollRSS(arch.Process.Pid, 10*time.Millisecond)
+	arch := startBackground(b, "archive-binlog", srcEnv, dbbackupBinary(b), "archive-binlog", "--database-url", src.URL(""), "--storage-config", cfgFile, "--scope", "my")
 
 	out, err := dbbackupCmd(b, srcEnv, "backup", "--engine", "mysql", "--database-url", src.URL("shop"),
 		"--storage-config", cfgFile, "--scope", "my", "--job-id", "base", "--json").Output()
@@ -118,7 +92,7 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 		b.Fatal(err)
 	}
 
-	lag := watchLag(b, src, st, "my")
+	lag := watchLag(b, binlogLag(src), st, "my")
 	txs := writeLoad(b, src, rows, pitrLoad())
 	time.Sleep(1100 * time.Millisecond)
 	target := time.Now().UTC()
@@ -127,25 +101,9 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 	// The archive reaches as far as its last store, in whole seconds:
 	// the store at SIGTERM must come a second after the target.
 	time.Sleep(time.Until(target.Add(2 * time.Second)))
-	for _, c := range children(arch.Process.Pid) {
-		_ = syscall.Kill(c, syscall.SIGTERM)
-	}
-	select {
-	case err = <-exited:
-	case <-time.After(2 * time.Minute):
-		b.Fatalf("archive-binlog did not stop within 2 minutes of SIGTERM:\n%s", tail(archLog.String(), 20))
-	}
-	peak := poll.Stop()
-	if err != nil {
-		b.Fatalf("archive-binlog: %v\n%s", err, tail(archLog.String(), 20))
-	}
-	var lr launched
-	if data, err := os.ReadFile(res); err != nil || json.Unmarshal(data, &lr) != nil {
-		b.Fatalf("cannot read the archiver's launcher result: %v", err)
-	}
-	tree, largest := peakRSS(peak, lr)
+	tree, largest, samples, lr := arch.stop(b, 2*time.Minute)
 	r.line("write load: %d transactions in %s (%.0f/s), %d lag samples", txs, pitrLoad(), float64(txs)/pitrLoad().Seconds(), len(lags))
-	r.line("archiver: peak RSS %.1f MiB (largest process %.1f MiB, %d samples), cpu %.2fs", mib(tree), mib(largest), peak.samples, lr.CPU.Seconds())
+	r.line("archiver: peak RSS %.1f MiB (largest process %.1f MiB, %d samples), cpu %.2fs", mib(tree), mib(largest), samples, lr.CPU.Seconds())
 	r.judge("archiver peak RSS", mib(tree), mib(archiverRSSTarget), true, "%.1f MiB")
 	if len(lags) == 0 {
 		r.notMeasured("archiver lag", "no sample of the binary log position")

@@ -101,18 +101,54 @@ func (d durations) max() time.Duration {
 	return slices.Max(d)
 }
 
-// binlogPoint is the source's binary log position at a moment.
+// binlogPoint is the source's log position at a moment: a file of the
+// log stream (a binary log, a WAL segment) and an offset in it.
 type binlogPoint struct {
 	at   time.Time // taken just before the position was read
 	file string
 	pos  int64
 }
 
-// lagWatch samples the source's binary log position every 200 ms and
-// watches the archive every 250 ms; each sample's lag is the time from
-// the sample to the first look at the archive that finds its position
-// stored. The look's own time (a list, and reading back a file's tail
-// that changed) counts in the lag: the figures are upper bounds.
+// lagSource is what the lag watcher samples and looks for: the source's
+// log position now, and the archive's stream that must reach it.
+type lagSource struct {
+	stream string // artefact.LogStreamBinlog or artefact.LogStreamWAL
+	// position reads the source's current file and offset.
+	position func() (file string, pos int64, err error)
+	// padded says a partial file is padded with zeros to its full size
+	// (pg_receivewal's segments): what it holds ends at its last byte
+	// that is not zero, a lower bound that keeps the lag an upper one.
+	padded bool
+}
+
+// look returns how the watcher reads how far the archive reaches: binary
+// logs through their pieces (archiveLook), WAL as whole files (logLook).
+func (src lagSource) look(st store.Store, scope string) func(context.Context) (map[string]int64, error) {
+	if src.stream == artefact.LogStreamBinlog {
+		return newArchiveLook(st, scope).stored
+	}
+	l := &logLook{st: st, scope: scope, stream: src.stream, padded: src.padded, bytes: map[string]int64{}, seen: map[string]string{}}
+	return l.stored
+}
+
+// binlogLag samples a MariaDB source's SHOW MASTER STATUS.
+func binlogLag(src *testenv.MariaDB) lagSource {
+	return lagSource{stream: artefact.LogStreamBinlog, position: func() (string, int64, error) {
+		out, err := src.Exec("", "SHOW MASTER STATUS")
+		f := strings.Fields(out)
+		if err != nil || len(f) < 2 {
+			return "", 0, fmt.Errorf("SHOW MASTER STATUS: %q: %v", out, err)
+		}
+		pos, err := strconv.ParseInt(f[1], 10, 64)
+		return f[0], pos, err
+	}}
+}
+
+// lagWatch samples the source's log position every 200 ms and watches
+// the archive every 250 ms; each sample's lag is the time from the sample
+// to the first look at the archive that finds its position stored. The
+// look's own time (a list, and reading back a partial file that changed)
+// counts in the lag: the figures are upper bounds.
 type lagWatch struct {
 	mu      sync.Mutex
 	pending []binlogPoint
@@ -125,24 +161,18 @@ type lagWatch struct {
 	wg      sync.WaitGroup
 }
 
-func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) *lagWatch {
+func watchLag(b *testing.B, src lagSource, st store.Store, scope string) *lagWatch {
 	w := &lagWatch{sampled: make(chan struct{}), done: make(chan struct{})}
 	w.wg.Go(func() {
 		for {
 			at := time.Now()
-			out, err := src.Exec("", "SHOW MASTER STATUS")
-			f := strings.Fields(out)
-			if err != nil || len(f) < 2 {
-				w.fail(fmt.Errorf("SHOW MASTER STATUS: %q: %v", out, err))
-				return
-			}
-			pos, err := strconv.ParseInt(f[1], 10, 64)
+			file, pos, err := src.position()
 			if err != nil {
 				w.fail(err)
 				return
 			}
 			w.mu.Lock()
-			w.pending = append(w.pending, binlogPoint{at: at, file: f[0], pos: pos})
+			w.pending = append(w.pending, binlogPoint{at: at, file: file, pos: pos})
 			w.mu.Unlock()
 			select {
 			case <-w.sampled:
@@ -153,9 +183,9 @@ func watchLag(b *testing.B, src *testenv.MariaDB, st store.Store, scope string) 
 	})
 	w.wg.Go(func() {
 		ctx := context.Background()
-		look := newArchiveLook(st, scope)
+		look := src.look(st, scope)
 		for {
-			stored, err := look.stored(ctx)
+			stored, err := look(ctx)
 			if err != nil {
 				w.fail(err)
 				return
@@ -225,6 +255,66 @@ func (l *archiveLook) stored(ctx context.Context) (map[string]int64, error) {
 	return l.bytes, nil
 }
 
+// logLook reads how far each file of a scope's stream of whole log files
+// (WAL segments) reaches: a complete file all of it, a partial one what
+// it holds (up to its last byte that is not zero when padded), read again
+// only when it changed.
+type logLook struct {
+	st     store.Store
+	scope  string
+	stream string
+	padded bool
+	bytes  map[string]int64  // raw bytes stored of each file; MaxInt64: complete
+	seen   map[string]string // a partial object's size and time when last read
+}
+
+func (l *logLook) stored(ctx context.Context) (map[string]int64, error) {
+	logs, err := artefact.ListLogs(ctx, l.st, l.scope, l.stream)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range logs {
+		if !f.Partial {
+			l.bytes[f.Name] = math.MaxInt64
+			continue
+		}
+		v := fmt.Sprint(f.Stored, f.ModTime)
+		if l.seen[f.Name] == v || l.bytes[f.Name] == math.MaxInt64 {
+			continue
+		}
+		ext := &extentWriter{}
+		if _, err := artefact.GetLog(ctx, l.st, l.scope, l.stream, f.Name, true, nil, ext); err != nil {
+			continue // replaced while read: the next look reads it
+		}
+		l.seen[f.Name], l.bytes[f.Name] = v, max(l.bytes[f.Name], ext.extent(l.padded))
+	}
+	return l.bytes, nil
+}
+
+// extentWriter counts what is written to it and where its last byte that
+// is not zero ends.
+type extentWriter struct{ n, end int64 }
+
+func (e *extentWriter) Write(p []byte) (int, error) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] != 0 {
+			e.end = e.n + int64(i) + 1
+			break
+		}
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+// extent is how much of the file is there: all that was written, or up
+// to its last byte that is not zero when the file is padded.
+func (e *extentWriter) extent(padded bool) int64 {
+	if padded {
+		return e.end
+	}
+	return e.n
+}
+
 // resolveLags appends to lags the lag of each point whose position is
 // stored (stored holds each file's raw bytes in the archive, MaxInt64 when
 // complete), seen at now, and returns the points still waiting.
@@ -274,7 +364,7 @@ func (w *lagWatch) stop(b *testing.B, within time.Duration) durations {
 		}
 		if time.Now().After(deadline) {
 			w.end()
-			b.Fatalf("%d binary log positions were not in the archive %s after the load", left, within)
+			b.Fatalf("%d log positions were not in the archive %s after the load", left, within)
 		}
 	}
 	w.end()
@@ -338,5 +428,25 @@ func TestResolveLags(t *testing.T) {
 	stored["b.000002"] = math.MaxInt64
 	if pending = resolveLags(pending, stored, t0.Add(9*time.Second), &lags); len(pending) != 1 || lags.max() != 7*time.Second || lags.median() != 5*time.Second {
 		t.Fatalf("left %+v, lags %v", pending, lags)
+	}
+}
+
+// TestExtentWriter: a padded file's extent ends at its last byte that is
+// not zero, wherever the writes split it; an unpadded one's is its size.
+func TestExtentWriter(t *testing.T) {
+	data := append([]byte("wal\x00record"), make([]byte, 100)...)
+	for _, split := range []int{0, 5, 10, 11, 50, len(data)} {
+		e := &extentWriter{}
+		_, _ = e.Write(data[:split])
+		_, _ = e.Write(data[split:])
+		if got := e.extent(true); got != 10 {
+			t.Errorf("split at %d: padded extent %d, want 10", split, got)
+		}
+		if got := e.extent(false); got != int64(len(data)) {
+			t.Errorf("split at %d: extent %d, want %d", split, got, len(data))
+		}
+	}
+	if got := (&extentWriter{}).extent(true); got != 0 {
+		t.Errorf("nothing written: extent %d", got)
 	}
 }
