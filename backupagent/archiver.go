@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -114,9 +113,7 @@ func ArchiverMain(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(20 << 20) // as dbbackup archive-binlog: it runs for months
-	}
+	defer pitr.LimitArchiverMemory()()
 	j := runner.Journal{Dir: *state}
 	if err := runArchiver(ctx, j, *scope, stderr); err != nil {
 		msg := oneLine(err.Error())
@@ -157,7 +154,7 @@ func runArchiver(ctx context.Context, j runner.Journal, scope string, log io.Wri
 	if err != nil {
 		return err
 	}
-	st, err := s3.New(job.Storage, s3.Options{PartSize: 5 << 20, Concurrency: 1})
+	st, err := s3.New(job.Storage, s3.ArchiverOptions())
 	if err != nil {
 		return secret.Guard(fmt.Errorf("storage-config: %w", err), secrets)
 	}

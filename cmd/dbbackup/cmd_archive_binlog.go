@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"sync"
 
 	"github.com/dbbackup/dbbackup/artefact"
@@ -49,10 +47,6 @@ failed (log_bin off, a purged file, a server or S3 error); 2 unusable command
 line (a missing or invalid flag, an argument, a storage configuration or
 key file that cannot be read or is too large).`
 
-// archiverMemoryLimit is archive-binlog's soft memory limit, unless
-// GOMEMLIMIT sets one.
-const archiverMemoryLimit = 20 << 20
-
 func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("archive-binlog", "--database-url mysql://USER@HOST:PORT/ --storage-config FILE --scope NAME [flags]", archiveBinlogAbout, stderr)
 	dbURL := fs.String("database-url", "", "the MariaDB server, without password or database (required)")
@@ -83,9 +77,7 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError(stderr, "archive-binlog", err)
 	}
-	// The archiver runs for months beside the database: one upload at a
-	// time of the smallest parts S3 takes keeps it small.
-	st, err := s3.New(cfg, s3.Options{PartSize: 5 << 20, Concurrency: 1})
+	st, err := s3.New(cfg, s3.ArchiverOptions())
 	if err != nil {
 		return usageError(stderr, "archive-binlog", err)
 	}
@@ -95,13 +87,8 @@ func runArchiveBinlog(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 			return usageError(stderr, "archive-binlog", err)
 		}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: the collector runs more often rather than let
-		// the heap grow to twice what is live (about 31 MiB peak RSS
-		// under a write load, against 42 MiB without). The previous
-		// limit comes back on return.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(archiverMemoryLimit))
-	}
+	// About 31 MiB peak RSS under a write load, against 42 MiB without.
+	defer pitr.LimitArchiverMemory()()
 	ctx, cancel := signalContext()
 	defer cancel()
 	secrets := append(cfg.Secrets(), conn.Password)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/dbbackup/dbbackup/internal/secret"
-	"github.com/dbbackup/dbbackup/pitr"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +11,9 @@ import (
 	"github.com/dbbackup/dbbackup/artefact"
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/engine/postgres"
+	"github.com/dbbackup/dbbackup/internal/secret"
+	"github.com/dbbackup/dbbackup/pitr"
+	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 const archiveWALAbout = `
@@ -92,7 +93,7 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	} else if !filepath.IsAbs(*spool) {
 		return usageError(stderr, "archive-wal", fmt.Errorf("--spool-dir %q must be an absolute path", *spool))
 	}
-	st, cfg, err := openStore(*cfgPath)
+	st, cfg, err := openStoreWith(*cfgPath, s3.ArchiverOptions())
 	if err != nil {
 		return usageError(stderr, "archive-wal", err)
 	}
@@ -102,6 +103,7 @@ func runArchiveWAL(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 			return usageError(stderr, "archive-wal", err)
 		}
 	}
+	defer pitr.LimitArchiverMemory()()
 	secrets := append(cfg.Secrets(), conn.Password)
 	ctx, cancel := signalContext()
 	defer cancel()

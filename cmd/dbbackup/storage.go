@@ -39,11 +39,16 @@ func readStorageConfig(path string) (dbbackup.StorageConfig, error) {
 }
 
 func openStore(path string) (*s3.Store, dbbackup.StorageConfig, error) {
+	return openStoreWith(path, s3.Options{})
+}
+
+// openStoreWith opens the store of the configuration at path with opts.
+func openStoreWith(path string, opts s3.Options) (*s3.Store, dbbackup.StorageConfig, error) {
 	cfg, err := readStorageConfig(path)
 	if err != nil {
 		return nil, cfg, err
 	}
-	st, err := s3.New(cfg, s3.Options{})
+	st, err := s3.New(cfg, opts)
 	return st, cfg, err
 }
 

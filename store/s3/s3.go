@@ -52,6 +52,11 @@ type Options struct {
 	Backoff store.Backoff
 }
 
+// ArchiverOptions are the options of a log archiver, which runs for months
+// beside the database: one upload at a time of the smallest parts S3
+// takes keeps it small (it holds two 5 MiB parts at most).
+func ArchiverOptions() Options { return Options{PartSize: 5 << 20, Concurrency: 1} }
+
 // Store is an S3 bucket, or the part of it under the configured path.
 type Store struct {
 	core     minio.Core
