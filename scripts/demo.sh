@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # demo.sh runs the most complete flow the project has, on embedded defaults:
-#  1. the whole flow in jujusim (cmd/demo): PostgreSQL with the backup agent
-#     charm, the manager charm with a versitygw S3 server; create-backup,
-#     list-backups, break the data, restore, the data back;
+#  1. the whole flow in jujusim (cmd/demo): PostgreSQL and MariaDB, each
+#     with the backup agent charm, the manager charm with a versitygw S3
+#     server; for each create-backup, list-backups, break the data,
+#     restore, the data back; then a schedule with retention;
 #  2. the wire: validate the published v0 examples and the seed's (whose
 #     requirer example is invalid JSON, rejected with the byte offset), and
 #     the merged job table of a manager unit's `juju show-unit` output;
-#  3. the engine room from a shell (demo shell): dbbackup backup,
-#     list, verify, restore, and a damaged backup refused.
-# make demo installs what is missing first (PostgreSQL, versitygw).
+#  3. the engine room from a shell (demo shell), for PostgreSQL and then
+#     MariaDB: dbbackup backup, list, verify, restore, and a damaged backup
+#     refused.
+# make demo installs what is missing first (PostgreSQL, MariaDB, versitygw).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=bin/dbbackup

@@ -11,9 +11,11 @@ import (
 // rules of Juju's commands: what an admin copies from the demo must be a
 // command Juju accepts.
 func TestPrintedCommands(t *testing.T) {
-	lines := deployCommands(target{Bucket: "backups", Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", Host: "127.0.0.1", Port: 5432, User: "postgres"})
+	lines := deployCommands(target{Bucket: "backups", Endpoint: "http://127.0.0.1:7070", Region: "us-east-1",
+		PG: server{Host: "127.0.0.1", Port: 5432, User: "postgres"}, Maria: server{Host: "127.0.0.1", Port: 3306, User: "root"}})
 	lines = append(lines, scheduleCommand(),
 		runCommand("manager/0", "create-backup", nil),
+		runCommand("manager/0", "create-backup", map[string]any{"application": "mariadb"}),
 		runCommand("manager/0", "list-backups", nil),
 		runCommand("manager/0", "restore", map[string]any{"backup-id": "job-20000101T000000Z-00000000"}),
 		runCommand("manager/0", "show-job", map[string]any{"job-id": "job-1"}),
@@ -27,7 +29,7 @@ func TestPrintedCommands(t *testing.T) {
 			deploys++
 		}
 	}
-	if deploys != 3 {
-		t.Errorf("%d deploy lines, want 3 (manager, s3-integrator, agent)", deploys)
+	if deploys != 4 {
+		t.Errorf("%d deploy lines, want 4 (manager, s3-integrator, two agents)", deploys)
 	}
 }

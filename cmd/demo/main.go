@@ -1,12 +1,15 @@
 // Command demo runs the main job on embedded defaults: in a jujusim model
-// it deploys PostgreSQL with the database-backup-agent charm and the
-// database-backup-manager charm with a versitygw S3 server, writes sample
-// data, runs create-backup and list-backups, breaks the data, runs
-// restore and shows the data back, printing each step as an admin sees it
-// (`juju run` output, `juju status`). It exits non-zero if any step fails.
+// it deploys PostgreSQL and MariaDB, each with the database-backup-agent
+// charm, and the database-backup-manager charm with a versitygw S3 server,
+// writes sample data, runs create-backup and list-backups, breaks the
+// data, runs restore and shows the data back, for each database, then a
+// schedule with retention, printing each step and statement as an admin
+// sees it (`juju run` output, `juju status`). It exits non-zero if any
+// step fails.
 //
-// It needs PostgreSQL's server binaries and versitygw (make demo installs
-// them: scripts/install-databases.sh, scripts/install-s3-servers.sh).
+// It needs PostgreSQL's and MariaDB's server binaries and versitygw (make
+// demo installs them: scripts/install-databases.sh,
+// scripts/install-s3-servers.sh).
 //
 // Usage: go run ./cmd/demo
 package main
@@ -29,14 +32,16 @@ const usageText = `Usage: demo
        demo shell PATH-TO-DBBACKUP
 
 demo runs the main job on embedded defaults in a jujusim model: deploys
-PostgreSQL with the database-backup-agent charm and the
-database-backup-manager charm with a versitygw S3 server, backs up, lists,
-breaks the data and restores it, printing each step as an admin sees it.
-Needs PostgreSQL's server binaries and versitygw (make demo installs them).
+PostgreSQL and MariaDB, each with the database-backup-agent charm, and the
+database-backup-manager charm with a versitygw S3 server; for each it backs
+up, lists, breaks the data and restores it, then schedules backups with
+retention, printing each step as an admin sees it. Needs PostgreSQL's and
+MariaDB's server binaries and versitygw (make demo installs them).
 
 demo shell shows the engine room from a shell with the dbbackup binary
-given: a throwaway PostgreSQL and versitygw, dbbackup backup, list, verify
-and restore, and a damaged backup refused with the database untouched.
+given: throwaway PostgreSQL, MariaDB and versitygw servers; for each
+database dbbackup backup, list, verify and restore, and a damaged backup
+refused with the database untouched.
 
 Exit codes: 0 every step behaved as expected; 1 a step failed; 2 unusable
 command line.
@@ -101,7 +106,7 @@ func (d *demo) printf(format string, args ...any) { fmt.Fprintf(d.w, format, arg
 func (d *demo) run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	d.printf("== building the charms and starting PostgreSQL and a versitygw S3 server on 127.0.0.1\n")
+	d.printf("== building the charms and starting PostgreSQL, MariaDB and a versitygw S3 server on 127.0.0.1\n")
 	built := time.Now()
 	for _, c := range []string{"database-backup-manager", "database-backup-manager/testdata/s3stub", "database-backup-agent"} {
 		model.Charm(d.p, c)
@@ -111,26 +116,27 @@ func (d *demo) run() error {
 	// A manual clock, set to now, lets the schedule's part move days in
 	// seconds; the agent's runner does its work on the wall clock.
 	d.clock = jujusim.NewManualClock(time.Now().UTC().Truncate(time.Second))
-	d.s = model.Start(ctx, d.p, model.Options{Postgres: true, Model: jujusim.Options{Clock: d.clock}})
+	d.s = model.Start(ctx, d.p, model.Options{Postgres: true, MariaDB: true, Model: jujusim.Options{Clock: d.clock}})
 	s := d.s
 	d.secrets = s.Secrets()
 	pg := s.PG
 	d.printf("\n")
-	for _, line := range deployCommands(target{Bucket: model.Bucket, Endpoint: s.S3.Endpoint, Region: s.S3.Region, Host: pg.Host, Port: pg.Port, User: pg.User}) {
+	for _, line := range deployCommands(target{Bucket: model.Bucket, Endpoint: s.S3.Endpoint, Region: s.S3.Region,
+		PG: server{Host: pg.Host, Port: pg.Port, User: pg.User}, Maria: server{Host: s.Maria.Host, Port: s.Maria.Port, User: s.Maria.User}}) {
 		d.printf("$ %s\n", line)
 	}
 	d.status()
 
 	d.printf("\n== sample data\n")
 	pg.SQL(d.p, "postgres", "CREATE DATABASE shop")
-	pg.SQL(d.p, "shop", `CREATE TABLE customers (id serial PRIMARY KEY, name text, city text);
+	d.psql(`CREATE TABLE customers (id serial PRIMARY KEY, name text, city text);
 INSERT INTO customers (name, city) VALUES ('Zoë', 'Zürich'), ('Ana', 'Lisboa'), ('Kenji', '東京');
 INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) FROM generate_series(1, 20000) i;`)
 	want := pg.Checksums(d.p, "shop")
 	d.show()
 
 	leader := s.Leader()
-	res, err := d.action(leader, "create-backup", nil, true)
+	res, err := d.action(leader, "create-backup", map[string]any{"application": model.Postgres}, true)
 	if err != nil {
 		return err
 	}
@@ -145,8 +151,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 	d.status()
 
 	d.printf("\n== breaking the data\n")
-	d.printf("$ psql shop -c \"DELETE FROM customers WHERE id > 3; UPDATE customers SET city = 'nowhere'\"\n")
-	pg.SQL(d.p, "shop", "DELETE FROM customers WHERE id > 3; UPDATE customers SET city = 'nowhere'")
+	d.psql("DELETE FROM customers WHERE id > 3; UPDATE customers SET city = 'nowhere'")
 	d.show()
 	if len(testenv.DiffSums(want, pg.Checksums(d.p, "shop"))) == 0 {
 		return fmt.Errorf("the data did not change")
@@ -172,6 +177,9 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 		return err
 	}
 	d.status()
+	if err := d.mariadb(leader); err != nil {
+		return err
+	}
 	if err := d.schedule(leader); err != nil {
 		return err
 	}
@@ -185,7 +193,7 @@ INSERT INTO customers (name, city) SELECT 'customer ' || i, 'city ' || (i % 50) 
 func (d *demo) schedule(leader string) error {
 	d.printf("\n== scheduled backups and retention\n")
 	d.printf("$ %s\n", scheduleCommand())
-	if err := d.s.Config(model.Manager, map[string]string{"backup-schedule": "0 3 * * *", "retention-count": "2"}); err != nil {
+	if err := d.s.Config(model.Manager, map[string]string{"backup-schedule": demoSchedule, "retention-count": "2"}); err != nil {
 		return err
 	}
 	d.status()
@@ -229,6 +237,68 @@ func (d *demo) schedule(leader string) error {
 	}
 	d.status()
 	return nil
+}
+
+// mariadb does for the MariaDB application what the flow did for
+// PostgreSQL: sample data, create-backup, the data broken, restore, the
+// data back.
+func (d *demo) mariadb(leader string) error {
+	m := d.s.Maria
+	d.printf("\n== MariaDB beside it: the same manager, another application\n")
+	m.SQL(d.p, "", "CREATE DATABASE shop")
+	d.mariaSQL(`CREATE TABLE customers (id int AUTO_INCREMENT PRIMARY KEY, name text, city text) CHARACTER SET utf8mb4;
+INSERT INTO customers (name, city) VALUES ('Zoë', 'Zürich'), ('Ana', 'Lisboa'), ('Kenji', '東京');
+INSERT INTO customers (name, city) SELECT CONCAT('customer ', seq), CONCAT('city ', seq % 50) FROM seq_1_to_20000;`)
+	want := m.Checksums(d.p, "shop")
+	d.showMaria()
+	res, err := d.action(leader, "create-backup", map[string]any{"application": model.MariaDB}, true)
+	if err != nil {
+		return err
+	}
+	backupID := fmt.Sprint(res["backup-id"])
+	if err := d.wait(leader, backupID); err != nil {
+		return err
+	}
+	d.mariaSQL("DELETE FROM customers WHERE id > 3; UPDATE customers SET city = 'nowhere'")
+	d.showMaria()
+	if len(testenv.DiffSums(want, m.Checksums(d.p, "shop"))) == 0 {
+		return fmt.Errorf("the MariaDB data did not change")
+	}
+	res, err = d.action(leader, "restore", map[string]any{"backup-id": backupID}, true)
+	if err != nil {
+		return err
+	}
+	if err := d.wait(leader, fmt.Sprint(res["job-id"])); err != nil {
+		return err
+	}
+	d.showMaria()
+	if diff := testenv.DiffSums(want, m.Checksums(d.p, "shop")); len(diff) > 0 {
+		return fmt.Errorf("restored MariaDB data differs from the backup: %v", diff)
+	}
+	if _, err := d.action(leader, "list-backups", nil, true); err != nil {
+		return err
+	}
+	d.status()
+	return nil
+}
+
+// psql runs statements in PostgreSQL's shop database, printing them as an
+// admin would type them.
+func (d *demo) psql(sql string) {
+	d.printf("$ psql shop -c \"%s\"\n", strings.Join(strings.Fields(sql), " "))
+	d.s.PG.SQL(d.p, "shop", sql)
+}
+
+// mariaSQL is psql for MariaDB's shop database.
+func (d *demo) mariaSQL(sql string) {
+	d.printf("$ mariadb shop -e \"%s\"\n", strings.Join(strings.Fields(sql), " "))
+	d.s.Maria.SQL(d.p, "shop", sql)
+}
+
+// showMaria prints MariaDB's sample data as the mariadb client would.
+func (d *demo) showMaria() {
+	d.printf("$ mariadb shop -e \"SELECT count(*), ... FROM customers\"\n")
+	d.printf("%s", d.s.Maria.SQL(d.p, "shop", "SELECT CONCAT(count(*), ' customers; first: ', GROUP_CONCAT(IF(id <= 3, CONCAT(name, ' in ', city), NULL) ORDER BY id SEPARATOR ', ')) FROM customers"))
 }
 
 // show prints the sample data as psql would.
@@ -294,5 +364,5 @@ func (d *demo) statusOnceRunning() {
 // status prints `juju status` as a table.
 func (d *demo) status() {
 	d.printf("\n$ juju status\n")
-	printStatus(d.w, d.s.M, []string{model.Manager, model.Postgres, model.S3})
+	printStatus(d.w, d.s.M, []string{model.Manager, model.MariaDB, model.Postgres, model.S3})
 }
