@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
 # install-bench-tools.sh installs what the end-to-end benchmarks (./bench)
 # compare against beyond the databases and S3 servers: pgBackRest (2.45 on
-# bookworm) and the zstd command of the floor pipelines, from Debian.
-# Idempotent; run as root (or with sudo).
+# bookworm) and the zstd command of the floor pipelines, from Debian,
+# through scripts/apt-install.sh (the same rules as install-databases.sh).
+# Idempotent; run as root.
 set -euo pipefail
 missing=()
 command -v pgbackrest >/dev/null 2>&1 || missing+=(pgbackrest)
 command -v zstd >/dev/null 2>&1 || missing+=(zstd)
-if [ "${#missing[@]}" -gt 0 ]; then
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
-	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" install-bench-tools "${missing[@]}"
 echo "pgbackrest: $(pgbackrest version)"
 echo "zstd: $(zstd --version)"
