@@ -73,19 +73,34 @@ func Run(ctx context.Context, c Cmd) error {
 			return fmt.Errorf("cannot run %s: %w", name, err)
 		}
 	}
-	var stdin io.WriteCloser
+	// The tool's stdin is a pipe of our own, not cmd.StdinPipe: Wait closes
+	// the pipes it made once the tool exits, and a tool may exit, done,
+	// before the source says end of input (pg_restore stops after the
+	// archive's last entry), so feed's close would meet a file Wait
+	// already closed and a good restore would be reported failed. Here
+	// feed alone closes the writing end.
+	var stdin, stdinRead *os.File
 	if c.Stdin != nil {
-		if stdin, err = cmd.StdinPipe(); err != nil {
+		if stdinRead, stdin, err = os.Pipe(); err != nil {
 			return fmt.Errorf("cannot run %s: %w", name, err)
 		}
+		cmd.Stdin = stdinRead
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	if stdinRead != nil {
+		stdinRead.Close() // the tool has its own copy
+		if err != nil {
+			stdin.Close()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("cannot run %s: %w", name, err)
 	}
-	for _, p := range []any{stdout, stdin} {
-		if f, ok := p.(syscall.Conn); ok {
-			growPipe(f)
-		}
+	if f, ok := stdout.(syscall.Conn); ok {
+		growPipe(f)
+	}
+	if stdin != nil {
+		growPipe(stdin)
 	}
 
 	tail := newTail(c.TailLines, c.Log, c.Secrets)
@@ -136,17 +151,18 @@ func Run(ctx context.Context, c Cmd) error {
 	return te
 }
 
-// feed copies src into the tool's stdin. A read failure kills the process
-// first (SIGKILL is delivered before the tool can run again) and only then
-// lets the pipe close; a write failure (the tool stopped reading) is left
-// for the tool's exit status to explain.
+// feed copies src into the tool's stdin and closes it. A read failure
+// kills the process first (SIGKILL is delivered before the tool can run
+// again) and only then closes the pipe; a write failure (the tool stopped
+// reading) is left for the tool's exit status to explain.
 func feed(stdin io.WriteCloser, src io.Reader, p *os.Process) error {
 	buf := make([]byte, pipeSize)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
 			if _, werr := stdin.Write(buf[:n]); werr != nil {
-				// EPIPE or closed: the tool stopped reading.
+				// EPIPE: the tool stopped reading.
+				_ = stdin.Close()
 				return nil
 			}
 		}
@@ -155,6 +171,7 @@ func feed(stdin io.WriteCloser, src io.Reader, p *os.Process) error {
 		}
 		if err != nil {
 			_ = killGroup(p)
+			_ = stdin.Close()
 			return err
 		}
 	}

@@ -142,3 +142,42 @@ func TestCounting(t *testing.T) {
 		t.Errorf("got writer %d reader %d progress %v, want 5 5 [3 5]", w.N, r.N, seen)
 	}
 }
+
+// lateEOF yields its data, then waits before the end of input (or err),
+// like an artefact reader checking the whole stream's digest at its end.
+type lateEOF struct {
+	data []byte
+	wait time.Duration
+	err  error
+}
+
+func (l *lateEOF) Read(p []byte) (int, error) {
+	if len(l.data) > 0 {
+		n := copy(p, l.data)
+		l.data = l.data[n:]
+		return n, nil
+	}
+	time.Sleep(l.wait)
+	if l.err != nil {
+		return 0, l.err
+	}
+	return 0, io.EOF
+}
+
+// TestRunToolDoneBeforeEndOfInput: a tool that exits 0 once it has what
+// it needs, before the source says end of input (pg_restore after the
+// archive's last entry), is a success; a source that fails at its end is
+// still reported. A restore of a good backup at scale 50 failed with
+// "close |1: file already closed": Wait had closed the stdin pipe that the
+// feed closed after the late end of input.
+func TestRunToolDoneBeforeEndOfInput(t *testing.T) {
+	c := sh(`head -c 10 >/dev/null`)
+	c.Stdin = &lateEOF{data: []byte("0123456789"), wait: 300 * time.Millisecond}
+	if err := Run(context.Background(), c); err != nil {
+		t.Fatalf("a tool done before end of input: %v, want success", err)
+	}
+	c.Stdin = &lateEOF{data: []byte("0123456789"), wait: 300 * time.Millisecond, err: errors.New("digest mismatch")}
+	if err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "digest mismatch") {
+		t.Fatalf("a source failing at its end after the tool was done: %v, want the read error", err)
+	}
+}
