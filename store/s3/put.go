@@ -18,7 +18,7 @@ import (
 
 // Put streams r into key. An object smaller than one part goes up in a
 // single request; a larger one in a multipart upload with at most
-// Concurrency+1 parts in memory. Each request is retried on its own, so a
+// Concurrency+1 parts in memory (one when Sequential). Each request is retried on its own, so a
 // transient fault costs one part, not the upload. A failed upload is
 // aborted on every path (source error, part error, completion error,
 // cancelled context) so that the bucket keeps no orphan parts, and so is
@@ -213,8 +213,11 @@ func (u *upload) run(ctx context.Context, first []byte, r io.Reader) (int64, err
 func (u *upload) feed(ctx context.Context, first []byte, r io.Reader, work chan<- part) (int64, error) {
 	size := int64(len(first))
 	// Tokens for the buffers still to allocate; the first is in hand.
-	for range u.s.opts.Concurrency {
-		u.free <- nil
+	// Sequential has none: the next part waits for the first's buffer.
+	if !u.s.opts.Sequential {
+		for range u.s.opts.Concurrency {
+			u.free <- nil
+		}
 	}
 	next := part{number: 1, data: first}
 	for {

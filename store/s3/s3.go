@@ -44,6 +44,10 @@ type Options struct {
 	// Concurrency is the number of parts uploaded at once. An upload holds
 	// at most Concurrency+1 parts in memory.
 	Concurrency int
+	// Sequential reads the next part only once the part before it is
+	// stored: one part in memory and one request at a time (Concurrency
+	// is then 1), for a process that must stay small rather than fast.
+	Sequential bool
 	// IdleTimeout drops a connection on which no byte moves for this long,
 	// so that a stalled server becomes a retried error instead of a hang.
 	IdleTimeout time.Duration
@@ -54,8 +58,9 @@ type Options struct {
 
 // ArchiverOptions are the options of a log archiver, which runs for months
 // beside the database: one upload at a time of the smallest parts S3
-// takes keeps it small (it holds two 5 MiB parts at most).
-func ArchiverOptions() Options { return Options{PartSize: 5 << 20, Concurrency: 1} }
+// takes, each read only once the one before is stored, keeps it small (it
+// holds one 5 MiB part at most).
+func ArchiverOptions() Options { return Options{PartSize: 5 << 20, Concurrency: 1, Sequential: true} }
 
 // Store is an S3 bucket, or the part of it under the configured path.
 type Store struct {
@@ -143,6 +148,9 @@ func withDefaults(o Options) Options {
 	o.PartSize = max(o.PartSize, minPartSize)
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.Sequential {
+		o.Concurrency = 1
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
