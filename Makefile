@@ -19,7 +19,7 @@ help:
 	@echo "            the database_backup conformance kit against other charms (docs/conformance.md)"
 
 build:
-	$(GO) build -o bin/dbbackup ./cmd/dbbackup
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/dbbackup ./cmd/dbbackup
 
 # charms packs each charm folder (its charmcraft.yaml split into
 # metadata/actions/config, manifest.yaml, the Go binary as dispatch) and

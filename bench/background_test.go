@@ -54,9 +54,9 @@ func startBackground(b *testing.B, name string, env []string, args ...string) *b
 
 // stop sends SIGTERM to the command (not the launcher), waits within
 // the given time for its exit, which must be a success, and returns its
-// tree's peak RSS (see peakRSS), the number of samples and the
-// launcher's result.
-func (g *background) stop(b *testing.B, within time.Duration) (tree, largest int64, samples int, lr launched) {
+// tree's peak RSS (see peakRSS), what the sampling saw (the number of
+// samples, the processes of the peak sample) and the launcher's result.
+func (g *background) stop(b *testing.B, within time.Duration) (tree, largest int64, peak rssPeak, lr launched) {
 	b.Helper()
 	for _, c := range children(g.cmd.Process.Pid) {
 		_ = syscall.Kill(c, syscall.SIGTERM)
@@ -67,7 +67,7 @@ func (g *background) stop(b *testing.B, within time.Duration) (tree, largest int
 	case <-time.After(within):
 		b.Fatalf("%s did not stop within %s of SIGTERM:\n%s", g.name, within, tail(g.log.String(), 20))
 	}
-	peak := g.poll.Stop()
+	peak = g.poll.Stop()
 	if err != nil {
 		b.Fatalf("%s: %v\n%s", g.name, err, tail(g.log.String(), 20))
 	}
@@ -79,7 +79,7 @@ func (g *background) stop(b *testing.B, within time.Duration) (tree, largest int
 		b.Fatalf("cannot read the launcher's result of %s: %v", g.name, err)
 	}
 	tree, largest = peakRSS(peak, lr)
-	return tree, largest, peak.samples, lr
+	return tree, largest, peak, lr
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.

@@ -104,11 +104,11 @@ func BenchmarkPostgresPointInTime(b *testing.B) {
 	txs2 := pgbenchLoad(b, p, "pgbench", 3*time.Second)
 	lags := lag.stop(b, 2*time.Minute)
 	pushed := waitArchived(b, p, 5*time.Minute)
-	tree, largest, samples, lr := arch.stop(b, 2*time.Minute)
+	tree, largest, peak, lr := arch.stop(b, 2*time.Minute)
 	r.line("write load: %d pgbench transactions in %s (%.0f/s), then %d after the target; %d lag samples",
 		txs, pitrLoad(), float64(txs)/pitrLoad().Seconds(), txs2, len(lags))
 	r.line("pgBackRest's archive-push: the segment of the last writes archived %.1fs after the switch", pushed.Seconds())
-	r.line("archiver: peak RSS %.1f MiB (largest process %.1f MiB, %d samples), cpu %.2fs", mib(tree), mib(largest), samples, lr.CPU.Seconds())
+	r.line("archiver: peak RSS %.1f MiB (largest process %.1f MiB, %d samples; the peak sample: %s), cpu %.2fs", mib(tree), mib(largest), peak.samples, peak, lr.CPU.Seconds())
 	r.judge("archiver peak RSS", mib(tree), mib(archiverRSSTarget), true, "%.1f MiB")
 	if len(lags) == 0 {
 		r.notMeasured("archiver lag", "no sample of the WAL position")

@@ -101,9 +101,9 @@ INSERT INTO sbtest SELECT seq, FLOOR(RAND() * %d), LEFT(REPEAT(MD5(RAND()), 4), 
 	// The archive reaches as far as its last store, in whole seconds:
 	// the store at SIGTERM must come a second after the target.
 	time.Sleep(time.Until(target.Add(2 * time.Second)))
-	tree, largest, samples, lr := arch.stop(b, 2*time.Minute)
+	tree, largest, peak, lr := arch.stop(b, 2*time.Minute)
 	r.line("write load: %d transactions in %s (%.0f/s), %d lag samples", txs, pitrLoad(), float64(txs)/pitrLoad().Seconds(), len(lags))
-	r.line("archiver: peak RSS %.1f MiB (largest process %.1f MiB, %d samples), cpu %.2fs", mib(tree), mib(largest), samples, lr.CPU.Seconds())
+	r.line("archiver: peak RSS %.1f MiB (largest process %.1f MiB, %d samples; the peak sample: %s), cpu %.2fs", mib(tree), mib(largest), peak.samples, peak, lr.CPU.Seconds())
 	r.judge("archiver peak RSS", mib(tree), mib(archiverRSSTarget), true, "%.1f MiB")
 	if len(lags) == 0 {
 		r.notMeasured("archiver lag", "no sample of the binary log position")

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +27,24 @@ type rssPeak struct {
 	sum     int64 // bytes: the largest sum of VmRSS over the tree in one sample
 	largest int64 // bytes: the largest VmHWM of one process of the tree
 	samples int
+	// at is the sample of the largest sum: each process's name and VmRSS
+	// then, largest first (where the tree's peak went).
+	at []procRSS
+}
+
+// procRSS is one process of a sample.
+type procRSS struct {
+	name string
+	rss  int64
+}
+
+// String is "dbbackup 24.1 + pg_receivewal 8.0 MiB".
+func (p rssPeak) String() string {
+	var parts []string
+	for _, r := range p.at {
+		parts = append(parts, fmt.Sprintf("%s %.1f", r.name, float64(r.rss)/(1<<20)))
+	}
+	return strings.Join(parts, " + ") + " MiB"
 }
 
 var rssSkip = map[string]bool{"runuser": true}
@@ -36,8 +56,13 @@ func pollRSS(pid int, interval time.Duration) *rssPoller {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			sum, largest := treeRSS(pid, false)
-			peak.sum = max(peak.sum, sum)
+			var procs []procRSS
+			sum, largest := treeRSS(pid, false, &procs)
+			if sum > peak.sum {
+				peak.sum = sum
+				sort.SliceStable(procs, func(i, j int) bool { return procs[i].rss > procs[j].rss })
+				peak.at = procs
+			}
 			peak.largest = max(peak.largest, largest)
 			peak.samples++
 			select {
@@ -58,14 +83,20 @@ func (p *rssPoller) Stop() rssPeak {
 }
 
 // treeRSS returns the sum of VmRSS and the largest VmHWM, in bytes, of
-// pid's descendants, and of pid itself when self is true.
-func treeRSS(pid int, self bool) (sum, largest int64) {
-	if self && !rssSkip[comm(pid)] {
-		rss, hwm := memStatus(pid)
-		sum, largest = rss, hwm
+// pid's descendants, and of pid itself when self is true; each process
+// counted is appended to procs when it is not nil.
+func treeRSS(pid int, self bool, procs *[]procRSS) (sum, largest int64) {
+	if self {
+		if name := comm(pid); !rssSkip[name] {
+			rss, hwm := memStatus(pid)
+			sum, largest = rss, hwm
+			if procs != nil && rss > 0 {
+				*procs = append(*procs, procRSS{name, rss})
+			}
+		}
 	}
 	for _, c := range children(pid) {
-		s, l := treeRSS(c, true)
+		s, l := treeRSS(c, true, procs)
 		sum += s
 		largest = max(largest, l)
 	}
