@@ -10,6 +10,7 @@ import (
 
 	"github.com/dbbackup/dbbackup/internal/testenv"
 	"github.com/dbbackup/dbbackup/store"
+	"github.com/dbbackup/dbbackup/store/s3"
 )
 
 // failingReader yields n bytes of pattern, then calls fail and returns its error.
@@ -32,9 +33,15 @@ func (r *failingReader) Read(p []byte) (int, error) {
 // multipart upload started and checks, by the server's own listing, that
 // no upload or object is left behind.
 func testFailedPutLeavesNothing(t *testing.T, srv *testenv.S3Server) {
+	for mode, opts := range uploadModes() {
+		t.Run(mode, func(t *testing.T) { testFailedPutLeavesNothingWith(t, srv, opts) })
+	}
+}
+
+func testFailedPutLeavesNothingWith(t *testing.T, srv *testenv.S3Server, opts s3.Options) {
 	cfg := newBucket(t, srv)
 	cfg.Path = "site"
-	s := newStore(t, cfg, testOptions)
+	s := newStore(t, cfg, opts)
 	errSource := errors.New("dump tool crashed")
 	tests := []struct {
 		name string

@@ -1,8 +1,10 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"time"
 )
@@ -19,3 +21,9 @@ func SetDial(d func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // NewIdleConn wraps c as the transport does.
 func NewIdleConn(c net.Conn, idle time.Duration) net.Conn { return &idleConn{Conn: c, idle: idle} }
+
+// NewFencedReader returns a part body over data and its fence.
+func NewFencedReader(data []byte) (io.ReadSeeker, func()) {
+	f := &fencedReader{r: bytes.NewReader(data)}
+	return f, f.fence
+}

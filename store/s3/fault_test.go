@@ -26,44 +26,39 @@ func randomData(n int) []byte {
 
 func TestTransientFaultsAreRetried(t *testing.T) {
 	srv := testenv.StartVersityGW(t)
-	cfg := newBucket(t, srv)
-	// The first connections: a 503, a reset in the middle of a part, a
-	// stall; then a second round, so that single puts, multipart parts and
-	// reads all meet faults.
-	p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, unavailable, reset, stall, pass, unavailable, reset)
-	cfg.Endpoint = p.endpoint("http")
-	opts := testOptions
-	// Short enough to end the stall quickly. The stall ends either on the
-	// connection's idle deadline or on the transport's response-header
-	// timeout, whichever fires first; both must be retried (CI failed here
-	// when the header timeout, which claims to be a context deadline, was
-	// taken as permanent: see store.TestResponseHeaderTimeoutIsTransient).
-	opts.IdleTimeout = 5 * time.Second
-	opts.Backoff.Attempts = 10 // room for a slow machine on top of the planned faults
-	var retries int
-	opts.Backoff.Notify = func(int, error, time.Duration) { retries++ }
-	s := newStore(t, cfg, opts)
-	data := randomData(17 << 20) // four parts of 5 MiB
-	ctx := context.Background()
-	if _, err := s.Put(ctx, "db/big", io.MultiReader(bytes.NewReader(data)), store.PutOptions{}); err != nil {
-		t.Fatalf("Put through faults: %v", err)
-	}
-	for _, f := range []fault{unavailable, reset, stall} {
-		if p.count(f) == 0 {
-			t.Errorf("fault %d never fired", f)
-		}
-	}
-	if retries < 3 {
-		t.Errorf("retries = %d, want at least 3", retries)
-	}
-	r, err := s.Get(ctx, "db/big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(r)
-	r.Close()
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("Get after faults: %d bytes, equal %v, err %v", len(got), bytes.Equal(got, data), err)
+	for mode, opts := range uploadModes() {
+		t.Run(mode, func(t *testing.T) {
+			cfg := newBucket(t, srv)
+			// The first connections: a 503, a reset in the middle of a
+			// part, a stall; then a second round, so that single puts,
+			// multipart parts and reads all meet faults.
+			p := startFaultProxy(t, hostOf(srv.Endpoint), 1<<20, unavailable, reset, stall, pass, unavailable, reset)
+			cfg.Endpoint = p.endpoint("http")
+			// Short enough to end the stall quickly. The stall ends either
+			// on the connection's idle deadline or on the transport's
+			// response-header timeout, whichever fires first; both must be
+			// retried (CI failed here when the header timeout, which
+			// claims to be a context deadline, was taken as permanent:
+			// see store.TestResponseHeaderTimeoutIsTransient).
+			opts.IdleTimeout = 5 * time.Second
+			opts.Backoff.Attempts = 10 // room for a slow machine on top of the planned faults
+			var retries int
+			opts.Backoff.Notify = func(int, error, time.Duration) { retries++ }
+			s := newStore(t, cfg, opts)
+			data := randomData(17 << 20) // four parts of 5 MiB
+			if _, err := s.Put(context.Background(), "db/big", io.MultiReader(bytes.NewReader(data)), store.PutOptions{}); err != nil {
+				t.Fatalf("Put through faults: %v", err)
+			}
+			for _, f := range []fault{unavailable, reset, stall} {
+				if p.count(f) == 0 {
+					t.Errorf("fault %d never fired", f)
+				}
+			}
+			if retries < 3 {
+				t.Errorf("retries = %d, want at least 3", retries)
+			}
+			assertStored(t, s, "db/big", data)
+		})
 	}
 }
 

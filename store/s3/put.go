@@ -266,8 +266,10 @@ func (u *upload) send(ctx context.Context, p part) error {
 		// storing a part whose request the client cancelled when the abort
 		// arrives, and bring the upload back after it (versitygw does),
 		// leaving orphan parts. No retry starts after a cancel.
+		body := &fencedReader{r: bytes.NewReader(p.data)}
+		defer body.fence()
 		info, err := u.s.core.PutObjectPart(context.WithoutCancel(ctx), u.s.bucket, u.full, u.id, p.number,
-			bytes.NewReader(p.data), int64(len(p.data)), partOptions)
+			body, int64(len(p.data)), partOptions)
 		if err != nil {
 			return u.s.fail(fmt.Sprintf("upload part %d of", p.number), u.full, err)
 		}
@@ -276,6 +278,46 @@ func (u *upload) send(ctx context.Context, p part) error {
 		u.mu.Unlock()
 		return nil
 	})
+}
+
+// errFenced is what a part's body gives once its request has ended.
+var errFenced = errors.New("part body read after its request ended")
+
+// fencedReader is a part's body for one request. net/http may go on
+// reading a request's body after the round trip returned (the write loop
+// of a failed attempt on a broken connection), while the part's buffer
+// goes back to feed for the next part once the part is stored; so every
+// read after fence fails instead of touching the buffer. Seek keeps the
+// body retryable by the client library.
+type fencedReader struct {
+	mu     sync.Mutex
+	r      *bytes.Reader
+	fenced bool
+}
+
+func (f *fencedReader) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fenced {
+		return 0, errFenced
+	}
+	return f.r.Read(p)
+}
+
+func (f *fencedReader) Seek(offset int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fenced {
+		return 0, errFenced
+	}
+	return f.r.Seek(offset, whence)
+}
+
+// fence ends the reads; it waits for a read under way.
+func (f *fencedReader) fence() {
+	f.mu.Lock()
+	f.fenced = true
+	f.mu.Unlock()
 }
 
 func (u *upload) complete(ctx context.Context, popts minio.PutObjectOptions) error {
