@@ -40,6 +40,9 @@ type procRSS struct {
 
 // String is "dbbackup 24.1 + pg_receivewal 8.0 MiB".
 func (p rssPeak) String() string {
+	if len(p.at) == 0 {
+		return "no process sampled"
+	}
 	var parts []string
 	for _, r := range p.at {
 		parts = append(parts, fmt.Sprintf("%s %.1f", r.name, float64(r.rss)/(1<<20)))
