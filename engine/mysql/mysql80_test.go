@@ -21,7 +21,9 @@ import (
 // program does not have in 8.0 (MariaDB's own included), records its
 // command line (arguments separated by tabs), its TZ and its standard
 // input, and answers the engine's queries as a MySQL 8.0 server with
-// GTIDs on would.
+// GTIDs on would. Each record is one write to a file opened for appending,
+// so that two stand-ins running at once (mysqlbinlog piped into mysql)
+// never interleave their lines.
 
 // mysql80Options are, per program, the options of MySQL 8.0 the engine may
 // pass (a subset of what each accepts; the engine passes nothing else).
@@ -48,9 +50,10 @@ for a in "$@"; do
 		case " $ALLOWED " in *" $opt "*) ;; *) echo "$name: [ERROR] unknown option '$opt'." >&2; exit 7;; esac;;
 	esac
 done
-printf '%s' "$name" >> "$FAKE_LOG/argv"
-for a in "$@"; do printf '\t%s' "$a" >> "$FAKE_LOG/argv"; done
-printf '\n' >> "$FAKE_LOG/argv"
+tab="$(printf '\t')"
+line="$name"
+for a in "$@"; do line="$line$tab$a"; done
+printf '%s\n' "$line" >> "$FAKE_LOG/argv"
 echo "$name TZ=$TZ" >> "$FAKE_LOG/env"
 case "$name" in
 mysqldump) echo "-- MySQL dump 10.13  Distrib 8.0.36"
