@@ -134,9 +134,11 @@ func Backup(ctx context.Context, st store.Store, opts BackupOptions, produce Pro
 		_ = st.Delete(context.WithoutCancel(ctx), prefix+data.Name)
 		return Manifest{}, fmt.Errorf("cannot store the manifest of %s: %w", prefix, err)
 	}
-	// The backup is committed; its index entry only speeds up listings (a
-	// listing restores a missing one), so its failure is not the backup's.
+	// The backup is committed; its index entry and card only speed up
+	// listings (a listing restores missing ones), so their failure is not
+	// the backup's.
 	_, _ = writeIndex(ctx, st, ref, m)
+	_ = writeCard(ctx, st, m.summary(), nil)
 	return m, nil
 }
 

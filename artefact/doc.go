@@ -10,8 +10,9 @@
 // from the bucket's root; ParseRef reads an artefact-path back, RefOf
 // finds the backup whose folder holds a key, and Ref.IndexKey is the
 // backup's entry in its scope's index ("<scope>/_index/<job-id>", a copy
-// of its manifest). Each scope also keeps a catalog that caches the
-// summaries of its backups for listing. No caller builds a key by hand.
+// of its manifest); a complete backup's card is an empty object whose key
+// carries its summary ("<scope>/_cards/<job-id>/<summary>"), so a listing
+// reads none. No caller builds a key by hand.
 //
 // It owns the manifest. The manifest is the commit point of a backup: it
 // is written last and records the engine, the versions, the sizes, the
@@ -27,9 +28,9 @@
 //
 // It owns verification and listing. Verify reads every part of a backup
 // and checks it against its manifest, without a database. List returns the
-// backups of a store, complete or not, newest first; it reads the index and
-// the catalog so that a listing stays fast, but the objects stay the truth:
-// a lost index entry or a damaged catalog hides no backup.
+// backups of a store, complete or not, newest first; it lists the cards so
+// that a listing stays fast, but the objects stay the truth: a lost or
+// damaged card or index entry hides no backup.
 //
 // It stores the continuous logs point-in-time recovery replays (PostgreSQL's
 // WAL, MariaDB's binary logs): one self-contained object per file under

@@ -35,13 +35,13 @@ func writeIndex(ctx context.Context, st store.Store, ref Ref, m Manifest) (store
 
 // Delete removes exactly one backup: the objects directly in the folder
 // prefix (<...>/<scope>/<job-id>/, from wherever the store is rooted) and
-// its scope's index entry. The folder must hold its own start marker or
-// manifest and no sub-folder: a folder holding other backups (a scope, a
-// storage path) is refused, and one without a backup returns an error
-// wrapping ErrNoBackup. The index entry goes first, then the manifest, then
-// the data and log, then the start marker, so that a deletion cut short
-// leaves an incomplete backup, never a complete one with missing parts, and
-// a second Delete finishes it.
+// its scope's index entry and card. The folder must hold its own start
+// marker or manifest and no sub-folder: a folder holding other backups (a
+// scope, a storage path) is refused, and one without a backup returns an
+// error wrapping ErrNoBackup. The card goes first, then the index entry,
+// then the manifest, then the data and log, then the start marker, so that
+// a deletion cut short leaves an incomplete backup, never a complete one
+// with missing parts, and a second Delete finishes it.
 func Delete(ctx context.Context, st store.Store, prefix string) error {
 	ref, err := ParseRef(prefix)
 	if err != nil || ref.Path() != prefix {
@@ -68,6 +68,9 @@ func Delete(ctx context.Context, st store.Store, prefix string) error {
 	}
 	if manifest == nil && started == nil {
 		return &noBackupError{prefix: prefix}
+	}
+	if _, err := deleteCards(ctx, st, ref); err != nil {
+		return err
 	}
 	if err := st.Delete(ctx, ref.IndexKey()); err != nil {
 		return fmt.Errorf("cannot delete the index entry of %s: %w", prefix, err)

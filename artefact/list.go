@@ -1,7 +1,6 @@
 package artefact
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,17 +10,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dbbackup/dbbackup/engine"
 	"github.com/dbbackup/dbbackup/store"
 )
-
-// CatalogName is the per-scope cache of manifest summaries, <scope>/catalog.json.
-// The listing of objects is the truth; the catalog only saves reading every
-// manifest, so a missing, stale or damaged catalog costs time, never
-// correctness.
-const CatalogName = "catalog.json"
 
 // Summary is one backup as a listing shows it.
 type Summary struct {
@@ -58,22 +52,13 @@ func (s Summary) Duration() time.Duration { return s.FinishedAt.Sub(s.StartedAt)
 type ListOptions struct {
 	// Scope lists one scope; empty lists all.
 	Scope string
-	// UpdateCatalog writes back the catalogs that were stale.
-	UpdateCatalog bool
-	// Workers bounds the manifests read at once; 0 means 16.
+	// Repair writes what a listing found missing: the index entry and the
+	// card of a complete backup that lacks them (a backup killed between
+	// its manifest and its card, or one written before cards existed), so
+	// that the next listing reads no object.
+	Repair bool
+	// Workers bounds the objects read or written at once; 0 means 16.
 	Workers int
-}
-
-// catalogEntry is a summary keyed by the manifest object it came from.
-type catalogEntry struct {
-	ManifestSize int64   `json:"manifest-size"`
-	ManifestETag string  `json:"manifest-etag"`
-	Summary      Summary `json:"summary"`
-}
-
-type catalog struct {
-	FormatVersion int                     `json:"format-version"`
-	Entries       map[string]catalogEntry `json:"entries"`
 }
 
 // indexDir is the folder, beside a scope's backup folders, holding a copy
@@ -88,14 +73,17 @@ const indexDir = "_index"
 type folder struct {
 	sum   Summary
 	index *store.Object // the manifest copy in the scope's index
+	cards []string      // the keys of its card objects
 }
 
 // List returns the backups under the store's root (or one scope), newest
 // first: complete ones with their manifest's summary, incomplete ones (no
 // manifest) with what a listing of their folder tells. Per scope it lists
-// the backup folders and the index; it reads index entries only when the
-// scope's catalog lacks them, and looks inside a folder only when it has no
-// index entry (an incomplete backup, or one whose index copy was lost).
+// the backup folders and the cards, whose keys carry the summaries of the
+// complete backups; only when a folder has no usable card does it list
+// the index and read that backup's index entry, and it looks inside a
+// folder only when it has no index entry either (an incomplete backup, or
+// one whose index copy was lost).
 func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, error) {
 	var scopes []string
 	if opts.Scope != "" {
@@ -134,22 +122,49 @@ func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, err
 // listScope lists the backups of one scope.
 func listScope(ctx context.Context, st store.Store, scope string, opts ListOptions) ([]Summary, error) {
 	folders := map[string]*folder{}
-	hasCatalog := false
 	for obj, err := range st.List(ctx, ScopeFolder(scope), store.ListOptions{}) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot list backups of %s: %w", scope, err)
 		}
 		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, ScopeFolder(scope)), "/")
-		switch {
-		case !obj.IsPrefix:
-			hasCatalog = hasCatalog || name == CatalogName
-		case namePattern.MatchString(name):
+		if obj.IsPrefix && namePattern.MatchString(name) {
 			folders[name] = &folder{sum: Summary{Scope: scope, JobID: name, Prefix: Ref{Scope: scope, JobID: name}.Path()}}
 		}
 	}
+	var uncarded []*folder
+	if len(folders) > 0 {
+		cards, err := listCards(ctx, st, scope)
+		if err != nil {
+			return nil, err
+		}
+		for id, f := range folders {
+			f.cards = cards.keys[id]
+			if s, ok := cards.sums[id]; ok {
+				f.sum = s
+			} else {
+				uncarded = append(uncarded, f)
+			}
+		}
+	}
+	if len(uncarded) > 0 {
+		if err := listUncarded(ctx, st, scope, folders, uncarded, opts); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Summary, 0, len(folders))
+	for _, f := range folders {
+		out = append(out, f.sum)
+	}
+	return out, nil
+}
+
+// listUncarded fills the summaries of the folders without a usable card
+// from the scope's index, or from the folders themselves; with
+// opts.Repair it writes the cards (and index entries) it found missing.
+func listUncarded(ctx context.Context, st store.Store, scope string, folders map[string]*folder, uncarded []*folder, opts ListOptions) error {
 	for obj, err := range st.List(ctx, indexFolder(scope), store.ListOptions{}) {
 		if err != nil {
-			return nil, fmt.Errorf("cannot list the backup index of %s: %w", scope, err)
+			return fmt.Errorf("cannot list the backup index of %s: %w", scope, err)
 		}
 		if f := folders[path.Base(obj.Key)]; f != nil && !obj.IsPrefix {
 			o := obj
@@ -157,49 +172,39 @@ func listScope(ctx context.Context, st store.Store, scope string, opts ListOptio
 			f.sum.LastModified = obj.ModTime
 		}
 	}
-	var cat catalog
-	if hasCatalog {
-		cat = readCatalog(ctx, st, scope)
-	}
 	var fromIndex, unindexed []*folder
-	for _, f := range folders {
-		switch e, ok := cat.Entries[f.sum.JobID]; {
-		case f.index == nil:
+	for _, f := range uncarded {
+		if f.index == nil {
 			unindexed = append(unindexed, f)
-		case ok && e.ManifestSize == f.index.Size && e.ManifestETag == f.index.ETag:
-			last := f.sum.LastModified
-			f.sum = e.Summary
-			f.sum.LastModified = last
-		default:
+		} else {
 			fromIndex = append(fromIndex, f)
 		}
 	}
-	err := forEach(fromIndex, opts.Workers, func(f *folder) error {
+	if err := forEach(fromIndex, opts.Workers, func(f *folder) error {
 		return f.readIndex(ctx, st)
-	})
-	if err != nil {
-		return nil, err
+	}); err != nil {
+		return err
 	}
-	err = forEach(unindexed, opts.Workers, func(f *folder) error {
-		return f.inspect(ctx, st, opts.UpdateCatalog)
-	})
-	if err != nil {
-		return nil, err
+	if err := forEach(unindexed, opts.Workers, func(f *folder) error {
+		return f.inspect(ctx, st, opts.Repair)
+	}); err != nil {
+		return err
 	}
-	out := make([]Summary, 0, len(folders))
-	indexed := 0
-	for _, f := range folders {
-		out = append(out, f.sum)
-		if f.index != nil && f.sum.Complete {
-			indexed++
+	if !opts.Repair {
+		return nil
+	}
+	// A repair is best effort: the first write the store refuses (a
+	// lister with read-only keys) ends it, so that such a listing does not
+	// try once per backup each time.
+	var refused atomic.Bool
+	return forEach(uncarded, opts.Workers, func(f *folder) error {
+		if f.sum.Complete && f.index != nil && !refused.Load() {
+			if writeCard(ctx, st, f.sum, f.cards) != nil {
+				refused.Store(true)
+			}
 		}
-	}
-	// The catalog is stale when an entry had to be read, or when it does
-	// not hold exactly the indexed backups (one was deleted or repaired).
-	if opts.UpdateCatalog && (len(fromIndex) > 0 || len(cat.Entries) != indexed) {
-		writeCatalog(ctx, st, scope, folders)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // readIndex fills the summary from the index copy of the manifest; a copy
@@ -319,6 +324,14 @@ func (s Summary) order() time.Time {
 	return s.LastModified
 }
 
+// summary returns the listing's summary of the complete backup m.
+func (m Manifest) summary() Summary {
+	ref := m.Ref()
+	s := Summary{Scope: ref.Scope, JobID: ref.JobID, Prefix: ref.Path()}
+	s.fill(m)
+	return s
+}
+
 // fill sets the summary from a manifest.
 func (s *Summary) fill(m Manifest) {
 	s.Complete = true
@@ -328,57 +341,4 @@ func (s *Summary) fill(m Manifest) {
 	s.Compression, s.Encryption, s.KeyFingerprint = m.Compression, m.Encryption, m.KeyFingerprint
 	s.Binlog = m.Engine.Binlog
 	s.ServerVersion = m.Engine.ServerVersion
-}
-
-// readCatalog reads a scope's catalog; an unusable one reads as empty.
-func readCatalog(ctx context.Context, st store.Store, scope string) catalog {
-	rc, err := st.Get(ctx, ScopeFolder(scope)+CatalogName)
-	if err != nil {
-		return catalog{}
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, 256<<20))
-	if err != nil {
-		return catalog{}
-	}
-	c, err := parseCatalog(data)
-	if err != nil {
-		return catalog{}
-	}
-	return c
-}
-
-// parseCatalog reads a catalog; anything odd makes it unusable (it is a cache).
-func parseCatalog(data []byte) (catalog, error) {
-	var c catalog
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, err
-	}
-	if c.FormatVersion != 1 {
-		return c, fmt.Errorf("catalog format %d", c.FormatVersion)
-	}
-	for id, e := range c.Entries {
-		if e.Summary.JobID != id || !e.Summary.Complete {
-			return c, fmt.Errorf("catalog entry %q does not match", id)
-		}
-	}
-	return c, nil
-}
-
-// writeCatalog stores the summaries of the complete backups of scope; a
-// failure is ignored: the next listing reads the manifests again.
-func writeCatalog(ctx context.Context, st store.Store, scope string, folders map[string]*folder) {
-	c := catalog{FormatVersion: 1, Entries: map[string]catalogEntry{}}
-	for _, f := range folders {
-		if f.index != nil && f.sum.Complete {
-			s := f.sum
-			s.LastModified = time.Time{}
-			c.Entries[s.JobID] = catalogEntry{ManifestSize: f.index.Size, ManifestETag: f.index.ETag, Summary: s}
-		}
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return
-	}
-	_, _ = st.Put(ctx, ScopeFolder(scope)+CatalogName, bytes.NewReader(b), store.PutOptions{ContentType: "application/json"})
 }

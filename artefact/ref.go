@@ -71,7 +71,7 @@ func ParseRef(artefactPath string) (Ref, error) {
 
 // RefOf returns the backup whose folder holds key, a key of the store
 // rooted at the storage path ("<scope>/<job-id>/<name>"), and false for a
-// key outside any backup folder (a scope's catalog or index, or something
+// key outside any backup folder (a scope's index or cards, or something
 // else).
 func RefOf(key string) (Ref, bool) {
 	parts := strings.SplitN(key, "/", 3)

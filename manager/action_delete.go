@@ -167,15 +167,16 @@ func restoreUsing(h requirer.History, artefactPath string) error {
 }
 
 // listScope lists the backups of one scope (all when app is empty)
-// without writing any catalog: delete-backup writes nothing but deletions.
+// without repairing any index entry or card: delete-backup writes nothing
+// but deletions.
 func listScope(ctx context.Context, cfg dbbackup.StorageConfig, app string) ([]artefact.Summary, error) {
 	return listWith(ctx, cfg, artefact.ListOptions{Scope: app})
 }
 
 // deleteObjects removes the backup at artefactPath with the store rooted
 // at the bucket (artefact.Delete: exactly one backup, the objects directly
-// in its folder), and returns how many there were: those objects and its
-// scope's index entry.
+// in its folder), and returns how many there were: those objects, its
+// scope's index entry and its card.
 func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath string) (int, error) {
 	ref, err := artefact.ParseRef(artefactPath)
 	if err != nil {
@@ -195,9 +196,11 @@ func deleteObjects(ctx context.Context, cfg dbbackup.StorageConfig, artefactPath
 			n++
 		}
 	}
-	if _, err := st.Stat(ctx, ref.IndexKey()); err == nil {
-		n++
+	extra, err := artefact.ListingEntries(ctx, st, ref)
+	if err != nil {
+		return 0, fmt.Errorf("cannot delete backup %s from bucket %s: %w", artefactPath, cfg.Bucket, err)
 	}
+	n += extra
 	if err := artefact.Delete(ctx, st, prefix); errors.Is(err, artefact.ErrNoBackup) {
 		return 0, fail("no backup at %s in bucket %s: nothing to delete (run list-backups to see the backups)", artefactPath, cfg.Bucket)
 	} else if err != nil {

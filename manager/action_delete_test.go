@@ -31,9 +31,10 @@ func (s *sim) bucketKeys() map[string]bool {
 }
 
 // ofBackup reports whether key is an object of backup id of scope: under
-// its folder, or its index entry.
+// its folder, its index entry, or its card.
 func ofBackup(key, scope, id string) bool {
-	return strings.HasPrefix(key, scope+"/"+id+"/") || key == scope+"/_index/"+id
+	return strings.HasPrefix(key, scope+"/"+id+"/") || key == scope+"/_index/"+id ||
+		strings.HasPrefix(key, scope+"/_cards/"+id+"/")
 }
 
 // deletes runs delete-backup on unit and checks that it removed every

@@ -16,7 +16,7 @@ const (
 	// limit is not given.
 	defaultLimit = 50
 	// maxOffset bounds the offset parameter: far beyond any bucket the
-	// history and the catalog can describe.
+	// history and the listing can describe.
 	maxOffset = 10_000_000
 )
 

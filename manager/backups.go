@@ -107,10 +107,10 @@ func mergeBackups(h requirer.History, sums []artefact.Summary, listed bool, stor
 }
 
 // listBucket lists the backups in the bucket (of one application when app
-// is set), updating the scopes' catalogs so the next listing reads fewer
-// manifests.
+// is set), writing the index entries and cards it found missing so the
+// next listing reads no manifest.
 func listBucket(ctx context.Context, cfg dbbackup.StorageConfig, app string) ([]artefact.Summary, error) {
-	return listWith(ctx, cfg, artefact.ListOptions{Scope: app, UpdateCatalog: true})
+	return listWith(ctx, cfg, artefact.ListOptions{Scope: app, Repair: true})
 }
 
 // listWith lists the backups in the bucket with opts.

@@ -194,7 +194,7 @@ func BenchmarkListBackupsMerge10000(b *testing.B) {
 // retention runs (the clock moves an hour before each), with no backup of
 // the application in the bucket and with 1,000 (retention-count=5000, so
 // nothing is deleted and every run does the same work: list the scope,
-// read its catalog, decide). An iteration is one round of update-status on
+// list its cards, decide). An iteration is one round of update-status on
 // every unit (the manager, the fake provider, the s3 stand-in), timed on
 // the wall clock (the model's clock is manual); the difference of the two
 // sub-benchmarks is the cost of retention's listing.

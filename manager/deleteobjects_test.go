@@ -73,11 +73,12 @@ func TestDeleteObjectsRemovesOneBackup(t *testing.T) {
 	if n, err := deleteObjects(ctx, cfg, "site/pg/job-f/"); err != nil || n != 2 {
 		t.Errorf("deleteObjects(failed backup) = %d, %v; want its 2 objects (start marker and log)", n, err)
 	}
-	// A complete backup: manifest, start marker, data, log and index entry.
-	if n, err := deleteObjects(ctx, cfg, "site/pg/job-1/"); err != nil || n != 5 {
-		t.Errorf("deleteObjects(job-1) = %d, %v; want 5 objects", n, err)
+	// A complete backup: manifest, start marker, data, log, index entry
+	// and card.
+	if n, err := deleteObjects(ctx, cfg, "site/pg/job-1/"); err != nil || n != 6 {
+		t.Errorf("deleteObjects(job-1) = %d, %v; want 6 objects", n, err)
 	}
-	if got, want := count(), all-7; got != want {
+	if got, want := count(), all-8; got != want {
 		t.Errorf("after two deletions the bucket holds %d objects, want %d", got, want)
 	}
 	if _, err := artefact.Verify(ctx, st, "pg/job-2/", nil); err != nil {

@@ -21,8 +21,8 @@ import (
 // BenchmarkListBackupsAtScale fills the bucket with backups of three
 // applications (10,000 unless DBBACKUP_BENCH_BACKUPS says otherwise; each
 // a real manifest and its index entry, without data) and times one call
-// of list-backups through the real manager charm, once the catalog
-// exists, against a full listing of the bucket's objects in the same run.
+// of list-backups through the real manager charm, once the cards
+// exist, against a full listing of the bucket's objects in the same run.
 // It reports list-backups-ms, bucket-listing-ms and backups; it checks
 // that pages of 300 reach every backup once.
 //
@@ -46,7 +46,7 @@ func BenchmarkListBackupsAtScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	fillBucket(b, st, apps, n)
-	// The first listing reads every index entry and writes the catalogs.
+	// The first listing reads every index entry and writes the cards.
 	if got, _ := s.listIDs(map[string]any{"limit": 1}); len(got) != 1 {
 		b.Fatalf("first listing: %v", got)
 	}

@@ -125,8 +125,8 @@ func (w *world) runRetention(force bool) {
 // retain deletes app's expired backups.
 func (w *world) retain(ctx context.Context, app string) error {
 	rule := w.policy.retention(app)
-	// The listing updates the scope's catalog, so the next run (hourly)
-	// reads only the manifests of new backups.
+	// The listing writes the cards it found missing, so the next run
+	// (hourly) reads no manifest.
 	sums, err := listBucket(ctx, w.s3.storage, app)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func releaseOf(kind engine.Kind, v string) (rel [2]int, ok bool) {
 // compatibleVersion refuses to restore backup b into app when app's own
 // backup s shows it runs an older release than the one b was taken of: a
 // dump of a newer server may use what an older one lacks. Unknown versions
-// (backups listed before the catalog recorded them) are let through; the
+// (backups whose manifest records none, made by an older dbbackup) are let through; the
 // database tools have the last word.
 func compatibleVersion(b, s artefact.Summary, app string) error {
 	from, ok1 := releaseOf(b.Engine, b.ServerVersion)

@@ -18,9 +18,11 @@ import (
 const listAbout = `
 Lists the backups under the storage configuration's path, newest first:
 complete ones (with a manifest) and incomplete ones (a backup that failed or
-was killed midway; never restorable). One listing of the bucket finds them;
-manifests are read only when the scope's catalog.json cache lacks them, and
-the cache is brought up to date.
+was killed midway; never restorable). Two flat listings per scope find
+them: the backup folders, and the cards whose keys carry each complete
+backup's summary, so no object is read. A backup without a card (one killed
+between its manifest and its card, or written by a dbbackup before cards)
+is read from its index entry or its folder, and its card is written.
 
 Unfinished uploads are listed too: the parts of an object that a backup
 killed or failed midway was uploading. No listing of objects shows them, yet
@@ -72,7 +74,7 @@ func runList(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, UpdateCatalog: true})
+	backups, err := artefact.List(ctx, st, artefact.ListOptions{Scope: *scope, Repair: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbbackup list: %v\n", secret.Guard(err, cfg.Secrets()))
 		return exitFail
