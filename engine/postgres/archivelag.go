@@ -49,9 +49,10 @@ const walPage = 8192
 // progressQuery reads the server's position, the segment size and the
 // slot's retained WAL in one round trip; wal_status through to_jsonb, so
 // that the query also runs on PostgreSQL 12, which has no such column.
-const progressQuery = `SELECT pg_current_wal_lsn(), pg_size_bytes(current_setting('wal_segment_size')),
- coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, -1), coalesce(to_jsonb(s)->>'wal_status', '')
- FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = :'slot'`
+// It runs in-process (queryDirect), the slot's name its one parameter.
+const progressQuery = `SELECT pg_current_wal_lsn()::text, pg_size_bytes(current_setting('wal_segment_size'))::text,
+ coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, -1)::text, coalesce(to_jsonb(s)->>'wal_status', '')
+ FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = $1`
 
 // SlotState is what the server says of a replication slot.
 type SlotState struct {
@@ -68,16 +69,22 @@ func (e *Engine) Slot(ctx context.Context, name string) (SlotState, error) {
 	if err := CheckSlotName(name); err != nil {
 		return SlotState{}, err
 	}
-	out, err := e.query(ctx, "postgres", progressQuery, "slot="+name)
+	rows, err := e.queryDirect(ctx, "postgres", progressQuery, name)
 	if err != nil {
 		return SlotState{}, fmt.Errorf("cannot read replication slot %q: %w", name, err)
 	}
-	return parseSlotState(out)
+	if len(rows) != 1 {
+		return SlotState{}, fmt.Errorf("cannot read replication slot %q: the query returned %d rows, want 1", name, len(rows))
+	}
+	f := make([]string, len(rows[0]))
+	for i, v := range rows[0] {
+		f[i] = string(v)
+	}
+	return parseSlotState(f)
 }
 
-// parseSlotState reads progressQuery's one line.
-func parseSlotState(out string) (SlotState, error) {
-	f := strings.Split(strings.TrimSpace(out), "|")
+// parseSlotState reads progressQuery's one row, its fields as text.
+func parseSlotState(f []string) (SlotState, error) {
 	if len(f) != 4 {
 		return SlotState{}, fmt.Errorf("cannot read the slot query's answer: %d fields, want 4", len(f))
 	}

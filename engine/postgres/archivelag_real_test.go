@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,5 +102,46 @@ func TestArchiveProgress(t *testing.T) {
 	after := waitProgress("caught up after the upload", caughtUp)
 	if after.ArchivedLSN < behind.ServerLSN {
 		t.Errorf("caught up at %s, short of %s", after.ArchivedLSN, behind.ServerLSN)
+	}
+}
+
+// TestSlotIsMeasuredInProcess: the archiver's measurement of its slot
+// runs no client program (the engine's tool folder is empty here), quotes
+// a user name holding a quote and a backslash, names the server's reason
+// for a wrong password without repeating it, and reads a missing slot as
+// holding nothing back.
+func TestSlotIsMeasuredInProcess(t *testing.T) {
+	p := sharedPostgres(t)
+	ctx := context.Background()
+	noTools := postgres.Options{BinDir: t.TempDir()}
+	user := `o'brien\x`
+	p.SQL(t, "postgres", `DROP ROLE IF EXISTS "o'brien\x"; CREATE ROLE "o'brien\x" LOGIN PASSWORD 'q''uote\pw'`)
+	p.SQL(t, "postgres", "SELECT pg_create_physical_replication_slot('probe', true)")
+	t.Cleanup(func() {
+		p.SQL(t, "postgres", `SELECT pg_drop_replication_slot('probe'); DROP ROLE "o'brien\x"`)
+	})
+	conn := connOf(p, "postgres")
+	conn.User, conn.Password = user, `q'uote\pw`
+	e := postgres.New(conn, noTools)
+	s, err := e.Slot(ctx, "probe")
+	if err != nil {
+		t.Fatalf("Slot with no client program: %v", err)
+	}
+	if s.ServerLSN == 0 || s.SegSize != 16<<20 || s.Retained < 0 || s.Status != "reserved" {
+		t.Errorf("slot probe: %+v, want a position, 16 MiB segments, WAL retained, reserved", s)
+	}
+	if s, err := e.Slot(ctx, "none_such"); err != nil || s.Retained != -1 || s.ServerLSN == 0 {
+		t.Errorf("a missing slot: %+v, %v; want retained -1 and the server's position", s, err)
+	}
+	bad := connOf(p, "postgres")
+	bad.Password = "CANARY-" + p.Password + "-x"
+	_, err = postgres.New(bad, noTools).Slot(ctx, "probe")
+	if err == nil || !strings.Contains(err.Error(), "password authentication failed") || strings.Contains(err.Error(), "CANARY") {
+		t.Errorf("Slot with a wrong password: %v; want the server's reason, without the password", err)
+	}
+	down := connOf(p, "postgres")
+	down.Port = 1
+	if _, err := postgres.New(down, noTools).Slot(ctx, "probe"); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("Slot of a closed port: %v, want refused", err)
 	}
 }

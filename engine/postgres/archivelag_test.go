@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ func TestParseSlotState(t *testing.T) {
 		want    SlotState
 		wantErr bool
 	}{
-		{"0/3000148|16777216|1024|reserved\n", SlotState{ServerLSN: 0x3000148, SegSize: 16 << 20, Retained: 1024, Status: "reserved"}, false},
+		{"0/3000148|16777216|1024|reserved", SlotState{ServerLSN: 0x3000148, SegSize: 16 << 20, Retained: 1024, Status: "reserved"}, false},
 		{"1/0|16777216|-1|", SlotState{ServerLSN: 1 << 32, SegSize: 16 << 20, Retained: -1}, false},
 		{"0/0|1000|0|", SlotState{}, true},                                // not a power of two
 		{"0/0|16777216|-2|", SlotState{}, true},                           // below -1
@@ -22,7 +23,7 @@ func TestParseSlotState(t *testing.T) {
 		{"0/0|16777216|0|" + string(make([]byte, 40)), SlotState{}, true}, // too long
 	}
 	for _, tt := range tests {
-		got, err := parseSlotState(tt.in)
+		got, err := parseSlotState(strings.Split(tt.in, "|"))
 		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
 			t.Errorf("parseSlotState(%q) = %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}

@@ -51,7 +51,9 @@ var rules = []rule{
 	{pkg: "dbbackup/requirer", mod: []string{"dbbackup"}, ext: []string{"github.com/robfig/cron/v3"}},
 	{pkg: "engine"},
 	{pkg: "engine/internal/tool", mod: []string{"engine"}},
-	{pkg: "engine/postgres", mod: []string{"engine", "engine/internal/tool"}},
+	// The WAL archiver's periodic slot query runs in-process (pgconn), not
+	// through a psql process (docs/architecture.md, item 18).
+	{pkg: "engine/postgres", mod: []string{"engine", "engine/internal/tool"}, ext: []string{"github.com/jackc/pgx/v5/pgconn"}},
 	{pkg: "engine/mysql", mod: []string{"engine", "engine/internal/tool"}},
 	{pkg: "store"},
 	{pkg: "store/memstore", mod: []string{"store"}},
