@@ -44,7 +44,7 @@ func TestDeleteCutShortLeavesAnIncompleteBackup(t *testing.T) {
 			if err := Delete(ctx, st, "pg/job-1/"); !errors.Is(err, errDeleteFails) {
 				t.Fatalf("Delete = %v, want %v", err, errDeleteFails)
 			}
-			if len(st.deleted) < 2 || !strings.HasPrefix(st.deleted[0], "pg/_cards/job-1/") || st.deleted[1] != "pg/_index/job-1" {
+			if len(st.deleted) < 2 || !strings.HasPrefix(st.deleted[0], "pg/_cards/job-1~") || st.deleted[1] != "pg/_index/job-1" {
 				t.Errorf("deleted %v, want the card first, then the index entry", st.deleted)
 			}
 			if _, err := ReadManifest(ctx, mem, "pg/job-1/"); name != ManifestName && !errors.Is(err, ErrIncomplete) {

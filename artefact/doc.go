@@ -10,9 +10,9 @@
 // from the bucket's root; ParseRef reads an artefact-path back, RefOf
 // finds the backup whose folder holds a key, and Ref.IndexKey is the
 // backup's entry in its scope's index ("<scope>/_index/<job-id>", a copy
-// of its manifest); a complete backup's card is an empty object whose key
-// carries its summary ("<scope>/_cards/<job-id>/<summary>"), so a listing
-// reads none. No caller builds a key by hand.
+// of its manifest); a complete backup's card is a folder whose name
+// carries its summary ("<scope>/_cards/<job-id>~<summary>/"), so a listing
+// reads no object. No caller builds a key by hand.
 //
 // It owns the manifest. The manifest is the commit point of a backup: it
 // is written last and records the engine, the versions, the sizes, the

@@ -69,7 +69,7 @@ func Delete(ctx context.Context, st store.Store, prefix string) error {
 	if manifest == nil && started == nil {
 		return &noBackupError{prefix: prefix}
 	}
-	if _, err := deleteCards(ctx, st, ref); err != nil {
+	if err := deleteCards(ctx, st, ref); err != nil {
 		return err
 	}
 	if err := st.Delete(ctx, ref.IndexKey()); err != nil {

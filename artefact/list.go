@@ -40,7 +40,8 @@ type Summary struct {
 	// Binlog is where a MariaDB backup stands in the binary log, from
 	// its manifest; a restore to a time replays from there.
 	Binlog *engine.BinlogPosition `json:"binlog,omitempty"`
-	// LastModified is the newest object of the backup, for ordering
+	// LastModified is the newest object of the backup (for a backup listed
+	// from its card, its finish time, when its manifest was written), for ordering
 	// incomplete ones.
 	LastModified time.Time `json:"last-modified"`
 }
@@ -73,7 +74,7 @@ const indexDir = "_index"
 type folder struct {
 	sum   Summary
 	index *store.Object // the manifest copy in the scope's index
-	cards []string      // the keys of its card objects
+	cards []string      // the folders of its cards
 }
 
 // List returns the backups under the store's root (or one scope), newest
@@ -121,6 +122,11 @@ func List(ctx context.Context, st store.Store, opts ListOptions) ([]Summary, err
 
 // listScope lists the backups of one scope.
 func listScope(ctx context.Context, st store.Store, scope string, opts ListOptions) ([]Summary, error) {
+	// The cards are listed while the folders are.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	listed := make(chan scopeCards, 1)
+	go func() { listed <- listCards(ctx, st, scope) }()
 	folders := map[string]*folder{}
 	for obj, err := range st.List(ctx, ScopeFolder(scope), store.ListOptions{}) {
 		if err != nil {
@@ -131,14 +137,14 @@ func listScope(ctx context.Context, st store.Store, scope string, opts ListOptio
 			folders[name] = &folder{sum: Summary{Scope: scope, JobID: name, Prefix: Ref{Scope: scope, JobID: name}.Path()}}
 		}
 	}
+	cards := <-listed
+	if cards.err != nil {
+		return nil, cards.err
+	}
 	var uncarded []*folder
 	if len(folders) > 0 {
-		cards, err := listCards(ctx, st, scope)
-		if err != nil {
-			return nil, err
-		}
 		for id, f := range folders {
-			f.cards = cards.keys[id]
+			f.cards = cards.folders[id]
 			if s, ok := cards.sums[id]; ok {
 				f.sum = s
 			} else {

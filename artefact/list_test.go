@@ -188,12 +188,12 @@ func TestListDistrustsOddCards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	putBytes(t, st, forgedKey, nil)                                 // job-2: two cards
-	putBytes(t, st, "pg/_cards/job-1/"+strings.Repeat("A", 9), nil) // job-1: two cards, one unreadable
-	if err := st.Delete(ctx, good[2]); err != nil {                 // job-3: its card has content
+	putBytes(t, st, forgedKey, nil)                 // job-2: two cards
+	putBytes(t, st, "pg/_cards/job-1~!!!!/c", nil)  // job-1: two cards, one unreadable
+	if err := st.Delete(ctx, good[2]); err != nil { // job-3: one card, unreadable
 		t.Fatal(err)
 	}
-	putBytes(t, st, good[2], []byte("x"))
+	putBytes(t, st, "pg/_cards/job-3~"+strings.Repeat("A", 9)+"/c", nil)
 	ghost := forged
 	ghost.JobID, ghost.Prefix = "job-9", "pg/job-9/"
 	ghostKey, _ := cardKey(ghost)
@@ -265,19 +265,26 @@ func FuzzParseCard(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(strings.TrimPrefix(key, cardsFolder("pg")))
-	f.Add("job-1/AAAA")
-	f.Add("job-1/" + strings.Repeat("A", 200) + "/B")
-	f.Fuzz(func(t *testing.T, rest string) {
-		s, err := parseCard("pg", rest)
+	name := strings.TrimSuffix(strings.TrimPrefix(key, cardsFolder("pg")), "/"+cardObject)
+	f.Add(name)
+	f.Add("job-1~AAAA")
+	f.Add("job-1~" + strings.Repeat("A", 300))
+	f.Fuzz(func(t *testing.T, name string) {
+		s, err := parseCard("pg", name)
 		if err != nil {
 			return
 		}
-		if !s.Complete || CheckJobID(s.JobID) != nil || s.Prefix != "pg/"+s.JobID+"/" {
-			t.Fatalf("accepted %q as %+v", rest, s)
+		if !s.Complete || CheckJobID(s.JobID) != nil || s.Prefix != "pg/"+s.JobID+"/" || s.FinishedAt.Before(s.StartedAt) {
+			t.Fatalf("accepted %q as %+v", name, s)
 		}
-		if _, err := cardKey(s); err != nil && len(rest) <= cardMaxKey-len(cardsFolder("pg")) {
-			t.Fatalf("accepted %q, which cannot be written again: %v", rest, err)
+		key, err := cardKey(s)
+		if err != nil {
+			t.Fatalf("accepted %q, which cannot be written again: %v", name, err)
+		}
+		again, err := parseCard("pg", strings.TrimSuffix(strings.TrimPrefix(key, cardsFolder("pg")), "/"+cardObject))
+		if err != nil || !again.StartedAt.Equal(s.StartedAt) || !again.FinishedAt.Equal(s.FinishedAt) || again.RawBytes != s.RawBytes ||
+			!slices.Equal(again.Databases, s.Databases) || again.Engine != s.Engine || again.KeyFingerprint != s.KeyFingerprint {
+			t.Fatalf("%q read back as %+v, %v; want %+v", name, again, err, s)
 		}
 	})
 }

@@ -109,7 +109,7 @@ func dropCaches() error {
 // seed writes n complete backups of scope pg as a dbbackup before cards
 // laid them out (folder and index entry), copying the objects of one real
 // backup under new job ids.
-func seed(b *testing.B, st store.Store, n int) {
+func seed(b testing.TB, st store.Store, n int) {
 	b.Helper()
 	ctx := context.Background()
 	mem := memstore.New()

@@ -34,7 +34,7 @@ func (s *sim) bucketKeys() map[string]bool {
 // its folder, its index entry, or its card.
 func ofBackup(key, scope, id string) bool {
 	return strings.HasPrefix(key, scope+"/"+id+"/") || key == scope+"/_index/"+id ||
-		strings.HasPrefix(key, scope+"/_cards/"+id+"/")
+		strings.HasPrefix(key, scope+"/_cards/"+id+"~")
 }
 
 // deletes runs delete-backup on unit and checks that it removed every

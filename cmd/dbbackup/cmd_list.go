@@ -19,8 +19,8 @@ const listAbout = `
 Lists the backups under the storage configuration's path, newest first:
 complete ones (with a manifest) and incomplete ones (a backup that failed or
 was killed midway; never restorable). Two flat listings per scope find
-them: the backup folders, and the cards whose keys carry each complete
-backup's summary, so no object is read. A backup without a card (one killed
+them at once: the backup folders, and the cards, folders whose names carry
+each complete backup's summary, so no object is read. A backup without a card (one killed
 between its manifest and its card, or written by a dbbackup before cards)
 is read from its index entry or its folder, and its card is written.
 

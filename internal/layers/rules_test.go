@@ -63,7 +63,8 @@ var rules = []rule{
 	// for one fact, at the bottom of the table, instead of a copy and a
 	// converter in every composition root.
 	{pkg: "store/s3", mod: []string{"store", "dbbackup"}, ext: []string{"github.com/minio/minio-go/v7"}},
-	{pkg: "artefact", mod: []string{"engine", "store"}, ext: []string{"github.com/klauspost/compress"}},
+	// protowire: the wire format of the summary a backup's card carries.
+	{pkg: "artefact", mod: []string{"engine", "store"}, ext: []string{"github.com/klauspost/compress", "google.golang.org/protobuf/encoding/protowire"}},
 	{pkg: "pitr", mod: []string{"engine/...", "artefact", "store"}},
 	{pkg: "runner", mod: []string{"dbbackup", "dbbackup/provider", "internal/flock"}},
 	// The observability building blocks: the wire model's vocabulary for
