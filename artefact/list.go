@@ -141,19 +141,17 @@ func listScope(ctx context.Context, st store.Store, scope string, opts ListOptio
 	if cards.err != nil {
 		return nil, cards.err
 	}
-	var uncarded []*folder
-	if len(folders) > 0 {
-		for id, f := range folders {
-			f.cards = cards.folders[id]
-			if s, ok := cards.sums[id]; ok {
-				f.sum = s
-			} else {
-				uncarded = append(uncarded, f)
-			}
+	uncarded := map[string]*folder{}
+	for id, f := range folders {
+		f.cards = cards.folders[id]
+		if s, ok := cards.sums[id]; ok {
+			f.sum = s
+		} else {
+			uncarded[id] = f
 		}
 	}
 	if len(uncarded) > 0 {
-		if err := listUncarded(ctx, st, scope, folders, uncarded, opts); err != nil {
+		if err := listUncarded(ctx, st, scope, uncarded, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -164,22 +162,23 @@ func listScope(ctx context.Context, st store.Store, scope string, opts ListOptio
 	return out, nil
 }
 
-// listUncarded fills the summaries of the folders without a usable card
-// from the scope's index, or from the folders themselves; with
+// listUncarded fills the summaries of the folders without a usable card,
+// by job id, from the scope's index, or from the folders themselves; with
 // opts.Repair it writes the cards (and index entries) it found missing.
-func listUncarded(ctx context.Context, st store.Store, scope string, folders map[string]*folder, uncarded []*folder, opts ListOptions) error {
+func listUncarded(ctx context.Context, st store.Store, scope string, uncarded map[string]*folder, opts ListOptions) error {
 	for obj, err := range st.List(ctx, indexFolder(scope), store.ListOptions{}) {
 		if err != nil {
 			return fmt.Errorf("cannot list the backup index of %s: %w", scope, err)
 		}
-		if f := folders[path.Base(obj.Key)]; f != nil && !obj.IsPrefix {
+		if f := uncarded[path.Base(obj.Key)]; f != nil && !obj.IsPrefix {
 			o := obj
 			f.index = &o
 			f.sum.LastModified = obj.ModTime
 		}
 	}
-	var fromIndex, unindexed []*folder
+	var all, fromIndex, unindexed []*folder
 	for _, f := range uncarded {
+		all = append(all, f)
 		if f.index == nil {
 			unindexed = append(unindexed, f)
 		} else {
@@ -203,7 +202,7 @@ func listUncarded(ctx context.Context, st store.Store, scope string, folders map
 	// lister with read-only keys) ends it, so that such a listing does not
 	// try once per backup each time.
 	var refused atomic.Bool
-	return forEach(uncarded, opts.Workers, func(f *folder) error {
+	return forEach(all, opts.Workers, func(f *folder) error {
 		if f.sum.Complete && f.index != nil && !refused.Load() {
 			if writeCard(ctx, st, f.sum, f.cards) != nil {
 				refused.Store(true)

@@ -375,3 +375,36 @@ func TestRepairStopsAtTheFirstRefusal(t *testing.T) {
 		t.Fatalf("a read-only lister tried %d writes, want 1 to 4 (one per worker at most)", n)
 	}
 }
+
+// TestForgedCardDecidesNoRestore: anyone who can write the bucket can
+// forge a card, as an index entry before it, for a backup killed midway;
+// the listing then shows what the card says, but a restore and a verify
+// read the folder's own objects and refuse it before the consumer sees a
+// byte.
+func TestForgedCardDecidesNoRestore(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	putBytes(t, st, "pg/job-killed/postgresql-logical.zst.dbbk", []byte("DBBK partial"))
+	forged := Summary{Scope: "pg", JobID: "job-killed", Prefix: "pg/job-killed/", Complete: true, Engine: engine.PostgreSQL,
+		Method: engine.MethodLogical, StartedAt: time.Unix(1, 0), FinishedAt: time.Unix(2, 0), Compression: CompressionZstd, Encryption: EncryptionNone}
+	key, err := cardKey(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putBytes(t, st, key, nil)
+	got, err := List(ctx, st, ListOptions{Scope: "pg"})
+	if err != nil || len(got) != 1 || !got[0].Complete {
+		t.Fatalf("listing with a forged card: %+v, %v; want the card's word", got, err)
+	}
+	consumed := false
+	_, _, err = Restore(ctx, st, "pg/job-killed/", RestoreOptions{}, func(ctx context.Context, r io.Reader) (engine.Result, error) {
+		consumed = true
+		return engine.Result{}, nil
+	})
+	if !errors.Is(err, ErrIncomplete) || consumed {
+		t.Fatalf("restore of a forged card's backup: %v (consumer called: %v), want ErrIncomplete before the consumer", err, consumed)
+	}
+	if _, err := Verify(ctx, st, "pg/job-killed/", nil); !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("verify of a forged card's backup: %v, want ErrIncomplete", err)
+	}
+}

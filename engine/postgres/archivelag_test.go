@@ -2,10 +2,14 @@ package postgres
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dbbackup/dbbackup/engine"
 )
 
 func TestParseSlotState(t *testing.T) {
@@ -81,5 +85,38 @@ func TestNotePendingKeepsTheOldest(t *testing.T) {
 	u.notePending(t0.Add(2 * time.Second))
 	if !u.pendingSince.Equal(t0) {
 		t.Errorf("pending since %s, want %s", u.pendingSince, t0)
+	}
+}
+
+// TestSlotOfASilentServerIsBounded: a server that accepts the connection
+// and never answers holds the measurement only until its context ends,
+// not for good.
+func TestSlotOfASilentServerIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // read nothing, answer nothing
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	e := New(engine.Conn{Host: "127.0.0.1", Port: port, User: "u", Password: "CANARY-pw"}, Options{BinDir: t.TempDir()})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = e.Slot(ctx, "s")
+	if took := time.Since(start); err == nil || took > 10*time.Second {
+		t.Fatalf("Slot of a silent server: %v after %s, want an error within the context's second", err, took)
+	}
+	if strings.Contains(err.Error(), "CANARY") {
+		t.Fatalf("the error repeats the password: %v", err)
 	}
 }

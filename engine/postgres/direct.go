@@ -21,19 +21,38 @@ import (
 // (the same host, port, user and password, and the PG* environment, such
 // as PGSSLMODE, for everything else).
 
-// directTimeout bounds one in-process query, connection included, as
-// PGCONNECT_TIMEOUT bounds a tool's connection.
-const directTimeout = 30 * time.Second
+// connectTimeout bounds a connection, a tool's (PGCONNECT_TIMEOUT) and
+// this process's; it also bounds one in-process query.
+const connectTimeout = 30 * time.Second
 
-// connString is the key/value connection string of database db.
-func (e *Engine) connString(db string) string {
-	quote := func(v string) string {
-		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+// connParam is one setting of the connection: its libpq environment
+// variable (for the tools), its keyword (for a connection string) and its
+// value.
+type connParam struct{ env, keyword, value string }
+
+// connParams are the settings of a connection to database db but the
+// password, which the tools take from the environment and pgconn from its
+// configuration.
+func (e *Engine) connParams(db string) []connParam {
+	return []connParam{
+		{"PGHOST", "host", e.conn.Host},
+		{"PGPORT", "port", strconv.Itoa(e.conn.Port)},
+		{"PGUSER", "user", e.conn.User},
+		{"PGDATABASE", "dbname", db},
+		{"PGAPPNAME", "application_name", "dbbackup"},
+		{"PGCONNECT_TIMEOUT", "connect_timeout", strconv.Itoa(int(connectTimeout.Seconds()))},
 	}
-	return strings.Join([]string{
-		"host=" + quote(e.conn.Host), "port=" + strconv.Itoa(e.conn.Port), "user=" + quote(e.conn.User),
-		"dbname=" + quote(db), "application_name=dbbackup", "connect_timeout=30",
-	}, " ")
+}
+
+// connString is the key/value connection string of database db, each
+// value quoted.
+func (e *Engine) connString(db string) string {
+	quote := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	var kv []string
+	for _, p := range e.connParams(db) {
+		kv = append(kv, p.keyword+"='"+quote.Replace(p.value)+"'")
+	}
+	return strings.Join(kv, " ")
 }
 
 // queryDirect runs one statement with parameters on database db in this
@@ -46,13 +65,13 @@ func (e *Engine) queryDirect(ctx context.Context, db, sql string, params ...stri
 	if e.conn.Password != "" {
 		cfg.Password = e.conn.Password
 	}
-	ctx, cancel := context.WithTimeout(ctx, directTimeout)
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	c, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, secret.Guard(err, []string{e.conn.Password})
 	}
-	defer c.Close(context.WithoutCancel(ctx))
+	defer c.Close(ctx) // bounded too: past it, the socket is closed without a goodbye
 	values := make([][]byte, len(params))
 	for i, p := range params {
 		values[i] = []byte(p)

@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/dbbackup/dbbackup/engine"
@@ -122,13 +121,9 @@ func (e *Engine) maintenanceDB() string {
 // travels in PGDATABASE: on a command line, a name holding "=" would be read
 // as a connection string.
 func (e *Engine) env(db string) []string {
-	env := []string{
-		"PGHOST=" + e.conn.Host,
-		"PGPORT=" + strconv.Itoa(e.conn.Port),
-		"PGUSER=" + e.conn.User,
-		"PGDATABASE=" + db,
-		"PGAPPNAME=dbbackup",
-		"PGCONNECT_TIMEOUT=30",
+	var env []string
+	for _, p := range e.connParams(db) {
+		env = append(env, p.env+"="+p.value)
 	}
 	if e.conn.Password != "" {
 		env = append(env, "PGPASSWORD="+e.conn.Password)
