@@ -120,3 +120,17 @@ func TestSlotOfASilentServerIsBounded(t *testing.T) {
 		t.Fatalf("the error repeats the password: %v", err)
 	}
 }
+
+// TestEnvIsClipped: two commands that append their own variables to the
+// environment of one engine never write each other's.
+func TestEnvIsClipped(t *testing.T) {
+	for _, pw := range []string{"", "pw"} {
+		e := New(engine.Conn{Host: "127.0.0.1", Port: 5432, User: "u", Password: pw}, Options{})
+		base := e.env("db")
+		a := append(base, "A=1")
+		b := append(base, "B=2")
+		if a[len(a)-1] != "A=1" || b[len(b)-1] != "B=2" {
+			t.Fatalf("password %q: appends to one environment share an element: %q and %q", pw, a, b)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dbbackup/dbbackup/engine"
@@ -128,7 +129,9 @@ func (e *Engine) env(db string) []string {
 	if e.conn.Password != "" {
 		env = append(env, "PGPASSWORD="+e.conn.Password)
 	}
-	return env
+	// Clipped: callers append their own variables to it, and two appends
+	// to one slice with room to spare would write the same element.
+	return slices.Clip(env)
 }
 
 // path finds one of the PostgreSQL client tools.
